@@ -1,0 +1,141 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify,
+  type JWTPayload, type JWTVerifyGetKey,
+} from 'jose';
+import { parseRole, type Identity, type RoleName } from '../../../subgraphs/kit/identity.js';
+import type { PlatformKeys } from './keys.js';
+import { PLATFORM_AUDIENCE, PLATFORM_ISSUER } from './tokens.js';
+
+/** An OIDC provider whose ID tokens sign users in (e.g. a partner platform). */
+export interface OidcIssuerConfig {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  /** The organization its users belong to, and the role they get on first sign-in. */
+  organizationId: string;
+  role: RoleName;
+}
+
+export interface CredentialResolver {
+  apiKey(key: string): Promise<Identity | null>;
+  oidc(signIn: { issuer: string; subject: string; email?: string; name?: string; organizationId: string; role: RoleName }): Promise<Identity>;
+}
+
+/** A credential was presented and is not acceptable. Nothing downstream runs. */
+export class AuthenticationError extends Error {}
+
+const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'EdDSA'];
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * Verifies what the caller presents, once, at the edge: platform session JWTs (our own keys),
+ * OIDC ID tokens (the issuer's JWKS, fetched and cached), and API keys (checked by the identity
+ * subgraph, which keeps only their hashes). No credential at all is an anonymous identity;
+ * the subgraphs' rules decide what anonymous callers may do (almost nothing).
+ */
+export class Authenticator {
+  private readonly platformKeySet: JWTVerifyGetKey;
+  private readonly oidcKeySets = new Map<string, { config: OidcIssuerConfig; keys: JWTVerifyGetKey }>();
+
+  constructor(
+    keys: PlatformKeys,
+    oidcIssuers: OidcIssuerConfig[],
+    private readonly resolver: CredentialResolver,
+  ) {
+    this.platformKeySet = createLocalJWKSet({ keys: keys.publicKeys });
+    for (const config of oidcIssuers) {
+      this.oidcKeySets.set(config.issuer, {
+        config,
+        keys: createRemoteJWKSet(new URL(config.jwksUri), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 }),
+      });
+    }
+  }
+
+  async authenticate(headers: IncomingHttpHeaders): Promise<Identity> {
+    const authorization = headers['authorization'];
+    const apiKey = headers['x-api-key'];
+    if (authorization && apiKey) throw new AuthenticationError('send either a bearer token or an API key, not both');
+    if (typeof apiKey === 'string') return this.fromApiKey(apiKey);
+    if (typeof authorization === 'string') {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!match?.[1]) throw new AuthenticationError('Authorization must be "Bearer <token>"');
+      return this.fromBearer(match[1]);
+    }
+    return { kind: 'anonymous' };
+  }
+
+  private async fromApiKey(key: string): Promise<Identity> {
+    const identity = await this.resolver.apiKey(key.trim());
+    if (!identity) throw new AuthenticationError('API key is not valid');
+    return identity;
+  }
+
+  private async fromBearer(token: string): Promise<Identity> {
+    let issuer: string | undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (!header.alg || !ASYMMETRIC_ALGS.includes(header.alg)) throw new AuthenticationError(`token algorithm ${String(header.alg)} is not accepted`);
+      issuer = decodeJwt(token).iss;
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      throw new AuthenticationError('token is malformed');
+    }
+    if (issuer === PLATFORM_ISSUER) {
+      const payload = await this.verify(token, this.platformKeySet, PLATFORM_ISSUER, PLATFORM_AUDIENCE);
+      return platformIdentity(payload);
+    }
+    const oidc = issuer ? this.oidcKeySets.get(issuer) : undefined;
+    if (!oidc) throw new AuthenticationError('token issuer is not trusted');
+    const payload = await this.verify(token, oidc.keys, oidc.config.issuer, oidc.config.audience);
+    if (!payload.sub) throw new AuthenticationError('token has no subject');
+    return this.resolver.oidc({
+      issuer: oidc.config.issuer,
+      subject: payload.sub,
+      email: typeof payload['email'] === 'string' ? payload['email'] : undefined,
+      name: typeof payload['name'] === 'string' ? payload['name'] : undefined,
+      organizationId: oidc.config.organizationId,
+      role: oidc.config.role,
+    });
+  }
+
+  private async verify(token: string, keys: JWTVerifyGetKey, issuer: string, audience: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ASYMMETRIC_ALGS, clockTolerance: CLOCK_TOLERANCE_SECONDS });
+      if (payload.exp === undefined) throw new AuthenticationError('token has no expiry');
+      return payload;
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      if (error instanceof joseErrors.JOSEError) throw new AuthenticationError(describeJoseError(error));
+      throw error;
+    }
+  }
+}
+
+function describeJoseError(error: joseErrors.JOSEError): string {
+  switch (error.code) {
+    case 'ERR_JWT_EXPIRED': return 'token has expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': return `token claim ${(error as joseErrors.JWTClaimValidationFailed).claim} is not valid`;
+    case 'ERR_JWKS_NO_MATCHING_KEY': return 'token key id is not known';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED': return 'token signature is not valid';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED': return 'token algorithm is not accepted';
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JWKS_INVALID': return 'token issuer keys are unavailable';
+    default: return 'token is not valid';
+  }
+}
+
+function platformIdentity(payload: JWTPayload): Identity {
+  const role = typeof payload['role'] === 'string' ? parseRole(payload['role']) : undefined;
+  if (!payload.sub || !role) throw new AuthenticationError('token lacks subject or role');
+  const org = payload['org'];
+  const cohorts = payload['cohorts'];
+  return {
+    kind: 'user',
+    subject: payload.sub,
+    role,
+    organizationId: typeof org === 'string' ? org : null,
+    patientId: typeof payload['pid'] === 'string' ? payload['pid'] : null,
+    ...(Array.isArray(cohorts) ? { cohortIds: cohorts.filter((c): c is string => typeof c === 'string') } : {}),
+  };
+}

@@ -1,0 +1,37 @@
+import { intFromEnv, jsonFromEnv } from '../../subgraphs/kit/config.js';
+import type { OidcIssuerConfig } from './auth/authenticate.js';
+import { DEFAULT_LIMITS, type GatewayLimits } from './server.js';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  supergraphPath: string;
+  /** `{"identity":"http://10.0.0.5:4101"}`; subgraphs not listed use the URL in the supergraph. */
+  subgraphUrls: Record<string, string>;
+  oidcIssuers: OidcIssuerConfig[];
+  limits: GatewayLimits;
+}
+
+export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return {
+    port: intFromEnv(env, 'PORT', 4000),
+    host: env['HOST'] || '127.0.0.1',
+    supergraphPath: env['SUPERGRAPH_PATH'] || 'schema/supergraph.graphql',
+    subgraphUrls: jsonFromEnv<Record<string, string>>(env, 'SUBGRAPH_URLS', {}),
+    oidcIssuers: jsonFromEnv<OidcIssuerConfig[]>(env, 'OIDC_ISSUERS', []),
+    limits: {
+      maxDepth: intFromEnv(env, 'GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth),
+      maxAliases: intFromEnv(env, 'GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
+      maxBodyBytes: intFromEnv(env, 'GATEWAY_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
+    },
+  };
+}
+
+/** The subgraph URLs recorded in a supergraph (`@join__graph(name:, url:)`), without the /graphql path. */
+export function subgraphUrlsFromSupergraph(supergraphSdl: string): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) {
+    urls[match[1] as string] = (match[2] as string).replace(/\/graphql$/, '');
+  }
+  return urls;
+}

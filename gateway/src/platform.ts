@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { SUBGRAPHS } from '../../subgraphs/index.js';
+import type { SubgraphDeps } from '../../subgraphs/kit/context.js';
+import { openDatabase, type Database } from '../../subgraphs/kit/database.js';
+import { createLogger, type Logger } from '../../subgraphs/kit/logger.js';
+import { createPubSub } from '../../subgraphs/kit/pubsub.js';
+import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
+import { seed } from '../../prisma/seed.js';
+import type { OidcIssuerConfig } from './auth/authenticate.js';
+import type { PlatformKeys } from './auth/keys.js';
+import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type RunningGateway } from './server.js';
+
+export interface PlatformOptions {
+  subgraphs?: readonly SubgraphDefinition[];
+  /** Defaults to schema/supergraph.graphql. */
+  supergraphSdl?: string;
+  databaseUrl?: string;
+  /** Embedded PGlite data folder; in memory when absent. */
+  dataDir?: string;
+  redisUrl?: string;
+  /** Prefix for Redis channels and keys, so test runs sharing a server stay apart. */
+  redisPrefix?: string;
+  keys: PlatformKeys;
+  oidcIssuers?: OidcIssuerConfig[];
+  limits?: Partial<GatewayLimits>;
+  seed?: boolean;
+  port?: number;
+  host?: string;
+  production?: boolean;
+  log?: Logger;
+}
+
+export interface Platform {
+  gateway: RunningGateway;
+  subgraphs: RunningSubgraph[];
+  database: Database;
+  deps: SubgraphDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole supergraph in one process: one database (migrated, optionally seeded), each
+ * subgraph on its own loopback port, and the gateway in front. `npm start` and the
+ * end-to-end tests run this; production runs the same pieces as separate processes.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const log = options.log ?? createLogger('caregraph');
+  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, migrate: true });
+  const pubsub = createPubSub({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
+  const started: RunningSubgraph[] = [];
+  try {
+    if (options.seed) await seed(database.prisma);
+    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log };
+    const definitions = options.subgraphs ?? SUBGRAPHS;
+    for (const definition of definitions) {
+      started.push(await startSubgraph(definition, { deps, internalIdentitySecret: options.keys.internalIdentitySecret, host: options.host }));
+    }
+    const gateway = await startGateway({
+      supergraphSdl: options.supergraphSdl ?? readFileSync('schema/supergraph.graphql', 'utf8'),
+      subgraphUrls: Object.fromEntries(started.map((s) => [s.name, s.url])),
+      publicRoutes: definitions.flatMap((d) => d.routes.filter((r) => r.public).map((r) => ({ subgraph: d.name, method: r.method, path: r.path }))),
+      keys: options.keys,
+      oidcIssuers: options.oidcIssuers ?? [],
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      production: options.production ?? false,
+      log,
+      port: options.port,
+      host: options.host,
+    });
+    return {
+      gateway,
+      subgraphs: started,
+      database,
+      deps,
+      async close() {
+        await gateway.close();
+        for (const subgraph of started) await subgraph.close();
+        await pubsub.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    for (const subgraph of started) await subgraph.close().catch(() => undefined);
+    await pubsub.close();
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { Server, ServerResponse } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
+import {
+  closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
+  type HttpMethod, type RouteRequest,
+} from '../../subgraphs/kit/http.js';
+import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import { AuthenticationError, Authenticator, type CredentialResolver, type OidcIssuerConfig } from './auth/authenticate.js';
+import type { PlatformKeys } from './auth/keys.js';
+import type { GatewayContext } from './context.js';
+import { SignedIdentityDataSource } from './datasource.js';
+import { aliasLimit, depthLimit } from './limits/rules.js';
+import { GatewayMetrics } from './metrics.js';
+
+export interface PublicRoute {
+  subgraph: string;
+  method: HttpMethod;
+  path: string;
+}
+
+export interface GatewayLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxBodyBytes: number;
+}
+
+export interface GatewayOptions {
+  supergraphSdl: string;
+  /** Where each subgraph listens, by name; overrides the URLs recorded in the supergraph. */
+  subgraphUrls: Record<string, string>;
+  /** Subgraph HTTP routes served at the gateway's address too (webhooks, REST aliases). */
+  publicRoutes: PublicRoute[];
+  keys: PlatformKeys;
+  oidcIssuers: OidcIssuerConfig[];
+  limits: GatewayLimits;
+  production: boolean;
+  log: Logger;
+  port?: number;
+  host?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  metrics: GatewayMetrics;
+  close(): Promise<void>;
+}
+
+const GATEWAY_IDENTITY: Identity = { kind: 'service', subject: 'gateway', role: 'SERVICE', organizationId: null };
+/** Headers that describe one hop, or carry credentials the gateway has already replaced. */
+const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'authorization', 'x-api-key', 'cookie', INTERNAL_IDENTITY_HEADER]);
+
+export const DEFAULT_LIMITS: GatewayLimits = { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1_000_000 };
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { log, keys } = options;
+  const metrics = new GatewayMetrics();
+  const subgraphUrl = (name: string): string => {
+    const url = options.subgraphUrls[name];
+    if (!url) throw new Error(`no URL configured for subgraph ${name}`);
+    return url;
+  };
+
+  const internalFetch = async (subgraph: string, path: string, body: unknown): Promise<Response> =>
+    fetch(`${subgraphUrl(subgraph)}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(GATEWAY_IDENTITY, keys.internalIdentitySecret) },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+
+  const resolver: CredentialResolver = {
+    async apiKey(key) {
+      const response = await internalFetch('identity', '/internal/credentials/api-key', { key });
+      if (response.status === 401) return null;
+      if (!response.ok) throw new Error(`identity subgraph answered ${response.status}`);
+      return ((await response.json()) as { identity: Identity }).identity;
+    },
+    async oidc(signIn) {
+      const response = await internalFetch('identity', '/internal/credentials/oidc', signIn);
+      if (!response.ok) throw new Error(`identity subgraph answered ${response.status}`);
+      return ((await response.json()) as { identity: Identity }).identity;
+    },
+  };
+  const authenticator = new Authenticator(keys, options.oidcIssuers, resolver);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger: log,
+    buildService: ({ name }) => new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(log),
+    validationRules: [depthLimit(options.limits.maxDepth), aliasLimit(options.limits.maxAliases)],
+    plugins: [metrics.apolloPlugin<GatewayContext>()],
+  });
+  await apollo.start();
+
+  /** Verifies the caller; on a bad credential answers 401 and returns nothing. */
+  const identify = async (request: RouteRequest, res: ServerResponse): Promise<Identity | undefined> => {
+    try {
+      return await authenticator.authenticate(request.headers);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      send(res, errorResponse(401, 'UNAUTHENTICATED', error.message, { 'www-authenticate': 'Bearer' }));
+      return undefined;
+    }
+  };
+
+  const requestIdOf = (request: RouteRequest): string => {
+    const given = request.headers['x-request-id'];
+    return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
+  };
+
+  const proxy = async (route: PublicRoute, request: RouteRequest, res: ServerResponse, identity: Identity): Promise<void> => {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined && !NOT_FORWARDED.has(key)) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    headers[INTERNAL_IDENTITY_HEADER] = await signInternalIdentity(identity, keys.internalIdentitySecret);
+    headers['x-request-id'] = requestIdOf(request);
+    const upstream = await fetch(`${subgraphUrl(route.subgraph)}${request.url.pathname}${request.url.search}`, {
+      method: request.method,
+      headers,
+      body: request.method === 'GET' ? undefined : request.body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const responseHeaders: Record<string, string> = {};
+    upstream.headers.forEach((value, key) => {
+      if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(key)) responseHeaders[key] = value;
+    });
+    send(res, { status: upstream.status, body: Buffer.from(await upstream.arrayBuffer()), headers: responseHeaders });
+  };
+
+  const ready = async (): Promise<{ ok: boolean; subgraphs: Record<string, string> }> => {
+    const results = await Promise.all(
+      Object.entries(options.subgraphUrls).map(async ([name, url]) => {
+        try {
+          const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+          return [name, response.ok ? 'ok' : `status ${response.status}`] as const;
+        } catch {
+          return [name, 'unreachable'] as const;
+        }
+      }),
+    );
+    return { ok: results.every(([, status]) => status === 'ok'), subgraphs: Object.fromEntries(results) };
+  };
+
+  const server: Server = createHttpServer(
+    async (request, res) => {
+      const path = request.url.pathname;
+      res.on('finish', () => metrics.httpResponses.inc({ route: routeLabel(path, options.publicRoutes), status: String(res.statusCode) }));
+      if (path === '/graphql' && (request.method === 'POST' || request.method === 'GET')) {
+        const identity = await identify(request, res);
+        if (!identity) return;
+        const requestId = requestIdOf(request);
+        const internalIdentityToken = await signInternalIdentity(identity, keys.internalIdentitySecret);
+        return serveGraphQL(apollo, request, res, async () => ({ identity, internalIdentityToken, requestId }));
+      }
+      if (path === '/health' && request.method === 'GET') return send(res, { status: 200, body: { status: 'ok' } });
+      if (path === '/ready' && request.method === 'GET') {
+        const state = await ready();
+        return send(res, { status: state.ok ? 200 : 503, body: state });
+      }
+      if (path === '/metrics' && request.method === 'GET') {
+        return send(res, { status: 200, body: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } });
+      }
+      if (path === '/.well-known/jwks.json' && request.method === 'GET') {
+        return send(res, { status: 200, body: { keys: keys.publicKeys }, headers: { 'cache-control': 'public, max-age=300' } });
+      }
+      const route = options.publicRoutes.find((r) => r.method === request.method && matchPath(r.path, path));
+      if (route) {
+        const identity = await identify(request, res);
+        if (!identity) return;
+        return proxy(route, request, res, identity);
+      }
+      send(res, errorResponse(404, 'NOT_FOUND', 'no such route'));
+    },
+    { bodyLimitBytes: options.limits.maxBodyBytes, onError: (error) => log.error({ err: error }, 'gateway request failed') },
+  );
+
+  const url = await listen(server, options.port ?? 0, options.host);
+  log.info({ url }, 'gateway listening');
+  return {
+    url,
+    metrics,
+    async close() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
+
+function routeLabel(path: string, routes: PublicRoute[]): string {
+  if (['/graphql', '/health', '/ready', '/metrics', '/.well-known/jwks.json'].includes(path)) return path;
+  return routes.find((r) => matchPath(r.path, path))?.path ?? 'unmatched';
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm start`: gateway and every subgraph in one process on embedded defaults (PGlite under
+ * DATA_DIR, in-memory pubsub), migrated and seeded. DATABASE_URL / REDIS_URL switch to servers.
+ */
+import { readSharedConfig } from '../../subgraphs/kit/config.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { loadPlatformKeys } from './auth/keys.js';
+import { readGatewayConfig } from './config.js';
+import { startPlatform } from './platform.js';
+
+const started = Date.now();
+const shared = readSharedConfig();
+const gatewayConfig = readGatewayConfig();
+const log = createLogger('caregraph');
+const platform = await startPlatform({
+  databaseUrl: shared.databaseUrl,
+  dataDir: shared.databaseUrl ? undefined : `${shared.dataDir}/pglite`,
+  redisUrl: shared.redisUrl,
+  keys: await loadPlatformKeys(process.env, shared.dataDir),
+  oidcIssuers: gatewayConfig.oidcIssuers,
+  limits: gatewayConfig.limits,
+  seed: true,
+  port: gatewayConfig.port,
+  host: gatewayConfig.host,
+  production: shared.production,
+  log,
+});
+log.info({ url: `${platform.gateway.url}/graphql`, seconds: (Date.now() - started) / 1000 }, 'CareGraph ready');
+process.stdout.write(`CareGraph ready at ${platform.gateway.url}/graphql (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void platform.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,40 @@
+import { Role } from '../kit/identity.js';
+import { hasRole, signedIn, type IRules } from '../kit/shield.js';
+import { CLINICAL_STAFF, PATIENT_EDITORS } from './service.js';
+
+/**
+ * Who may call what in the identity subgraph. Everything not listed is denied. These rules
+ * decide by role; ownership (which patient, which organization) is decided in service.ts,
+ * on the same path for root fields and `_entities` lookups.
+ */
+const patientReaders = hasRole(Role.PATIENT, ...CLINICAL_STAFF);
+const staff = hasRole(...CLINICAL_STAFF);
+const admin = hasRole(Role.ADMIN);
+
+
+export const identityPermissions: IRules = {
+  Query: {
+    me: signedIn,
+    patient: patientReaders,
+    patients: patientReaders,
+    practitioners: staff,
+    apiKeys: admin,
+  },
+  Mutation: {
+    createPatient: hasRole(...PATIENT_EDITORS),
+    updatePatient: hasRole(Role.PATIENT, ...PATIENT_EDITORS),
+    createApiKey: admin,
+    revokeApiKey: admin,
+  },
+  Patient: patientReaders,
+  PatientConnection: patientReaders,
+  PatientEdge: patientReaders,
+  ContactPoint: patientReaders,
+  User: signedIn,
+  Membership: signedIn,
+  Organization: signedIn,
+  PageInfo: signedIn,
+  Practitioner: staff,
+  ApiKey: admin,
+  CreatedApiKey: admin,
+};

@@ -1,0 +1,194 @@
+import type { GraphQLSchema } from 'graphql';
+import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { ROLES, type RoleName } from '../kit/identity.js';
+import * as identity from './service.js';
+
+/** The identity subgraph's types. Resolvers only translate; the rules live in service.ts. */
+export function buildIdentitySchema(): GraphQLSchema {
+  const builder = createBuilder();
+
+  const RoleEnum = builder.enumType('Role', { values: ROLES });
+  const OrganizationKindEnum = builder.enumType('OrganizationKind', { values: ['CLINIC', 'CHAIN', 'HOSPITAL'] as const });
+  const SexEnum = builder.enumType('Sex', { values: ['FEMALE', 'MALE', 'OTHER', 'UNKNOWN'] as const });
+
+  builder.prismaObject('Organization', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name'),
+      kind: t.field({ type: OrganizationKindEnum, resolve: (org) => org.kind }),
+      parent: t.relation('parent', { nullable: true }),
+    }),
+  });
+
+  const Membership = builder.prismaObject('Membership', {
+    fields: (t) => ({
+      role: t.field({ type: RoleEnum, resolve: (m) => m.role }),
+      organization: t.relation('organization'),
+    }),
+  });
+
+  const User = builder.prismaObject('User', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      displayName: t.exposeString('displayName'),
+      email: t.exposeString('email'),
+      roles: t.field({ type: [RoleEnum], resolve: (user, _args, ctx) => identity.userRoles(ctx, user.id) }),
+      memberships: t.field({ type: [Membership], select: { memberships: true }, resolve: (user) => user.memberships }),
+      patient: t.relation('patient', { nullable: true }),
+    }),
+  });
+  builder.asEntity(User, {
+    key: builder.selection<{ id: string }>('id'),
+    resolveReference: (ref, ctx) => identity.loadUser(ctx, ref.id),
+  });
+
+  interface Contact { phone: string | null; email: string | null; addressLine: string | null; city: string | null; country: string | null }
+  const ContactPoint = builder.objectRef<Contact>('ContactPoint').implement({
+    fields: (t) => ({
+      phone: t.exposeString('phone', { nullable: true }),
+      email: t.exposeString('email', { nullable: true }),
+      addressLine: t.exposeString('addressLine', { nullable: true }),
+      city: t.exposeString('city', { nullable: true }),
+      country: t.exposeString('country', { nullable: true }),
+    }),
+  });
+
+  const Patient = builder.prismaObject('Patient', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      mrn: t.exposeString('mrn'),
+      givenName: t.exposeString('givenName'),
+      familyName: t.exposeString('familyName'),
+      name: t.string({ description: 'Given and family name, for display.', resolve: (p) => `${p.givenName} ${p.familyName}` }),
+      birthDate: t.field({ type: 'Date', resolve: (p) => p.birthDate }),
+      sex: t.field({ type: SexEnum, nullable: true, resolve: (p) => (p.sex as 'FEMALE' | 'MALE' | 'OTHER' | 'UNKNOWN' | null) ?? null }),
+      contact: t.field({
+        type: ContactPoint,
+        resolve: (p) => ({ phone: p.phone, email: p.email, addressLine: p.addressLine, city: p.city, country: p.country }),
+      }),
+      organization: t.relation('organization'),
+      updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    }),
+  });
+  builder.asEntity(Patient, {
+    key: builder.selection<{ id: string }>('id'),
+    resolveReference: (ref, ctx) => identity.loadPatient(ctx, ref.id),
+  });
+
+  builder.prismaObject('Practitioner', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name'),
+      qualification: t.exposeString('qualification', { nullable: true }),
+      specialty: t.exposeString('specialty', { nullable: true }),
+      organization: t.relation('organization'),
+    }),
+  });
+
+  const ApiKey = builder.prismaObject('ApiKey', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name'),
+      role: t.field({ type: RoleEnum, resolve: (k) => k.role }),
+      prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+      revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+      lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
+
+  const CreatedApiKey = builder.objectRef<Awaited<ReturnType<typeof identity.createApiKey>>>('CreatedApiKey').implement({
+    description: 'The key is shown only here, once; CareGraph keeps only its hash.',
+    fields: (t) => ({ key: t.exposeString('key'), apiKey: t.field({ type: ApiKey, resolve: (created) => created.apiKey }) }),
+  });
+
+  const CreatePatientInput = builder.inputType('CreatePatientInput', {
+    fields: (t) => ({
+      organizationId: t.id({ required: false, description: 'Defaults to the caller’s organization' }),
+      mrn: t.string({ required: true, description: 'Medical record number, unique within the organization' }),
+      givenName: t.string({ required: true }),
+      familyName: t.string({ required: true }),
+      birthDate: t.field({ type: 'Date', required: true }),
+      sex: t.field({ type: SexEnum, required: false }),
+      phone: t.string({ required: false }),
+      email: t.string({ required: false }),
+      addressLine: t.string({ required: false }),
+      city: t.string({ required: false }),
+      country: t.string({ required: false, description: 'ISO 3166 alpha-2 country code' }),
+    }),
+  });
+
+  const UpdatePatientInput = builder.inputType('UpdatePatientInput', {
+    fields: (t) => ({
+      mrn: t.string({ required: false }),
+      givenName: t.string({ required: false }),
+      familyName: t.string({ required: false }),
+      birthDate: t.field({ type: 'Date', required: false }),
+      sex: t.field({ type: SexEnum, required: false }),
+      phone: t.string({ required: false }),
+      email: t.string({ required: false }),
+      addressLine: t.string({ required: false }),
+      city: t.string({ required: false }),
+      country: t.string({ required: false }),
+    }),
+  });
+
+  const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+    fields: (t) => ({ name: t.string({ required: true }), role: t.field({ type: RoleEnum, required: true }) }),
+  });
+
+  builder.queryFields((t) => ({
+    me: t.prismaField({
+      type: 'User',
+      nullable: true,
+      description: 'The signed-in user; null for API keys and services.',
+      resolve: (query, _root, _args, ctx) => identity.currentUser(ctx, query),
+    }),
+    patient: t.field({
+      type: Patient,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      // Batched through the request's loader (shared with _entities), so no planned Prisma query here.
+      resolve: (_root, args, ctx) => identity.loadPatient(ctx, String(args.id)),
+    }),
+    patients: t.prismaConnection({
+      type: 'Patient',
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      args: { search: t.arg.string({ required: false, description: 'Part of a name, or an exact MRN' }) },
+      resolve: (query, _root, args, ctx) => identity.searchPatients(ctx, args.search, query),
+    }, { name: 'PatientConnection' }, { name: 'PatientEdge' }),
+    practitioners: t.prismaField({
+      type: ['Practitioner'],
+      description: 'Practitioners of the caller’s organizations.',
+      resolve: (query, _root, _args, ctx) => identity.listPractitioners(ctx, query),
+    }),
+    apiKeys: t.field({ type: [ApiKey], resolve: (_root, _args, ctx) => identity.listApiKeys(ctx) }),
+  }));
+
+  builder.mutationFields((t) => ({
+    createPatient: t.prismaField({
+      type: 'Patient',
+      args: { input: t.arg({ type: CreatePatientInput, required: true }) },
+      resolve: (query, _root, { input }, ctx) => identity.createPatient(ctx, input, query),
+    }),
+    updatePatient: t.prismaField({
+      type: 'Patient',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePatientInput, required: true }) },
+      resolve: (query, _root, args, ctx) => identity.updatePatient(ctx, String(args.id), args.input, query),
+    }),
+    createApiKey: t.field({
+      type: CreatedApiKey,
+      args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+      resolve: (_root, { input }, ctx) => identity.createApiKey(ctx, { name: input.name, role: input.role as RoleName }),
+    }),
+    revokeApiKey: t.field({
+      type: ApiKey,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => identity.revokeApiKey(ctx, String(args.id)),
+    }),
+  }));
+
+  return toSubgraphSchema(builder);
+}

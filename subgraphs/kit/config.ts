@@ -1,0 +1,35 @@
+/** Settings every process shares, read from the environment in one place. */
+export interface SharedConfig {
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Where embedded data and local dev keys live. */
+  dataDir: string;
+  production: boolean;
+}
+
+export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedConfig {
+  return {
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    redisUrl: env['REDIS_URL'] || undefined,
+    dataDir: env['DATA_DIR'] || '.caregraph',
+    production: env['NODE_ENV'] === 'production',
+  };
+}
+
+export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
+  return value;
+}
+
+export function jsonFromEnv<T>(env: NodeJS.ProcessEnv, name: string, fallback: T): T {
+  const raw = env[name];
+  if (!raw) return fallback;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
+  }
+}

@@ -1,0 +1,118 @@
+// The runtime data layer: a PrismaClient on PostgreSQL (DATABASE_URL, through
+// @prisma/adapter-pg) or on an embedded PGlite (in-memory, or persisted under dataDir).
+//
+// Models live in per-domain PostgreSQL schemas (@@schema); Prisma 7 qualifies every table
+// with its schema ("identity"."Organization"), so no search_path setup is needed on either
+// backend.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../../prisma/generated/client/client.js';
+import { applyMigrations, pgExecutor, pgliteExecutor, quoteIdent } from '../../scripts/db/migrations.js';
+
+export interface Database {
+  readonly prisma: PrismaClient;
+  readonly kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it, an embedded PGlite is used. */
+  databaseUrl?: string;
+  /** PGlite data directory (created if missing); in-memory when absent. Ignored with databaseUrl. */
+  dataDir?: string;
+  /** Apply pending migrations from prisma/migrations before returning. */
+  migrate?: boolean;
+}
+
+/** prisma/migrations of this repository, independent of the working directory. */
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate === true);
+  return openPglite(options.dataDir, options.migrate === true);
+}
+
+async function openPostgres(databaseUrl: string, migrate: boolean): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: databaseUrl });
+  try {
+    if (migrate) await applyMigrations(pgExecutor(pool), MIGRATIONS_DIR);
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    return {
+      prisma,
+      kind: 'postgres',
+      close: once(async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      }),
+    };
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openPglite(dataDir: string | undefined, migrate: boolean): Promise<Database> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir);
+  try {
+    await pglite.waitReady;
+    if (migrate) await applyMigrations(pgliteExecutor(pglite), MIGRATIONS_DIR);
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+    return {
+      prisma,
+      kind: 'pglite',
+      close: once(async () => {
+        await prisma.$disconnect();
+        await pglite.close();
+      }),
+    };
+  } catch (error) {
+    await pglite.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Creates a uniquely named database on the server of `baseUrl` (for test isolation) and
+ * returns its URL; `drop()` terminates its connections and drops it.
+ */
+export async function createScratchPostgresDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `caregraph_scratch_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(baseUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: once(() =>
+      withAdminClient(baseUrl, async (client) => {
+        await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      }),
+    ),
+  };
+}
+
+async function withAdminClient<T>(baseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}

@@ -1,0 +1,166 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/** An HTTP failure with a status and a GraphQL-style code, answered as JSON. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RouteRequest {
+  method: string;
+  url: URL;
+  params: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  /** The raw bytes, untouched: webhook signatures are computed over exactly these. */
+  body: Buffer;
+}
+
+export interface RouteResponse {
+  status: number;
+  /** A string or Buffer is sent as is; anything else as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limitBytes) {
+    req.resume();
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limitBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limitBytes) {
+      req.resume();
+      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limitBytes} bytes`);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function send(res: ServerResponse, response: RouteResponse): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string> = { ...response.headers };
+  let payload: string | Buffer | undefined;
+  if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) {
+    payload = response.body;
+  } else if (response.body !== undefined) {
+    payload = JSON.stringify(response.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}
+
+/** A GraphQL-shaped error body, so clients parse every failure the same way. */
+export function errorResponse(status: number, code: string, message: string, headers?: Record<string, string>): RouteResponse {
+  return { status, body: { errors: [{ message, extensions: { code } }] }, headers };
+}
+
+/** Matches `/a/:id/b` style patterns; returns the params or null. */
+export function matchPath(pattern: string, pathname: string): Record<string, string> | null {
+  const expected = pattern.split('/');
+  const actual = pathname.split('/');
+  if (expected.length !== actual.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < expected.length; i++) {
+    const part = expected[i] as string;
+    const value = actual[i] as string;
+    if (part.startsWith(':')) {
+      if (!value) return null;
+      params[part.slice(1)] = decodeURIComponent(value);
+    } else if (part !== value) {
+      return null;
+    }
+  }
+  return params;
+}
+
+function headerMapFrom(headers: IncomingHttpHeaders): HeaderMap {
+  const map = new HeaderMap();
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) map.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return map;
+}
+
+/** Runs one GraphQL-over-HTTP request through Apollo Server and writes its response. */
+export async function serveGraphQL<C extends BaseContext>(
+  server: ApolloServer<C>,
+  request: RouteRequest,
+  res: ServerResponse,
+  context: () => Promise<C>,
+): Promise<void> {
+  let body: unknown;
+  if (request.method === 'POST' && request.body.length > 0) {
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      return send(res, errorResponse(400, 'BAD_REQUEST', 'request body is not valid JSON'));
+    }
+  }
+  const response = await server.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method, headers: headerMapFrom(request.headers), search: request.url.search, body },
+    context,
+  });
+  const headers: Record<string, string> = {};
+  for (const [key, value] of response.headers) headers[key] = value;
+  if (response.body.kind === 'complete') {
+    return send(res, { status: response.status ?? 200, body: response.body.string, headers });
+  }
+  res.writeHead(response.status ?? 200, headers);
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+export type RequestHandler = (request: RouteRequest, res: ServerResponse) => Promise<void>;
+
+/**
+ * A plain Node HTTP server: reads the body (bounded), hands a RouteRequest to `handle`,
+ * and turns thrown HttpErrors into JSON answers. Unexpected errors become a bare 500.
+ */
+export function createHttpServer(handle: RequestHandler, options: { bodyLimitBytes: number; onError: (error: unknown) => void }): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      try {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, options.bodyLimitBytes);
+        await handle({ method: req.method ?? 'GET', url, params: {}, headers: req.headers, body }, res);
+      } catch (error) {
+        if (error instanceof HttpError) return send(res, errorResponse(error.status, error.code, error.message, error.status === 413 ? { connection: 'close' } : undefined));
+        options.onError(error);
+        send(res, errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+      }
+    })();
+  });
+}
+
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host}:${address.port}`;
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

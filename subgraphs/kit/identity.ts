@@ -1,0 +1,90 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { Role } from '../../prisma/generated/client/enums.js';
+
+export { Role };
+export type RoleName = (typeof Role)[keyof typeof Role];
+export const ROLES = Object.values(Role) as RoleName[];
+
+export function parseRole(value: string): RoleName | undefined {
+  const upper = value.toUpperCase();
+  return (ROLES as string[]).includes(upper) ? (upper as RoleName) : undefined;
+}
+
+/**
+ * Who is calling, as verified once at the gateway. Subgraphs never see the caller's
+ * credentials, only this, signed by the gateway.
+ */
+export type Identity =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user' | 'apiKey' | 'service';
+      /** user id, API key id, or service name */
+      subject: string;
+      role: RoleName;
+      organizationId: string | null;
+      /** set for the PATIENT role: the patient record this user is */
+      patientId?: string | null;
+      /** set for PARTNER and LEARNER callers scoped to cohorts */
+      cohortIds?: string[];
+    };
+
+export type AuthenticatedIdentity = Exclude<Identity, { kind: 'anonymous' }>;
+
+export const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
+
+export const isAuthenticated = (identity: Identity): identity is AuthenticatedIdentity => identity.kind !== 'anonymous';
+
+export const INTERNAL_IDENTITY_HEADER = 'x-caregraph-identity';
+const ISSUER = 'caregraph-gateway';
+const AUDIENCE = 'caregraph-subgraph';
+/** Short-lived: a header captured in transit is useless a minute later. */
+const LIFETIME_SECONDS = 60;
+
+function keyFrom(secret: string): Uint8Array {
+  if (secret.length < 32) throw new Error('INTERNAL_IDENTITY_SECRET must be at least 32 characters');
+  return new TextEncoder().encode(secret);
+}
+
+export async function signInternalIdentity(identity: Identity, secret: string): Promise<string> {
+  return new SignJWT({ idt: identity })
+    .setProtectedHeader({ alg: 'HS256', typ: 'caregraph-identity+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${LIFETIME_SECONDS}s`)
+    .sign(keyFrom(secret));
+}
+
+export class InvalidInternalIdentity extends Error {}
+
+export async function verifyInternalIdentity(token: string | undefined, secret: string): Promise<Identity> {
+  if (!token) throw new InvalidInternalIdentity('missing internal identity');
+  try {
+    const { payload } = await jwtVerify(token, keyFrom(secret), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['HS256'],
+      typ: 'caregraph-identity+jwt',
+    });
+    const identity = payload['idt'];
+    if (!isIdentityShape(identity)) throw new InvalidInternalIdentity('malformed internal identity');
+    return identity;
+  } catch (error) {
+    if (error instanceof InvalidInternalIdentity) throw error;
+    if (error instanceof joseErrors.JOSEError) throw new InvalidInternalIdentity(error.code);
+    throw error;
+  }
+}
+
+function isIdentityShape(value: unknown): value is Identity {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v['kind'] === 'anonymous') return true;
+  return (
+    (v['kind'] === 'user' || v['kind'] === 'apiKey' || v['kind'] === 'service') &&
+    typeof v['subject'] === 'string' &&
+    typeof v['role'] === 'string' &&
+    (ROLES as string[]).includes(v['role']) &&
+    (v['organizationId'] === null || typeof v['organizationId'] === 'string')
+  );
+}

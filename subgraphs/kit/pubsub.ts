@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
+
+/**
+ * Topic-based publish/subscribe for subscriptions and cache invalidation.
+ * In-memory within one process; Redis when REDIS_URL is set, so an event published by any
+ * instance reaches subscribers on every instance.
+ */
+export interface PubSub {
+  publish(topic: string, payload: unknown): Promise<void>;
+  /** Ends when the consumer stops iterating. Throws SlowConsumerError past `bufferLimit`. */
+  subscribe<T>(topic: string, options?: { bufferLimit?: number }): AsyncIterableIterator<T>;
+  close(): Promise<void>;
+}
+
+export class SlowConsumerError extends Error {
+  constructor(topic: string) {
+    super(`subscriber on ${topic} fell too far behind`);
+  }
+}
+
+const DEFAULT_BUFFER_LIMIT = 1000;
+
+/** A bounded queue that turns pushed events into an async iterator. */
+function createQueueIterator<T>(
+  topic: string,
+  bufferLimit: number,
+  attach: (push: (value: T) => void) => () => void,
+): AsyncIterableIterator<T> {
+  const buffer: T[] = [];
+  const waiting: Array<{ resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }> = [];
+  let failure: Error | undefined;
+  let done = false;
+
+  const detach = attach((value) => {
+    if (done) return;
+    const waiter = waiting.shift();
+    if (waiter) return waiter.resolve({ value, done: false });
+    if (buffer.length >= bufferLimit) {
+      failure = new SlowConsumerError(topic);
+      finish();
+      return;
+    }
+    buffer.push(value);
+  });
+
+  function finish(): void {
+    if (done) return;
+    done = true;
+    detach();
+    for (const waiter of waiting.splice(0)) {
+      if (failure) waiter.reject(failure);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  return {
+    next(): Promise<IteratorResult<T>> {
+      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift() as T, done: false });
+      if (failure) return Promise.reject(failure);
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+    return(): Promise<IteratorResult<T>> {
+      buffer.length = 0;
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    throw(error: unknown): Promise<IteratorResult<T>> {
+      finish();
+      return Promise.reject(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+export class MemoryPubSub implements PubSub {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    // Each subscriber gets its own copy, as it would over Redis.
+    const serialized = JSON.stringify(payload);
+    this.emitter.emit(topic, serialized);
+  }
+
+  subscribe<T>(topic: string, options: { bufferLimit?: number } = {}): AsyncIterableIterator<T> {
+    return createQueueIterator<T>(topic, options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, (push) => {
+      const listener = (serialized: string): void => push(JSON.parse(serialized) as T);
+      this.emitter.on(topic, listener);
+      return () => this.emitter.off(topic, listener);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+export class RedisPubSub implements PubSub {
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly local = new EventEmitter().setMaxListeners(0);
+  private readonly counts = new Map<string, number>();
+
+  constructor(url: string, private readonly prefix: string, private readonly log: Logger) {
+    this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.subscriber = new Redis(url, { lazyConnect: false });
+    this.subscriber.on('message', (channel: string, message: string) => {
+      this.local.emit(channel.slice(this.prefix.length), message);
+    });
+    this.publisher.on('error', (error: Error) => this.log.warn({ err: error }, 'redis publisher error'));
+    this.subscriber.on('error', (error: Error) => this.log.warn({ err: error }, 'redis subscriber error'));
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.publisher.publish(this.prefix + topic, JSON.stringify(payload));
+  }
+
+  subscribe<T>(topic: string, options: { bufferLimit?: number } = {}): AsyncIterableIterator<T> {
+    return createQueueIterator<T>(topic, options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, (push) => {
+      const listener = (message: string): void => push(JSON.parse(message) as T);
+      this.local.on(topic, listener);
+      const count = (this.counts.get(topic) ?? 0) + 1;
+      this.counts.set(topic, count);
+      if (count === 1) void this.subscriber.subscribe(this.prefix + topic);
+      return () => {
+        this.local.off(topic, listener);
+        const remaining = (this.counts.get(topic) ?? 1) - 1;
+        if (remaining > 0) return void this.counts.set(topic, remaining);
+        this.counts.delete(topic);
+        void this.subscriber.unsubscribe(this.prefix + topic).catch(() => undefined);
+      };
+    });
+  }
+
+  /** Resolves once Redis confirmed the subscription, for callers that must not miss the next event. */
+  async ready(topic: string): Promise<void> {
+    await this.subscriber.subscribe(this.prefix + topic);
+  }
+
+  async close(): Promise<void> {
+    this.local.removeAllListeners();
+    await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
+  }
+}
+
+export function createPubSub(options: { redisUrl?: string; prefix?: string; log: Logger }): PubSub {
+  return options.redisUrl
+    ? new RedisPubSub(options.redisUrl, options.prefix ?? 'caregraph:', options.log)
+    : new MemoryPubSub();
+}

@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import { createContext, type SubgraphContext, type SubgraphDeps } from './context.js';
+import { maskUnexpectedErrors } from './errors-format.js';
+import {
+  closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
+  type HttpMethod, type RouteRequest, type RouteResponse,
+} from './http.js';
+import { applyShield, type IRules } from './shield.js';
+import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
+
+export interface SubgraphRoute {
+  method: HttpMethod;
+  /** `/webhooks/stripe`, `/integrations/partner/cohorts/:id/analytics` */
+  path: string;
+  /** Public routes are also served at the gateway's address (webhooks, REST aliases). */
+  public: boolean;
+  handle(request: RouteRequest & { identity: Identity }, deps: SubgraphDeps): Promise<RouteResponse>;
+}
+
+/** Everything a subgraph is: the same shape for all of them (see subgraphs/<name>/index.ts). */
+export interface SubgraphDefinition {
+  name: string;
+  /** Port used when the subgraph runs as its own process and nothing else is configured. */
+  defaultPort: number;
+  /** The subgraph schema, as Pothos builds it (printed by `npm run compose`). */
+  buildSchema(): GraphQLSchema;
+  /** Its shield rules: deny by default, applied by the kit when serving. */
+  permissions: IRules;
+  routes: SubgraphRoute[];
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface SubgraphServerOptions {
+  deps: SubgraphDeps;
+  internalIdentitySecret: string;
+  port?: number;
+  host?: string;
+  bodyLimitBytes?: number;
+}
+
+/**
+ * Serves one subgraph over HTTP: `/graphql`, its own routes and `/health`. Every request
+ * except `/health` must carry the gateway's signed identity; without it the answer is 401,
+ * so calling a subgraph directly is not a way around the gateway.
+ */
+export async function startSubgraph(definition: SubgraphDefinition, options: SubgraphServerOptions): Promise<RunningSubgraph> {
+  const { deps } = options;
+  const log = deps.log.child({ subgraph: definition.name });
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema: applyShield(definition.buildSchema(), definition.permissions),
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(log),
+    csrfPrevention: true,
+    // Federated tracing is for Apollo's hosted studio, which CareGraph does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  const server: Server = createHttpServer(
+    async (request, res) => {
+      if (request.url.pathname === '/health') return send(res, { status: 200, body: { status: 'ok', subgraph: definition.name } });
+
+      let identity: Identity;
+      try {
+        const header = request.headers[INTERNAL_IDENTITY_HEADER];
+        identity = await verifyInternalIdentity(typeof header === 'string' ? header : undefined, options.internalIdentitySecret);
+      } catch (error) {
+        if (!(error instanceof InvalidInternalIdentity)) throw error;
+        return send(res, errorResponse(401, 'UNAUTHENTICATED', 'requests must come through the gateway'));
+      }
+      const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : undefined;
+
+      if (request.url.pathname === '/graphql') {
+        return serveGraphQL(apollo, request, res, async () => createContext({ ...deps, log }, identity, requestId));
+      }
+      for (const route of definition.routes) {
+        if (route.method !== request.method) continue;
+        const params = matchPath(route.path, request.url.pathname);
+        if (params) return send(res, await route.handle({ ...request, params, identity }, { ...deps, log }));
+      }
+      send(res, errorResponse(404, 'NOT_FOUND', 'no such route'));
+    },
+    { bodyLimitBytes: options.bodyLimitBytes ?? 2_000_000, onError: (error) => log.error({ err: error }, 'request failed') },
+  );
+  const url = await listen(server, options.port ?? 0, options.host);
+  log.info({ url }, 'subgraph listening');
+  return {
+    name: definition.name,
+    url,
+    async close() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import { ClientError } from 'graphql-request';
+import {
+  CreateApiKeyDocument, CreatePatientDocument, MeDocument, PatientByIdDocument, RevokeApiKeyDocument, SearchPatientsDocument, UpdatePatientDocument,
+} from '../generated/operations.js';
+import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+
+let t: TestPlatform;
+beforeAll(async () => {
+  t = await startTestPlatform();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** The GraphQL error codes of a failed graphql-request call. */
+async function failureCodes(promise: Promise<unknown>): Promise<unknown[]> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientError) return (error.response.errors ?? []).map((e) => e.extensions?.['code']);
+    throw error;
+  }
+  throw new Error('expected the request to fail');
+}
+
+describe('identity through the gateway', () => {
+  it('answers `me` with the signed-in user and roles', async () => {
+    const nurse = await t.client('nurse');
+    const { me } = await nurse.request(MeDocument);
+    expect(me?.id).toBe(USERS.nurse.id);
+    expect(me?.roles).toEqual(['NURSE']);
+    expect(me?.memberships[0]?.organization.id).toBe(ORGS.clinicNorth.id);
+  });
+
+  it('links a patient user to its patient record', async () => {
+    const { me } = await (await t.client('patient')).request(MeDocument);
+    expect(me?.patient?.id).toBe(PATIENTS.amaraNorth.id);
+  });
+
+  it('lets staff read a patient of their organization and audits the read', async () => {
+    const before = await t.platform.database.prisma.auditEvent.count({ where: { entityId: PATIENTS.bayoNorth.id, action: 'read' } });
+    const { patient } = await (await t.client('clinician')).request(PatientByIdDocument, { id: PATIENTS.bayoNorth.id });
+    expect(patient).toMatchObject({ mrn: 'MCN-10002', name: 'Bayo Samplesson', birthDate: '1972-11-30', organization: { id: ORGS.clinicNorth.id } });
+    const audits = await t.platform.database.prisma.auditEvent.findMany({ where: { entityId: PATIENTS.bayoNorth.id, action: 'read' } });
+    expect(audits).toHaveLength(before + 1);
+    expect(audits.at(-1)).toMatchObject({ actorId: USERS.clinician.id, actorRole: 'CLINICIAN', entityType: 'Patient' });
+    // The audit row says who and what, never the values read.
+    expect(JSON.stringify(audits)).not.toContain('Samplesson');
+  });
+
+  it('refuses another organization’s patient with FORBIDDEN', async () => {
+    expect(await failureCodes((await t.client('nurse')).request(PatientByIdDocument, { id: PATIENTS.fayeHospital.id }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('lets a chain admin read the patients of the chain’s clinics', async () => {
+    const { patient } = await (await t.client('chainAdmin')).request(PatientByIdDocument, { id: PATIENTS.devikaSouth.id });
+    expect(patient?.mrn).toBe('MCS-20001');
+  });
+
+  it('lets a patient read only their own record', async () => {
+    const patientClient = await t.client('patient');
+    const { patient } = await patientClient.request(PatientByIdDocument, { id: PATIENTS.amaraNorth.id });
+    expect(patient?.id).toBe(PATIENTS.amaraNorth.id);
+    expect(await failureCodes(patientClient.request(PatientByIdDocument, { id: PATIENTS.bayoNorth.id }))).toEqual(['FORBIDDEN']);
+    const { patients } = await patientClient.request(SearchPatientsDocument, {});
+    expect(patients.edges.map((e) => e.node.id)).toEqual([PATIENTS.amaraNorth.id]);
+  });
+
+  it('answers NOT_FOUND for an unknown patient id', async () => {
+    expect(await failureCodes((await t.client('nurse')).request(PatientByIdDocument, { id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('pages through the organization’s patients with a cursor, and searches', async () => {
+    const admin = await t.client('admin');
+    const first = await admin.request(SearchPatientsDocument, { first: 2 });
+    expect(first.patients.edges).toHaveLength(2);
+    expect(first.patients.pageInfo.hasNextPage).toBe(true);
+    const rest = await admin.request(SearchPatientsDocument, { first: 10, after: first.patients.pageInfo.endCursor });
+    const all = [...first.patients.edges, ...rest.patients.edges].map((e) => e.node.mrn);
+    // Clinic North's three patients, none from elsewhere, no duplicates.
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.filter((mrn) => mrn.startsWith('MCN-')).length).toBeGreaterThanOrEqual(3);
+    expect(all.some((mrn) => mrn.startsWith('RTH-') || mrn.startsWith('MCS-'))).toBe(false);
+    const found = await admin.request(SearchPatientsDocument, { search: 'samples' });
+    expect(found.patients.edges.map((e) => e.node.mrn)).toEqual(['MCN-10002']);
+  });
+
+  it('creates and updates a patient, with precise BAD_USER_INPUT errors', async () => {
+    const nurse = await t.client('nurse');
+    const { createPatient } = await nurse.request(CreatePatientDocument, {
+      input: { mrn: 'MCN-19001', givenName: 'Iris', familyName: 'Newcase', birthDate: '2001-03-04', sex: 'FEMALE', country: 'NG' },
+    });
+    expect(createPatient).toMatchObject({ mrn: 'MCN-19001', name: 'Iris Newcase', organization: { id: ORGS.clinicNorth.id } });
+
+    const { updatePatient } = await nurse.request(UpdatePatientDocument, { id: createPatient.id, input: { phone: '+234 555 0100' } });
+    expect(updatePatient.contact.phone).toBe('+234 555 0100');
+
+    const bad = await postGraphQL(
+      t.graphqlUrl,
+      {
+        query: 'mutation($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
+        variables: { input: { mrn: 'x', givenName: 'Ok', familyName: 'Fine', birthDate: '2999-01-01', email: 'not-an-email' } },
+      },
+      { authorization: `Bearer ${await t.tokenFor('nurse')}` },
+    );
+    expect(errorCodes(bad.json)).toEqual(['BAD_USER_INPUT']);
+    const problems = bad.json.errors?.[0]?.extensions?.['problems'] as Array<{ field: string }>;
+    expect(problems.map((p) => p.field).sort()).toEqual(['input.birthDate', 'input.email', 'input.mrn']);
+
+    const badDate = await postGraphQL(
+      t.graphqlUrl,
+      { query: 'mutation { createPatient(input: {mrn: "MCN-19002", givenName: "A", familyName: "B", birthDate: "2020-02-31"}) { id } }' },
+      { authorization: `Bearer ${await t.tokenFor('nurse')}` },
+    );
+    expect(errorCodes(badDate.json)).toEqual(['BAD_USER_INPUT']);
+    expect(badDate.json.errors?.[0]?.message).toMatch(/not a calendar date/);
+    const badDateVariable = await postGraphQL(
+      t.graphqlUrl,
+      { query: 'mutation($d: Date!) { createPatient(input: {mrn: "MCN-19002", givenName: "A", familyName: "B", birthDate: $d}) { id } }', variables: { d: 'yesterday' } },
+      { authorization: `Bearer ${await t.tokenFor('nurse')}` },
+    );
+    expect(errorCodes(badDateVariable.json)).toEqual(['BAD_USER_INPUT']);
+    expect(await t.platform.database.prisma.patient.count({ where: { mrn: 'MCN-19002' } })).toBe(0);
+    expect(bad.json.errors?.[0]?.message).not.toMatch(/at .*\.ts/); // no stack traces
+  });
+
+  it('refuses a duplicate MRN in the same organization with CONFLICT and writes nothing', async () => {
+    const before = await t.platform.database.prisma.patient.count();
+    const codes = await failureCodes(
+      (await t.client('nurse')).request(CreatePatientDocument, { input: { mrn: 'MCN-10001', givenName: 'Dup', familyName: 'Licate', birthDate: '1999-01-01' } }),
+    );
+    expect(codes).toEqual(['CONFLICT']);
+    expect(await t.platform.database.prisma.patient.count()).toBe(before);
+  });
+
+  it('lets a patient change only their contact details', async () => {
+    const patient = await t.client('patient');
+    const { updatePatient } = await patient.request(UpdatePatientDocument, { id: PATIENTS.amaraNorth.id, input: { email: 'amara.new@patients.example.invalid' } });
+    expect(updatePatient.contact.email).toBe('amara.new@patients.example.invalid');
+    expect(await failureCodes(patient.request(UpdatePatientDocument, { id: PATIENTS.amaraNorth.id, input: { mrn: 'MCN-99999' } }))).toEqual(['FORBIDDEN']);
+    expect((await t.platform.database.prisma.patient.findUniqueOrThrow({ where: { id: PATIENTS.amaraNorth.id } })).mrn).toBe('MCN-10001');
+  });
+
+  it('issues an API key once, stores only its hash, and stops accepting it when revoked', async () => {
+    const admin = await t.client('admin');
+    const { createApiKey } = await admin.request(CreateApiKeyDocument, { input: { name: 'Metabase', role: 'BI' } });
+    expect(createApiKey.key).toMatch(/^cgk_/);
+    const stored = await t.platform.database.prisma.apiKey.findUniqueOrThrow({ where: { id: createApiKey.apiKey.id } });
+    expect(stored.keyHash).not.toContain(createApiKey.key);
+    expect(JSON.stringify(stored)).not.toContain(createApiKey.key.slice(12));
+
+    const withKey = await postGraphQL(t.graphqlUrl, { query: '{ me { id } }' }, { 'x-api-key': createApiKey.key });
+    expect(withKey.status).toBe(200);
+    expect(withKey.json.data).toEqual({ me: null }); // an API key is not a user
+
+    const { revokeApiKey } = await admin.request(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
+    expect(revokeApiKey.revokedAt).not.toBeNull();
+    const afterRevoke = await postGraphQL(t.graphqlUrl, { query: '{ me { id } }' }, { 'x-api-key': createApiKey.key });
+    expect(afterRevoke.status).toBe(401);
+    expect(errorCodes(afterRevoke.json)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refuses API key roles that are people or admins', async () => {
+    const codes = await failureCodes((await t.client('admin')).request(CreateApiKeyDocument, { input: { name: 'sneaky', role: 'ADMIN' } }));
+    expect(codes).toEqual(['BAD_USER_INPUT']);
+  });
+});

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLClient } from 'graphql-request';
+import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/keys.js';
+import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import type { OidcIssuerConfig } from '../../gateway/src/auth/authenticate.js';
+import { startPlatform, type Platform } from '../../gateway/src/platform.js';
+import type { GatewayLimits } from '../../gateway/src/server.js';
+import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
+import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
+import { USERS, type SeedUser } from '../../prisma/seed-data.js';
+
+export interface TestPlatform {
+  platform: Platform;
+  keys: PlatformKeys;
+  /** http://127.0.0.1:PORT (no path) */
+  baseUrl: string;
+  graphqlUrl: string;
+  /** A platform token for a seeded user (key of USERS) or any user description. */
+  tokenFor(user: keyof typeof USERS | SeedUser): Promise<string>;
+  /** A graphql-request client for a seeded user, or anonymous without one. */
+  client(user?: keyof typeof USERS | SeedUser, headers?: Record<string, string>): Promise<GraphQLClient>;
+  close(): Promise<void>;
+}
+
+export interface TestPlatformOptions {
+  subgraphs?: readonly SubgraphDefinition[];
+  supergraphSdl?: string;
+  oidcIssuers?: OidcIssuerConfig[];
+  limits?: Partial<GatewayLimits>;
+  production?: boolean;
+}
+
+/**
+ * Starts the whole platform for one test file: the real PostgreSQL (a scratch database) and
+ * Redis when DATABASE_URL / REDIS_URL are set, embedded PGlite and in-memory pubsub otherwise.
+ */
+export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const keys = await generatePlatformKeys();
+  const scratch = process.env['DATABASE_URL'] ? await createScratchPostgresDatabase(process.env['DATABASE_URL']) : undefined;
+  let platform: Platform;
+  try {
+    platform = await startPlatform({
+      ...options,
+      databaseUrl: scratch?.url,
+      redisUrl: process.env['REDIS_URL'] || undefined,
+      redisPrefix: `caregraph-test:${randomUUID()}:`,
+      keys,
+      seed: true,
+    });
+  } catch (error) {
+    await scratch?.drop();
+    throw error;
+  }
+  const baseUrl = platform.gateway.url;
+  const tokenFor = async (user: keyof typeof USERS | SeedUser): Promise<string> => {
+    const u = typeof user === 'string' ? USERS[user] : user;
+    return signPlatformToken(keys, { userId: u.id, role: u.role, organizationId: u.organizationId, patientId: u.patientId ?? null });
+  };
+  return {
+    platform,
+    keys,
+    baseUrl,
+    graphqlUrl: `${baseUrl}/graphql`,
+    tokenFor,
+    async client(user, headers = {}) {
+      const auth: Record<string, string> = user ? { authorization: `Bearer ${await tokenFor(user)}` } : {};
+      return new GraphQLClient(`${baseUrl}/graphql`, { headers: { ...auth, ...headers } });
+    },
+    async close() {
+      await platform.close();
+      await scratch?.drop();
+    },
+  };
+}
+
+/** POSTs a GraphQL request with plain fetch, for asserting on HTTP status and raw errors. */
+export async function postGraphQL(
+  url: string,
+  body: { query: string; variables?: Record<string, unknown> },
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }> } }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, json: (await response.json()) as never };
+}
+
+export const errorCodes = (json: { errors?: Array<{ extensions?: Record<string, unknown> }> }): unknown[] =>
+  (json.errors ?? []).map((e) => e.extensions?.['code']);
