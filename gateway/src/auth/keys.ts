@@ -57,7 +57,7 @@ export async function loadPlatformKeys(env: NodeJS.ProcessEnv, dataDir: string):
     writeFileSync(file, JSON.stringify(await generatePlatformKeys(), null, 2), { mode: 0o600 });
   }
   const stored = parseJson<Required<PlatformKeys>>(file, readFileSync(file, 'utf8'));
-  return { ...stored, internalIdentitySecret: fromEnvSecret ?? stored.internalIdentitySecret };
+  return { ...stored, internalIdentitySecret: fromEnvSecret || stored.internalIdentitySecret };
 }
 
 export async function importSigningKey(jwk: JWK): Promise<CryptoKey> {
