@@ -15,6 +15,8 @@ import type { GatewayContext } from './context.js';
 import { SignedIdentityDataSource } from './datasource.js';
 import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
+import { SubscriptionPlanner } from './subscriptions/planner.js';
+import { serveGatewaySockets } from './subscriptions/server.js';
 
 export interface PublicRoute {
   subgraph: string;
@@ -185,12 +187,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { bodyLimitBytes: options.limits.maxBodyBytes, onError: (error) => log.error({ err: error }, 'gateway request failed') },
   );
 
+  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const sockets = serveGatewaySockets({
+    server,
+    apollo,
+    authenticator,
+    planner,
+    services: Object.fromEntries(planner.subgraphNames.map((name) => [name, new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics)])),
+    subgraphUrl,
+    internalIdentitySecret: keys.internalIdentitySecret,
+    limits: options.limits,
+    log,
+  });
+
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'gateway listening');
   return {
     url,
     metrics,
     async close() {
+      // Open sockets first: an upgraded connection would keep the HTTP server from closing.
+      await sockets.close();
       await closeServer(server);
       await apollo.stop();
     },

@@ -18,12 +18,21 @@ export interface BuilderTypes {
   DefaultFieldNullability: false;
 }
 
+export interface BuilderOptions {
+  /**
+   * Declare the Subscription root type, so `builder.subscriptionFields` can add to it. Off by
+   * default: an empty Subscription type is invalid GraphQL, and a subgraph without streams
+   * should not contribute one to the supergraph.
+   */
+  subscriptions?: boolean;
+}
+
 /**
  * One builder per subgraph, always with the same plugins (Pothos plugin options are global
  * types): relay connections, prisma for planned relation loading, directives + federation
  * for entities.
  */
-export function createBuilder() {
+export function createBuilder(options: BuilderOptions = {}) {
   const builder = new SchemaBuilder<BuilderTypes>({
     plugins: [RelayPlugin, PrismaPlugin, DirectivesPlugin, FederationPlugin],
     relay: {
@@ -57,6 +66,7 @@ export function createBuilder() {
   });
   builder.queryType({});
   builder.mutationType({});
+  if (options.subscriptions) builder.subscriptionType({});
   return builder;
 }
 

@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { isObjectType, isUnionType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, deny, rule, shield } from 'graphql-shield';
@@ -80,5 +80,32 @@ export function applyShield(schema: GraphQLSchema, rules: IRules): GraphQLSchema
     fallbackError: (_error: unknown, _parent: object, _args: object, ctx: unknown, _info: GraphQLResolveInfo) =>
       isAuthenticated((ctx as SubgraphContext).identity) ? forbidden() : unauthenticated(),
   });
-  return applyMiddleware(schema, permissions);
+  const guarded = applyMiddleware(schema, permissions);
+  guardSubscriptionStreams(guarded, permissions.generate(schema));
+  return guarded;
+}
+
+type FieldMiddleware = (resolve: GraphQLFieldResolver<unknown, unknown>, parent: unknown, args: unknown, ctx: unknown, info: GraphQLResolveInfo) => unknown;
+type GeneratedMiddleware = ReturnType<ReturnType<typeof shield>['generate']>;
+
+/**
+ * graphql-middleware wraps a field's `subscribe` only when the field has no `resolve` of its
+ * own. Pothos subscription fields have both, so without this the rule would run for each event
+ * but not when the stream opens: anyone could hold a subscription (and its pubsub listener)
+ * open. The same shield middleware therefore also runs around `subscribe`; a refusal comes
+ * back as the subscription's error and no stream is opened.
+ */
+function guardSubscriptionStreams(schema: GraphQLSchema, generated: GeneratedMiddleware): void {
+  const subscriptionType = schema.getSubscriptionType();
+  if (!subscriptionType || typeof generated === 'function') return;
+  const typeMiddleware: unknown = (generated as Record<string, unknown>)[subscriptionType.name];
+  for (const field of Object.values(subscriptionType.getFields())) {
+    const subscribe = field.subscribe;
+    if (!subscribe) continue;
+    const entry: unknown = typeof typeMiddleware === 'object' && typeMiddleware !== null ? (typeMiddleware as Record<string, unknown>)[field.name] : typeMiddleware;
+    const middleware = (typeof entry === 'function' ? entry : (entry as { resolve?: unknown } | undefined)?.resolve) as FieldMiddleware | undefined;
+    // shield generates middleware for every field (the fallback rule included); none is a bug.
+    if (typeof middleware !== 'function') throw new Error(`no shield middleware for subscription field ${field.name}`);
+    field.subscribe = (parent, args, ctx, info) => middleware((p, a, c, i) => subscribe(p, a as Record<string, unknown>, c, i), parent, args, ctx, info);
+  }
 }

@@ -9,6 +9,7 @@ import {
   type HttpMethod, type RouteRequest, type RouteResponse,
 } from './http.js';
 import { applyShield, type IRules } from './shield.js';
+import { serveSubscriptions } from './subscriptions.js';
 import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
 
 export interface SubgraphRoute {
@@ -49,13 +50,15 @@ export interface SubgraphServerOptions {
 /**
  * Serves one subgraph over HTTP: `/graphql`, its own routes and `/health`. Every request
  * except `/health` must carry the gateway's signed identity; without it the answer is 401,
- * so calling a subgraph directly is not a way around the gateway.
+ * so calling a subgraph directly is not a way around the gateway. `/graphql` also speaks
+ * graphql-ws (same shielded schema), where the gateway forwards subscriptions.
  */
 export async function startSubgraph(definition: SubgraphDefinition, options: SubgraphServerOptions): Promise<RunningSubgraph> {
   const { deps } = options;
   const log = deps.log.child({ subgraph: definition.name });
+  const schema = applyShield(definition.buildSchema(), definition.permissions);
   const apollo = new ApolloServer<SubgraphContext>({
-    schema: applyShield(definition.buildSchema(), definition.permissions),
+    schema,
     includeStacktraceInErrorResponses: false,
     formatError: maskUnexpectedErrors(log),
     csrfPrevention: true,
@@ -90,14 +93,21 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
     },
     { bodyLimitBytes: options.bodyLimitBytes ?? 2_000_000, onError: (error) => log.error({ err: error }, 'request failed') },
   );
+  const subscriptions = serveSubscriptions(server, { schema, deps: { ...deps, log }, internalIdentitySecret: options.internalIdentitySecret });
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'subgraph listening');
+  // Idempotent: a test may stop a subgraph early (to see the gateway cope) and again at the end.
+  let closing: Promise<void> | undefined;
   return {
     name: definition.name,
     url,
-    async close() {
-      await closeServer(server);
-      await apollo.stop();
+    close() {
+      closing ??= (async () => {
+        await subscriptions.close();
+        await closeServer(server);
+        await apollo.stop();
+      })();
+      return closing;
     },
   };
 }

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { createBuilder, toSubgraphSchema } from '../../subgraphs/kit/builder.js';
-import { forbidden } from '../../subgraphs/kit/errors.js';
+import { forbidden, unauthenticated } from '../../subgraphs/kit/errors.js';
 import { isAuthenticated, type Identity } from '../../subgraphs/kit/identity.js';
+import { RedisPubSub } from '../../subgraphs/kit/pubsub.js';
 import { hasRole } from '../../subgraphs/kit/shield.js';
+import { filterEvents } from '../../subgraphs/kit/subscriptions.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { PATIENTS } from '../../prisma/seed-data.js';
 
@@ -24,8 +27,14 @@ export const VISITS: Visit[] = [
   { id: 'visit-4', patientId: PATIENTS.fayeHospital.id, organizationId: PATIENTS.fayeHospital.organizationId, reason: 'Admission' },
 ];
 
-/** How many entity lookups the identity subgraph was asked for; tests read it to prove the join. */
-export const visitsCalls = { patientReferences: 0 };
+/**
+ * How many entity lookups the identity subgraph was asked for, and how many `visitRecorded`
+ * subscriptions are open (ready to receive) right now; tests read them to prove the join and
+ * the teardown.
+ */
+export const visitsCalls = { patientReferences: 0, openSubscriptions: 0 };
+
+export const VISIT_RECORDED_TOPIC = 'visits.recorded';
 
 function visible(identity: Identity, visit: Visit): boolean {
   if (!isAuthenticated(identity)) return false;
@@ -37,7 +46,7 @@ export const visitsSubgraph: SubgraphDefinition = {
   name: 'visits',
   defaultPort: 4199,
   buildSchema() {
-    const builder = createBuilder();
+    const builder = createBuilder({ subscriptions: true });
     const PatientRef = builder.externalRef('Patient', builder.selection<{ id: string }>('id'), (ref) => {
       visitsCalls.patientReferences += 1;
       return ref;
@@ -74,11 +83,41 @@ export const visitsSubgraph: SubgraphDefinition = {
         },
       }),
     }));
-    builder.mutationFields((t) => ({ noop: t.boolean({ resolve: () => true }) }));
+    builder.mutationFields((t) => ({
+      noop: t.boolean({ resolve: () => true }),
+      // The visit belongs to the caller's organization whatever the patient: tests use that to
+      // record a visit whose patient the caller may not read in the identity subgraph.
+      recordVisit: t.field({
+        type: VisitRef,
+        args: { patientId: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+        resolve: async (_root, args, ctx) => {
+          if (!isAuthenticated(ctx.identity)) throw unauthenticated();
+          const visit: Visit = { id: `visit-${randomUUID()}`, patientId: String(args.patientId), organizationId: ctx.identity.organizationId ?? '', reason: args.reason };
+          await ctx.pubsub.publish(VISIT_RECORDED_TOPIC, visit);
+          return visit;
+        },
+      }),
+    }));
+    builder.subscriptionFields((t) => ({
+      visitRecorded: t.field({
+        type: VisitRef,
+        nullable: true,
+        subscribe: async (_root, _args, ctx) => {
+          const events = ctx.pubsub.subscribe<Visit>(VISIT_RECORDED_TOPIC);
+          // Count the subscription once it can receive: with Redis, after SUBSCRIBE is confirmed.
+          if (ctx.pubsub instanceof RedisPubSub) await ctx.pubsub.ready(VISIT_RECORDED_TOPIC);
+          visitsCalls.openSubscriptions += 1;
+          return filterEvents(events, (visit) => visible(ctx.identity, visit), () => (visitsCalls.openSubscriptions -= 1));
+        },
+        resolve: (visit) => visit,
+      }),
+    }));
     return toSubgraphSchema(builder);
   },
   permissions: {
     Query: { visits: hasRole('PATIENT', 'NURSE', 'CLINICIAN', 'ADMIN'), visit: hasRole('PATIENT', 'NURSE', 'CLINICIAN', 'ADMIN') },
+    Mutation: { recordVisit: hasRole('NURSE', 'CLINICIAN', 'ADMIN') },
+    Subscription: { visitRecorded: hasRole('PATIENT', 'NURSE', 'CLINICIAN', 'ADMIN') },
     Visit: hasRole('PATIENT', 'NURSE', 'CLINICIAN', 'ADMIN'),
     Patient: hasRole('PATIENT', 'NURSE', 'CLINICIAN', 'ADMIN'),
   },
