@@ -1,0 +1,364 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
+import type { Logger } from './logger.js';
+import type { PubSub } from './pubsub.js';
+
+/**
+ * The transactional outbox. A service records its domain events with `recordEvent` inside the
+ * transaction that changes its state, so an event exists exactly when the change does. The
+ * relay then publishes each event to the pubsub (live subscriptions, caches) and fans it out to
+ * webhook deliveries, which the dispatcher sends, signed, with retries and a dead letter.
+ * Nothing is lost silently: every event stays in the outbox, every delivery has a state.
+ */
+
+export type TransactionClient = Prisma.TransactionClient;
+
+export interface NewEvent {
+  source: string;
+  type: string;
+  aggregateId: string;
+  organizationId?: string | null;
+  partnerId?: string | null;
+  payload: Prisma.InputJsonValue;
+}
+
+export interface RelayedEvent {
+  id: string;
+  seq: string;
+  source: string;
+  type: string;
+  aggregateId: string;
+  organizationId: string | null;
+  partnerId: string | null;
+  payload: Prisma.JsonValue;
+  occurredAt: string;
+}
+
+/** Call inside the transaction that makes the change: `prisma.$transaction(async (tx) => { …; await recordEvent(tx, …) })`. */
+export async function recordEvent(tx: TransactionClient, event: NewEvent): Promise<{ id: string }> {
+  return tx.outboxEvent.create({
+    data: {
+      source: event.source,
+      type: event.type,
+      aggregateId: event.aggregateId,
+      organizationId: event.organizationId ?? null,
+      partnerId: event.partnerId ?? null,
+      payload: event.payload,
+    },
+    select: { id: true },
+  });
+}
+
+/** The pubsub topic an event type is published on. */
+export const eventTopic = (type: string): string => `events:${type}`;
+
+// ---------------------------------------------------------------- relay
+
+export interface RelayOptions {
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  log: Logger;
+  batchSize?: number;
+  pollIntervalMs?: number;
+}
+
+/** Polls a loop until stopped; `wake()` runs it at once (after a commit, say). */
+class Poller {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly step: () => Promise<number>,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  wake(): void {
+    if (this.stopped || this.running) return;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drain().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(this.intervalMs);
+      });
+    }, delay);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Keep going while there is a backlog; pause once a pass finds nothing.
+      while (!this.stopped && (await this.step()) > 0);
+    } catch (error) {
+      this.log.error({ err: error, poller: this.name }, 'poller step failed');
+    }
+  }
+}
+
+export class OutboxRelay {
+  private readonly poller: Poller;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = options.batchSize ?? 100;
+    this.poller = new Poller('outbox-relay', options.pollIntervalMs ?? 250, () => this.relayOnce(), options.log);
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  wake(): void {
+    this.poller.wake();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+
+  /**
+   * Claims a batch of unrelayed events (SKIP LOCKED: several relays can run side by side),
+   * creates their webhook deliveries and marks them relayed in one transaction, then
+   * publishes them. Returns how many it relayed.
+   */
+  async relayOnce(): Promise<number> {
+    const { prisma } = this.options;
+    const events = await prisma.$transaction(async (tx) => {
+      const claimed = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT id FROM "platform"."OutboxEvent"
+        WHERE "relayedAt" IS NULL
+        ORDER BY seq
+        LIMIT ${this.batchSize}
+        FOR UPDATE SKIP LOCKED`;
+      if (claimed.length === 0) return [];
+      const rows = await tx.outboxEvent.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { seq: 'asc' } });
+      const organizations = [...new Set(rows.map((r) => r.organizationId).filter((o): o is string => o !== null))];
+      const endpoints = organizations.length
+        ? await tx.webhookEndpoint.findMany({ where: { active: true, organizationId: { in: organizations } } })
+        : [];
+      const deliveries = rows.flatMap((event) =>
+        endpoints
+          .filter((endpoint) => endpointWants(endpoint, event))
+          .map((endpoint) => ({ eventId: event.id, endpointId: endpoint.id })),
+      );
+      if (deliveries.length > 0) await tx.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
+      await tx.outboxEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { relayedAt: new Date() } });
+      return rows;
+    });
+    for (const event of events) {
+      // Live listeners only: a missed publish loses nothing durable (webhooks have their rows).
+      await this.options.pubsub.publish(eventTopic(event.type), toRelayed(event)).catch((error: unknown) => {
+        this.options.log.warn({ err: error, eventId: event.id }, 'event publish failed');
+      });
+    }
+    return events.length;
+  }
+}
+
+function endpointWants(
+  endpoint: { organizationId: string; partnerId: string | null; eventTypes: string[] },
+  event: { organizationId: string | null; partnerId: string | null; type: string },
+): boolean {
+  if (endpoint.organizationId !== event.organizationId) return false;
+  if (endpoint.partnerId !== null && endpoint.partnerId !== event.partnerId) return false;
+  return endpoint.eventTypes.includes('*') || endpoint.eventTypes.includes(event.type);
+}
+
+function toRelayed(event: {
+  id: string; seq: bigint; source: string; type: string; aggregateId: string; organizationId: string | null;
+  partnerId: string | null; payload: Prisma.JsonValue; occurredAt: Date;
+}): RelayedEvent {
+  return { ...event, seq: event.seq.toString(), occurredAt: event.occurredAt.toISOString() };
+}
+
+// ---------------------------------------------------------------- webhook signatures
+
+export const SIGNATURE_HEADER = 'caregraph-signature';
+export const DELIVERY_ID_HEADER = 'caregraph-delivery-id';
+export const EVENT_TYPE_HEADER = 'caregraph-event-type';
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe-style receivers expect. */
+export function signWebhookPayload(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+
+/** Verifies a `CareGraph-Signature`-style header over the raw body, with a timestamp tolerance. */
+export function verifyWebhookSignature(secret: string, header: string | undefined, body: string | Buffer, toleranceSeconds = 300, now = Date.now()): SignatureCheck {
+  if (!header) return { ok: false, reason: 'missing' };
+  const parts = new Map(header.split(',').map((part) => part.trim().split('=', 2) as [string, string]));
+  const timestamp = Number(parts.get('t'));
+  const given = parts.get('v1');
+  if (!Number.isInteger(timestamp) || !given || !/^[0-9a-f]{64}$/.test(given)) return { ok: false, reason: 'malformed' };
+  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale' };
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+  return timingSafeEqual(expected, Buffer.from(given, 'hex')) ? { ok: true } : { ok: false, reason: 'mismatch' };
+}
+
+export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64url')}`;
+
+// ---------------------------------------------------------------- dispatcher
+
+export interface DispatcherOptions {
+  prisma: PrismaClient;
+  log: Logger;
+  /** Attempts before a delivery is dead-lettered. */
+  maxAttempts?: number;
+  /** First retry delay; doubles each attempt (with jitter), capped by maxDelayMs. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  timeoutMs?: number;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class WebhookDispatcher {
+  private readonly poller: Poller;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly batchSize: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.baseDelayMs = options.baseDelayMs ?? 1_000;
+    this.maxDelayMs = options.maxDelayMs ?? 10 * 60_000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.batchSize = options.batchSize ?? 20;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.poller = new Poller('webhook-dispatcher', options.pollIntervalMs ?? 500, () => this.dispatchOnce(), options.log);
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  wake(): void {
+    this.poller.wake();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+
+  /** The delay before attempt `attempts + 1`: exponential, ±20 % jitter so retries do not stampede. */
+  backoffMs(attempts: number): number {
+    const raw = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+    return Math.round(raw * (0.8 + Math.random() * 0.4));
+  }
+
+  /**
+   * Claims due deliveries by pushing their next attempt past the request timeout (a lease:
+   * another dispatcher will not send them meanwhile, and a crashed one's lease expires),
+   * sends each, and records the outcome. Returns how many it attempted.
+   */
+  async dispatchOnce(): Promise<number> {
+    const { prisma } = this.options;
+    const leaseSeconds = Math.ceil(this.timeoutMs / 1000) + 5;
+    const claimed = await prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE "platform"."WebhookDelivery" SET "nextAttemptAt" = now() + make_interval(secs => ${leaseSeconds})
+      WHERE id IN (
+        SELECT id FROM "platform"."WebhookDelivery"
+        WHERE status = 'PENDING' AND "nextAttemptAt" <= now()
+        ORDER BY "nextAttemptAt"
+        LIMIT ${this.batchSize}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id`;
+    if (claimed.length === 0) return 0;
+    const deliveries = await prisma.webhookDelivery.findMany({
+      where: { id: { in: claimed.map((c) => c.id) } },
+      include: { event: true, endpoint: true },
+    });
+    await Promise.all(deliveries.map((delivery) => this.send(delivery)));
+    return deliveries.length;
+  }
+
+  private async send(delivery: {
+    id: string; attempts: number;
+    event: Parameters<typeof toRelayed>[0];
+    endpoint: { url: string; secret: string };
+  }): Promise<void> {
+    const body = JSON.stringify({ id: delivery.id, event: toRelayed(delivery.event) });
+    let statusCode: number | null = null;
+    let failure: string | null = null;
+    try {
+      const response = await this.fetchImpl(delivery.endpoint.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhookPayload(delivery.endpoint.secret, body),
+          [DELIVERY_ID_HEADER]: delivery.id,
+          [EVENT_TYPE_HEADER]: delivery.event.type,
+          'user-agent': 'CareGraph-Webhooks/1',
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      statusCode = response.status;
+      await response.body?.cancel();
+      if (response.status < 200 || response.status >= 300) failure = `HTTP ${response.status}`;
+    } catch (error) {
+      failure = error instanceof Error ? error.name : 'request failed';
+    }
+    const attempts = delivery.attempts + 1;
+    if (failure === null) {
+      await this.options.prisma.webhookDelivery.update({
+        where: { id: delivery.id },
+        data: { status: 'DELIVERED', attempts, deliveredAt: new Date(), lastStatusCode: statusCode, lastError: null },
+      });
+      return;
+    }
+    const dead = attempts >= this.maxAttempts;
+    this.options.log.warn({ deliveryId: delivery.id, attempts, statusCode, dead }, 'webhook delivery failed');
+    await this.options.prisma.webhookDelivery.update({
+      where: { id: delivery.id },
+      data: {
+        attempts,
+        lastStatusCode: statusCode,
+        lastError: failure,
+        status: dead ? 'DEAD' : 'PENDING',
+        nextAttemptAt: new Date(Date.now() + (dead ? 0 : this.backoffMs(attempts))),
+      },
+    });
+  }
+}
+
+/**
+ * Puts dead-lettered deliveries of an organization back in the queue (all, or the given ids),
+ * with a fresh attempt budget. The delivery ids stay the same, so receivers that already
+ * processed one (and answered too late) still de-duplicate it. Returns how many were requeued.
+ */
+export async function replayDeadLetters(prisma: PrismaClient, organizationId: string, deliveryIds?: readonly string[]): Promise<number> {
+  const { count } = await prisma.webhookDelivery.updateMany({
+    where: {
+      status: 'DEAD',
+      endpoint: { organizationId },
+      ...(deliveryIds ? { id: { in: [...deliveryIds] } } : {}),
+    },
+    data: { status: 'PENDING', attempts: 0, nextAttemptAt: new Date(), lastError: null },
+  });
+  return count;
+}
