@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Prisma, type ApiKey, type Patient, type Practitioner, type User } from '../../prisma/generated/client/client.js';
+import { audit } from '../kit/audit.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { conflict, forbidden, InputProblems, notFound, unauthenticated } from '../kit/errors.js';
 import { isAuthenticated, Role, type AuthenticatedIdentity, type Identity, type RoleName } from '../kit/identity.js';
@@ -50,22 +51,9 @@ async function canReadPatient(ctx: Ctx, patient: Pick<Patient, 'id' | 'organizat
   return (await accessibleOrganizationIds(ctx)).has(patient.organizationId);
 }
 
-/** Records that `ids` were read, by whom and why; never what they contain. */
-export async function auditPatientAccess(ctx: Ctx, action: string, ids: readonly string[], reason?: string): Promise<void> {
-  if (ids.length === 0) return;
-  const identity = ctx.identity;
-  await ctx.prisma.auditEvent.createMany({
-    data: ids.map((entityId) => ({
-      actorId: isAuthenticated(identity) ? identity.subject : null,
-      actorKind: identity.kind,
-      actorRole: isAuthenticated(identity) ? identity.role : null,
-      organizationId: isAuthenticated(identity) ? identity.organizationId : null,
-      action,
-      entityType: 'Patient',
-      entityId,
-      reason: reason ?? null,
-    })),
-  });
+/** Records that `ids` were read or changed, by whom and why; never what they contain. */
+export function auditPatientAccess(ctx: Ctx, action: string, ids: readonly string[], reason?: string): Promise<void> {
+  return audit(ctx.prisma, ctx.identity, { source: 'identity', action, entityType: 'Patient', entityIds: ids, reason });
 }
 
 /**
