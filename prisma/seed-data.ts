@@ -92,7 +92,40 @@ export const USERS = {
   hospitalAdmin: user('hospital-admin', 'Hal Hospitaladmin', 'ADMIN', ORGS.hospital.id),
   hospitalNurse: user('hospital-nurse', 'Hana Hospitalnurse', 'NURSE', ORGS.hospital.id, { practitioner: { qualification: 'RN' } }),
   hospitalPatient: user('hospital-patient', 'Faye Synthetica', 'PATIENT', ORGS.hospital.id, { patientId: PATIENTS.fayeHospital.id }),
+  /** Acts for the second training partner, to check partners cannot see each other's cohorts. */
+  otherPartner: user('southbank-partner', 'Sol Southbank', 'PARTNER', ORGS.clinicNorth.id),
 } as const;
+
+/**
+ * Training partners. The launch secrets are local development values for the demo and the
+ * tests, not credentials of any real system.
+ */
+export const PARTNERS = {
+  northwind: {
+    id: seedId('partner:northwind'),
+    organizationId: ORGS.clinicNorth.id,
+    name: 'Northwind Medical Education',
+    launchIssuer: 'https://lms.northwind.example',
+    launchSecret: 'dev-only-northwind-launch-secret-0001',
+    principalId: seedId('user:north-partner'),
+  },
+  southbank: {
+    id: seedId('partner:southbank'),
+    organizationId: ORGS.clinicNorth.id,
+    name: 'Southbank Clinical Academy',
+    launchIssuer: 'https://academy.southbank.example',
+    launchSecret: 'dev-only-southbank-launch-secret-0002',
+    principalId: seedId('user:southbank-partner'),
+  },
+} as const;
+
+export const COHORTS = {
+  northwindA: { id: seedId('cohort:northwind-a'), name: 'Northwind Emergency Medicine 2026', partnerId: PARTNERS.northwind.id, organizationId: ORGS.clinicNorth.id },
+  southbank: { id: seedId('cohort:southbank'), name: 'Southbank Foundation Year', partnerId: PARTNERS.southbank.id, organizationId: ORGS.clinicNorth.id },
+} as const;
+
+export const CASE_SET_ID = seedId('caseset:emergency');
+export const caseIdFor = (slug: string): string => seedId(`case:${slug}`);
 
 /** The seeded user `npm run token -- --role R` picks: Clinic North's, or the first with that role. */
 export function defaultUserForRole(role: RoleName, organizationId?: string): SeedUser | undefined {

@@ -1,15 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
-import type { Identity } from './identity.js';
+import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
+import type { LlmConfig } from './responder.js';
+
+/** Claims of a platform session token (what the gateway verifies on every request). */
+export interface SessionTokenClaims {
+  userId: string;
+  role: RoleName;
+  organizationId: string | null;
+  patientId?: string | null;
+  cohortIds?: string[];
+}
 
 /** Shared by every subgraph for the life of the process. */
 export interface SubgraphDeps {
   prisma: PrismaClient;
   pubsub: PubSub;
   log: Logger;
+  /** Mints platform session tokens (for learners a partner launches); absent without a signing key. */
+  issueToken?: (claims: SessionTokenClaims, ttlSeconds?: number) => Promise<string>;
+  /** An OpenAI-compatible model server; the embedded responders are used without one. */
+  llm?: LlmConfig;
+  /** The public base URL of the platform (the gateway's), for deep links. */
+  publicUrl?: string;
 }
 
 /** What every resolver receives: the verified identity and the request's own loaders. */

@@ -11,6 +11,12 @@ export interface PubSub {
   publish(topic: string, payload: unknown): Promise<void>;
   /** Ends when the consumer stops iterating. Throws SlowConsumerError past `bufferLimit`. */
   subscribe<T>(topic: string, options?: { bufferLimit?: number }): AsyncIterableIterator<T>;
+  /**
+   * Resolves once events published on `topic` from now on reach this instance's subscribers
+   * (Redis confirms SUBSCRIBE asynchronously). Call after `subscribe` when the first event
+   * must not be missed.
+   */
+  ready(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,6 +98,10 @@ export class MemoryPubSub implements PubSub {
       this.emitter.on(topic, listener);
       return () => this.emitter.off(topic, listener);
     });
+  }
+
+  async ready(_topic: string): Promise<void> {
+    // In-process delivery is synchronous: a subscriber hears every event published after it.
   }
 
   async close(): Promise<void> {

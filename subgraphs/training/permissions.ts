@@ -1,0 +1,45 @@
+import { Role } from '../kit/identity.js';
+import { allow, hasRole, type IRules } from '../kit/shield.js';
+import { TRAINING_STAFF } from './service.js';
+
+/**
+ * Who may call what in the training subgraph; everything else is denied. Roles are decided
+ * here; which cohort or session (own, the partner's, the organization's) in service.ts.
+ */
+const learner = hasRole(Role.LEARNER);
+const readers = hasRole(Role.LEARNER, Role.PARTNER, ...TRAINING_STAFF);
+const cohortReaders = hasRole(Role.PARTNER, Role.LEARNER, ...TRAINING_STAFF);
+
+export const trainingPermissions: IRules = {
+  Query: {
+    caseSession: readers,
+    caseSessions: readers,
+    cohort: cohortReaders,
+    cohortCases: cohortReaders,
+  },
+  Mutation: {
+    // The launch token is the credential: verified in the service, anonymous callers welcome.
+    launchSession: allow,
+    sendLearnerMessage: learner,
+    orderInvestigation: learner,
+    submitDiagnosis: learner,
+    submitManagement: learner,
+    completeSession: learner,
+    deleteCohortLearnerData: hasRole(Role.ADMIN),
+  },
+  Subscription: {
+    patientReply: readers,
+  },
+  LaunchResult: allow,
+  LaunchedSession: allow,
+  CaseSession: readers,
+  SessionTurn: readers,
+  SubScore: readers,
+  FlaggedError: readers,
+  Cohort: cohortReaders,
+  CohortCase: cohortReaders,
+  InvestigationResult: learner,
+  SentLearnerMessage: learner,
+  PatientReplyChunk: readers,
+  LearnerDataDeletion: hasRole(Role.ADMIN),
+};

@@ -1,0 +1,214 @@
+import type { GraphQLSchema } from 'graphql';
+import type { CaseSession } from '../../prisma/generated/client/client.js';
+import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { filterEvents } from '../kit/subscriptions.js';
+import type { CaseContent } from './domain/case-content.js';
+import type { FlaggedError, ScoreCard, SubScore } from './domain/scoring.js';
+import * as training from './service.js';
+
+/** The training subgraph's types. Resolvers translate; rules live in service.ts. */
+export function buildTrainingSchema(): GraphQLSchema {
+  const builder = createBuilder({ subscriptions: true });
+
+  const SeverityEnum = builder.enumType('ErrorSeverity', { values: { SAFETY: { value: 'safety' }, CRITICAL: { value: 'critical' }, MINOR: { value: 'minor' } } as const });
+  const SessionStatusEnum = builder.enumType('CaseSessionStatus', { values: ['ACTIVE', 'COMPLETED'] as const });
+  const TurnRoleEnum = builder.enumType('TurnRole', { values: ['LEARNER', 'PATIENT'] as const });
+
+  const FlaggedErrorRef = builder.objectRef<FlaggedError>('FlaggedError').implement({
+    fields: (t) => ({
+      code: t.exposeString('code'),
+      severity: t.field({ type: SeverityEnum, resolve: (e) => e.severity }),
+      message: t.exposeString('message'),
+    }),
+  });
+  const SubScoreRef = builder.objectRef<SubScore>('SubScore').implement({
+    fields: (t) => ({
+      section: t.exposeString('section'),
+      score: t.exposeInt('score', { nullable: true, description: '0–100; null when the rubric has nothing in this section' }),
+    }),
+  });
+
+  const TurnRef = builder.prismaObject('SessionTurn', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      seq: t.exposeInt('seq'),
+      role: t.field({ type: TurnRoleEnum, resolve: (turn) => turn.role }),
+      text: t.exposeString('text'),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+
+  const scoreOf = (session: CaseSession): ScoreCard | null => (session.score as unknown as ScoreCard | null) ?? null;
+
+  const CaseSessionRef = builder.prismaObject('CaseSession', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      status: t.field({ type: SessionStatusEnum, resolve: (s) => s.status }),
+      cohortId: t.exposeID('cohortId'),
+      learnerId: t.exposeID('learnerId'),
+      caseId: t.id({ select: { caseVersion: { select: { caseId: true } } }, resolve: (s) => s.caseVersion.caseId }),
+      caseVersion: t.int({ select: { caseVersion: { select: { number: true } } }, resolve: (s) => s.caseVersion.number }),
+      caseTitle: t.string({ select: { caseVersion: { select: { case: { select: { title: true } } } } }, resolve: (s) => s.caseVersion.case.title }),
+      startedAt: t.expose('startedAt', { type: 'DateTime' }),
+      endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+      durationSeconds: t.int({ nullable: true, resolve: (s) => (s.endedAt ? Math.round((s.endedAt.getTime() - s.startedAt.getTime()) / 1000) : null) }),
+      diagnosis: t.exposeString('diagnosis', { nullable: true }),
+      managementPlan: t.exposeString('managementPlan', { nullable: true }),
+      totalScore: t.exposeInt('totalScore', { nullable: true }),
+      subScores: t.field({ type: [SubScoreRef], resolve: (s) => scoreOf(s)?.subScores ?? [] }),
+      flaggedErrors: t.field({ type: [FlaggedErrorRef], description: 'Safety errors first, then critical, then minor.', resolve: (s) => scoreOf(s)?.flaggedErrors ?? [] }),
+      turns: t.relation('turns', { query: { orderBy: { seq: 'asc' } } }),
+      orderedInvestigations: t.stringList({ select: { orders: { select: { code: true }, orderBy: { orderedAt: 'asc' } } }, resolve: (s) => s.orders.map((o) => o.code) }),
+    }),
+  });
+  builder.asEntity(CaseSessionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => training.loadSession(ctx, ref.id) });
+  void TurnRef;
+
+  const CohortCaseRef = builder.objectRef<Awaited<ReturnType<typeof training.listCohortCases>>[number]>('CohortCase').implement({
+    fields: (t) => ({
+      caseId: t.exposeID('caseId'),
+      slug: t.exposeString('slug'),
+      title: t.exposeString('title'),
+      versionNumber: t.exposeInt('versionNumber', { nullable: true }),
+      dueAt: t.expose('dueAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
+
+  const CohortRef = builder.prismaObject('Cohort', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name'),
+      organizationId: t.exposeID('organizationId'),
+      partnerId: t.exposeID('partnerId'),
+      cases: t.field({ type: [CohortCaseRef], resolve: (cohort, _args, ctx) => training.listCohortCases(ctx, cohort.id) }),
+    }),
+  });
+  builder.asEntity(CohortRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => training.loadCohort(ctx, ref.id) });
+
+  // What an (anonymous) launcher learns about the new session; the learner reads the rest with the access token.
+  const LaunchedSessionRef = builder.objectRef<CaseSession>('LaunchedSession').implement({
+    fields: (t) => ({ id: t.exposeID('id'), status: t.field({ type: SessionStatusEnum, resolve: (s) => s.status }) }),
+  });
+  const LaunchResultRef = builder.objectRef<training.LaunchResult>('LaunchResult').implement({
+    fields: (t) => ({
+      accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
+      launchUrl: t.exposeString('launchUrl', { description: 'A deep link the partner can open in a web view.' }),
+      session: t.field({ type: LaunchedSessionRef, resolve: (r) => r.session }),
+    }),
+  });
+
+  const InvestigationResultRef = builder.objectRef<{ code: string; name: string; result: string }>('InvestigationResult').implement({
+    fields: (t) => ({ code: t.exposeString('code'), name: t.exposeString('name'), result: t.exposeString('result') }),
+  });
+
+  const SentMessageRef = builder.objectRef<{ learnerTurnId: string; replyTurnId: string }>('SentLearnerMessage').implement({
+    fields: (t) => ({
+      learnerTurnId: t.exposeID('learnerTurnId'),
+      replyTurnId: t.exposeID('replyTurnId', { description: 'The patient reply streamed through patientReply carries this turnId.' }),
+    }),
+  });
+
+  const ReplyChunkRef = builder.objectRef<training.ReplyChunk>('PatientReplyChunk').implement({
+    fields: (t) => ({
+      turnId: t.exposeID('turnId'),
+      seq: t.exposeInt('seq'),
+      delta: t.exposeString('delta'),
+      done: t.exposeBoolean('done'),
+      text: t.exposeString('text', { description: 'The reply so far; the whole reply when done.' }),
+    }),
+  });
+
+  const DeletedRef = builder.objectRef<{ sessions: number; learners: number }>('LearnerDataDeletion').implement({
+    fields: (t) => ({ sessions: t.exposeInt('sessions'), learners: t.exposeInt('learners') }),
+  });
+
+  builder.queryFields((t) => ({
+    caseSession: t.prismaField({
+      type: 'CaseSession',
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (query, _root, args, ctx) => {
+        await training.loadSession(ctx, String(args.id));
+        return ctx.prisma.caseSession.findUnique({ ...query, where: { id: String(args.id) } });
+      },
+    }),
+    caseSessions: t.prismaField({
+      type: ['CaseSession'],
+      description: 'A learner’s own sessions, or a cohort’s sessions for its partner and staff.',
+      args: { cohortId: t.arg.id({ required: false }) },
+      resolve: (_query, _root, args, ctx) => training.listSessions(ctx, { cohortId: args.cohortId ? String(args.cohortId) : null }),
+    }),
+    cohort: t.prismaField({
+      type: 'Cohort',
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_query, _root, args, ctx) => training.loadCohort(ctx, String(args.id)),
+    }),
+    cohortCases: t.field({
+      type: [CohortCaseRef],
+      args: { cohortId: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => training.listCohortCases(ctx, String(args.cohortId)),
+    }),
+  }));
+
+  builder.mutationFields((t) => ({
+    launchSession: t.field({
+      type: LaunchResultRef,
+      description: 'Verifies a partner-signed launch token and starts a case session for its learner.',
+      args: { token: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => training.launchSession(ctx, args.token),
+    }),
+    sendLearnerMessage: t.field({
+      type: SentMessageRef,
+      args: { sessionId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => training.sendLearnerMessage(ctx, String(args.sessionId), args.text),
+    }),
+    orderInvestigation: t.field({
+      type: InvestigationResultRef,
+      args: { sessionId: t.arg.id({ required: true }), code: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => training.orderInvestigation(ctx, String(args.sessionId), args.code),
+    }),
+    submitDiagnosis: t.prismaField({
+      type: 'CaseSession',
+      args: { sessionId: t.arg.id({ required: true }), diagnosis: t.arg.string({ required: true }) },
+      resolve: (_query, _root, args, ctx) => training.submitDiagnosis(ctx, String(args.sessionId), args.diagnosis),
+    }),
+    submitManagement: t.prismaField({
+      type: 'CaseSession',
+      args: { sessionId: t.arg.id({ required: true }), plan: t.arg.string({ required: true }) },
+      resolve: (_query, _root, args, ctx) => training.submitManagement(ctx, String(args.sessionId), args.plan),
+    }),
+    completeSession: t.prismaField({
+      type: 'CaseSession',
+      args: { sessionId: t.arg.id({ required: true }) },
+      resolve: (_query, _root, args, ctx) => training.completeSession(ctx, String(args.sessionId)),
+    }),
+    deleteCohortLearnerData: t.field({
+      type: DeletedRef,
+      description: 'Retention: deletes a cohort’s learner data. Audited.',
+      args: { cohortId: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => training.deleteCohortLearnerData(ctx, String(args.cohortId), args.reason),
+    }),
+  }));
+
+  builder.subscriptionFields((t) => ({
+    patientReply: t.field({
+      type: ReplyChunkRef,
+      description: 'The simulated patient’s replies in a session, streamed chunk by chunk.',
+      args: { sessionId: t.arg.id({ required: true }) },
+      subscribe: async (_root, args, ctx) => {
+        const sessionId = String(args.sessionId);
+        await training.authorizeReplyStream(ctx, sessionId);
+        const topic = training.replyTopic(sessionId);
+        const chunks = ctx.pubsub.subscribe<training.ReplyChunk>(topic);
+        await ctx.pubsub.ready(topic);
+        return filterEvents(chunks, () => true);
+      },
+      resolve: (chunk) => chunk,
+    }),
+  }));
+
+  return toSubgraphSchema(builder);
+}
+
+export type { CaseContent };
