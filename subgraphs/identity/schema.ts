@@ -137,6 +137,69 @@ export function buildIdentitySchema(): GraphQLSchema {
     fields: (t) => ({ name: t.string({ required: true }), role: t.field({ type: RoleEnum, required: true }) }),
   });
 
+  const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      url: t.exposeString('url'),
+      eventTypes: t.exposeStringList('eventTypes'),
+      partnerId: t.exposeID('partnerId', { nullable: true }),
+      active: t.exposeBoolean('active'),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+  const CreatedWebhookEndpoint = builder.objectRef<Awaited<ReturnType<typeof identity.createWebhookEndpoint>>>('CreatedWebhookEndpoint').implement({
+    description: 'The signing secret is shown only here, once.',
+    fields: (t) => ({ secret: t.exposeString('secret'), endpoint: t.field({ type: WebhookEndpointRef, resolve: (created) => created.endpoint }) }),
+  });
+  const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', { values: ['PENDING', 'DELIVERED', 'DEAD'] as const });
+  const WebhookDeliveryRef = builder.objectRef<Awaited<ReturnType<typeof identity.listWebhookDeliveries>>[number]>('WebhookDelivery').implement({
+    fields: (t) => ({
+      id: t.exposeID('id', { description: 'The delivery id receivers de-duplicate on.' }),
+      endpointId: t.exposeID('endpointId'),
+      eventType: t.exposeString('eventType'),
+      status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status }),
+      attempts: t.exposeInt('attempts'),
+      lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
+      lastError: t.exposeString('lastError', { nullable: true }),
+      nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime' }),
+      deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
+  const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
+    fields: (t) => ({
+      url: t.string({ required: true }),
+      eventTypes: t.stringList({ required: true, description: 'e.g. training.session.completed, or * for all' }),
+      partnerId: t.id({ required: false, description: 'Only events for this training partner' }),
+    }),
+  });
+
+  builder.queryFields((t) => ({
+    webhookEndpoints: t.field({ type: [WebhookEndpointRef], resolve: (_root, _args, ctx) => identity.listWebhookEndpoints(ctx) }),
+    webhookDeliveries: t.field({
+      type: [WebhookDeliveryRef],
+      args: { status: t.arg({ type: DeliveryStatusEnum, required: false }), first: t.arg.int({ required: false, defaultValue: 50 }) },
+      resolve: (_root, args, ctx) => identity.listWebhookDeliveries(ctx, args.status, args.first ?? 50),
+    }),
+  }));
+
+  builder.mutationFields((t) => ({
+    createWebhookEndpoint: t.field({
+      type: CreatedWebhookEndpoint,
+      args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
+      resolve: (_root, { input }, ctx) => identity.createWebhookEndpoint(ctx, { url: input.url, eventTypes: input.eventTypes, partnerId: input.partnerId ? String(input.partnerId) : null }),
+    }),
+    deactivateWebhookEndpoint: t.field({
+      type: WebhookEndpointRef,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => identity.deactivateWebhookEndpoint(ctx, String(args.id)),
+    }),
+    replayWebhookDeadLetters: t.int({
+      description: 'Requeues dead-lettered deliveries (all of the organization’s, or the ids given); returns how many.',
+      args: { deliveryIds: t.arg.idList({ required: false }) },
+      resolve: (_root, args, ctx) => identity.replayWebhookDeadLetters(ctx, args.deliveryIds?.map(String)),
+    }),
+  }));
+
   builder.queryFields((t) => ({
     me: t.prismaField({
       type: 'User',

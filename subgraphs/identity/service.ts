@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Prisma, type ApiKey, type Patient, type Practitioner, type User } from '../../prisma/generated/client/client.js';
+import { Prisma, type ApiKey, type Patient, type Practitioner, type User, type WebhookDelivery, type WebhookEndpoint } from '../../prisma/generated/client/client.js';
 import { audit } from '../kit/audit.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { conflict, forbidden, InputProblems, notFound, unauthenticated } from '../kit/errors.js';
 import { isAuthenticated, Role, type AuthenticatedIdentity, type Identity, type RoleName } from '../kit/identity.js';
 import { byKey } from '../kit/loaders.js';
+import { newWebhookSecret, replayDeadLetters } from '../kit/outbox.js';
 
 /**
  * People and tenancy. Every read and write of a patient goes through here, where the
@@ -344,4 +345,68 @@ export async function identityForOidcSignIn(ctx: Pick<Ctx, 'prisma'>, signIn: Oi
     organizationId: signIn.organizationId,
     patientId: user.patientId,
   };
+}
+
+// ---------------------------------------------------------------- webhook endpoints (platform administration)
+
+function requireAdmin(ctx: Ctx, what: string): AuthenticatedIdentity & { organizationId: string } {
+  const identity = requireIdentity(ctx);
+  if (identity.role !== Role.ADMIN || !identity.organizationId) throw forbidden(`Only an organization admin may ${what}`);
+  return identity as AuthenticatedIdentity & { organizationId: string };
+}
+
+const EVENT_TYPE_PATTERN = /^(\*|[a-z]+(\.[a-z_]+)+)$/;
+
+/** Production endpoints must be HTTPS; plain HTTP only to this machine (development, tests). */
+function acceptableWebhookUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && process.env['NODE_ENV'] !== 'production' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+export async function createWebhookEndpoint(ctx: Ctx, input: { url: string; eventTypes: string[]; partnerId?: string | null }): Promise<{ secret: string; endpoint: WebhookEndpoint }> {
+  const identity = requireAdmin(ctx, 'register webhook endpoints');
+  const problems = new InputProblems();
+  problems.check(acceptableWebhookUrl(input.url), 'input.url', 'must be an https URL');
+  problems.check(input.eventTypes.length > 0 && input.eventTypes.length <= 50, 'input.eventTypes', 'list 1-50 event types, or *');
+  for (const type of input.eventTypes) problems.check(EVENT_TYPE_PATTERN.test(type), 'input.eventTypes', `${type} is not an event type such as training.session.completed`);
+  problems.throwIfAny();
+  const secret = newWebhookSecret();
+  const endpoint = await ctx.prisma.webhookEndpoint.create({
+    data: { organizationId: identity.organizationId, url: input.url, eventTypes: [...new Set(input.eventTypes)], partnerId: input.partnerId ?? null, secret },
+  });
+  return { secret, endpoint };
+}
+
+export async function listWebhookEndpoints(ctx: Ctx): Promise<WebhookEndpoint[]> {
+  const identity = requireAdmin(ctx, 'list webhook endpoints');
+  return ctx.prisma.webhookEndpoint.findMany({ where: { organizationId: identity.organizationId }, orderBy: { createdAt: 'asc' } });
+}
+
+export async function deactivateWebhookEndpoint(ctx: Ctx, id: string): Promise<WebhookEndpoint> {
+  const identity = requireAdmin(ctx, 'deactivate webhook endpoints');
+  const endpoint = await ctx.prisma.webhookEndpoint.findUnique({ where: { id } });
+  if (!endpoint || endpoint.organizationId !== identity.organizationId) throw notFound('Webhook endpoint');
+  return ctx.prisma.webhookEndpoint.update({ where: { id }, data: { active: false } });
+}
+
+export async function listWebhookDeliveries(ctx: Ctx, status: 'PENDING' | 'DELIVERED' | 'DEAD' | null | undefined, first: number): Promise<Array<WebhookDelivery & { eventType: string }>> {
+  const identity = requireAdmin(ctx, 'list webhook deliveries');
+  const rows = await ctx.prisma.webhookDelivery.findMany({
+    where: { endpoint: { organizationId: identity.organizationId }, ...(status ? { status } : {}) },
+    include: { event: { select: { type: true } } },
+    orderBy: { createdAt: 'desc' },
+    take: Math.min(Math.max(first, 1), 200),
+  });
+  return rows.map(({ event, ...delivery }) => ({ ...delivery, eventType: event.type }));
+}
+
+/** Requeues the organization's dead-lettered deliveries (all, or the ids given). */
+export async function replayWebhookDeadLetters(ctx: Ctx, deliveryIds?: readonly string[] | null): Promise<number> {
+  const identity = requireAdmin(ctx, 'replay webhook deliveries');
+  return replayDeadLetters(ctx.prisma, identity.organizationId, deliveryIds ?? undefined);
 }

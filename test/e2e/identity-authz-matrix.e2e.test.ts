@@ -42,6 +42,15 @@ const ROOT_CASES: Case[] = [
   { name: 'Query.patients', query: () => '{ patients(first: 5) { edges { node { id } } } }', allowed: ['PATIENT', ...STAFF] },
   { name: 'Query.practitioners', query: () => '{ practitioners { id name } }', allowed: STAFF },
   { name: 'Query.apiKeys', query: () => '{ apiKeys { id } }', allowed: ['ADMIN'] },
+  { name: 'Query.webhookEndpoints', query: () => '{ webhookEndpoints { id } }', allowed: ['ADMIN'] },
+  { name: 'Query.webhookDeliveries', query: () => '{ webhookDeliveries(status: DEAD) { id } }', allowed: ['ADMIN'] },
+  {
+    name: 'Mutation.createWebhookEndpoint',
+    query: () => 'mutation { createWebhookEndpoint(input: {url: "https://partner.example/hooks", eventTypes: ["training.session.completed"]}) { endpoint { id } } }',
+    allowed: ['ADMIN'],
+  },
+  { name: 'Mutation.deactivateWebhookEndpoint (unknown)', query: () => 'mutation { deactivateWebhookEndpoint(id: "00000000-0000-4000-8000-00000000beef") { id } }', allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.replayWebhookDeadLetters', query: () => 'mutation { replayWebhookDeadLetters }', allowed: ['ADMIN'] },
   {
     name: 'Mutation.createPatient',
     query: (caller) => `mutation { createPatient(input: {mrn: "MX-${caller}", givenName: "Matrix", familyName: "Case", birthDate: "1980-01-01"}) { id } }`,

@@ -165,4 +165,30 @@ describe('identity through the gateway', () => {
     const codes = await failureCodes((await t.client('admin')).request(CreateApiKeyDocument, { input: { name: 'sneaky', role: 'ADMIN' } }));
     expect(codes).toEqual(['BAD_USER_INPUT']);
   });
+
+  it('lets an admin register a webhook endpoint (secret shown once) and replay its dead letters', async () => {
+    const admin = await t.client('admin');
+    const created = await admin.request<{ createWebhookEndpoint: { secret: string; endpoint: { id: string; eventTypes: string[] } } }>(
+      'mutation { createWebhookEndpoint(input: {url: "https://partner.example/hooks", eventTypes: ["training.session.completed"]}) { secret endpoint { id eventTypes } } }',
+    );
+    expect(created.createWebhookEndpoint.secret).toMatch(/^whsec_/);
+    const listed = await admin.request<{ webhookEndpoints: Array<Record<string, unknown>> }>('{ webhookEndpoints { id url active } }');
+    expect(JSON.stringify(listed)).not.toContain(created.createWebhookEndpoint.secret);
+
+    const bad = await postGraphQL(t.graphqlUrl, { query: 'mutation { createWebhookEndpoint(input: {url: "http://10.0.0.5/hooks", eventTypes: ["not an event"]}) { secret } }' }, { authorization: `Bearer ${await t.tokenFor('admin')}` });
+    expect(errorCodes(bad.json)).toEqual(['BAD_USER_INPUT']);
+    expect((bad.json.errors?.[0]?.extensions?.['problems'] as Array<{ field: string }>).map((p) => p.field)).toEqual(['input.url', 'input.eventTypes']);
+
+    const prisma = t.platform.database.prisma;
+    const event = await prisma.outboxEvent.create({ data: { source: 'test', type: 'training.session.completed', aggregateId: 's', organizationId: ORGS.clinicNorth.id, payload: {} } });
+    const dead = await prisma.webhookDelivery.create({ data: { eventId: event.id, endpointId: created.createWebhookEndpoint.endpoint.id, status: 'DEAD', attempts: 8, lastStatusCode: 500 } });
+    const deadList = await admin.request<{ webhookDeliveries: Array<{ id: string; attempts: number }> }>('{ webhookDeliveries(status: DEAD) { id attempts eventType } }');
+    expect(deadList.webhookDeliveries.map((d) => d.id)).toContain(dead.id);
+    // Another organization's admin cannot replay it.
+    const hospitalReplay = await (await t.client('hospitalAdmin')).request<{ replayWebhookDeadLetters: number }>('mutation { replayWebhookDeadLetters }');
+    expect(hospitalReplay.replayWebhookDeadLetters).toBe(0);
+    const replay = await admin.request<{ replayWebhookDeadLetters: number }>('mutation($ids: [ID!]) { replayWebhookDeadLetters(deliveryIds: $ids) }', { ids: [dead.id] });
+    expect(replay.replayWebhookDeadLetters).toBe(1);
+    expect(await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: dead.id } })).toMatchObject({ status: 'PENDING', attempts: 0 });
+  });
 });
