@@ -23,8 +23,18 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       maxDepth: intFromEnv(env, 'GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth),
       maxAliases: intFromEnv(env, 'GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
       maxBodyBytes: intFromEnv(env, 'GATEWAY_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
+      maxSubscriptionsPerConnection: intFromEnv(env, 'GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_LIMITS.maxSubscriptionsPerConnection),
+      maxSubscriptionsPerIdentity: intFromEnv(env, 'GATEWAY_MAX_SUBSCRIPTIONS_PER_IDENTITY', DEFAULT_LIMITS.maxSubscriptionsPerIdentity),
+      maxConnectionsPerAddress: intFromEnv(env, 'GATEWAY_MAX_CONNECTIONS_PER_ADDRESS', DEFAULT_LIMITS.maxConnectionsPerAddress),
+      subscriptionBuffer: positive(intFromEnv(env, 'GATEWAY_SUBSCRIPTION_BUFFER', DEFAULT_LIMITS.subscriptionBuffer), 'GATEWAY_SUBSCRIPTION_BUFFER'),
     },
   };
+}
+
+/** A buffer of 0 would end every subscriber at its first event. */
+function positive(value: number, name: string): number {
+  if (value < 1) throw new Error(`${name} must be at least 1`);
+  return value;
 }
 
 /** The subgraph URLs recorded in a supergraph (`@join__graph(name:, url:)`), without the /graphql path. */

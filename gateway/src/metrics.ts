@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_OPERATION_LABELS = 500;
@@ -39,6 +39,50 @@ export class GatewayMetrics {
     name: 'caregraph_http_responses_total',
     help: 'HTTP responses by route and status',
     labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  /** Client subscriptions open now (each subscriber counts, shared upstreams or not). */
+  readonly subscriptionsActive = new Gauge({
+    name: 'caregraph_subscriptions_active',
+    help: 'Open client subscriptions by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  /** Upstream subscriptions to subgraphs: below subscriptionsActive when deduplication shares them. */
+  readonly subscriptionUpstreamsActive = new Gauge({
+    name: 'caregraph_subscription_upstreams_active',
+    help: 'Upstream subgraph subscriptions open (shared by identical client subscriptions)',
+    registers: [this.registry],
+  });
+  readonly subscriptionConnections = new Gauge({
+    name: 'caregraph_subscription_connections_active',
+    help: 'Open streaming connections (WebSocket sockets, SSE streams) by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionEvents = new Counter({
+    name: 'caregraph_subscription_events_total',
+    help: 'Upstream subscription events executed through the rest of their plan, by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionMessages = new Counter({
+    name: 'caregraph_subscription_messages_total',
+    help: 'Subscription results handed to clients, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionsEnded = new Counter({
+    name: 'caregraph_subscriptions_ended_total',
+    help: 'Client subscriptions ended, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionRejections = new Counter({
+    name: 'caregraph_subscription_rejections_total',
+    help: 'Connections and subscriptions refused by a limit, by limit',
+    labelNames: ['limit'] as const,
     registers: [this.registry],
   });
 

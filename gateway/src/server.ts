@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, type SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
 import {
@@ -15,8 +15,10 @@ import type { GatewayContext } from './context.js';
 import { SignedIdentityDataSource } from './datasource.js';
 import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
+import { FederatedOperations } from './subscriptions/operations.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';
-import { serveGatewaySockets } from './subscriptions/server.js';
+import { createSseHandler } from './subscriptions/sse.js';
+import { serveGatewaySockets } from './subscriptions/ws.js';
 
 export interface PublicRoute {
   subgraph: string;
@@ -28,6 +30,14 @@ export interface GatewayLimits {
   maxDepth: number;
   maxAliases: number;
   maxBodyBytes: number;
+  /** Open subscriptions on one WebSocket (TOO_MANY_SUBSCRIPTIONS). */
+  maxSubscriptionsPerConnection: number;
+  /** Open subscriptions of one identity across its connections, per gateway instance (TOO_MANY_SUBSCRIPTIONS). */
+  maxSubscriptionsPerIdentity: number;
+  /** Open WebSockets plus SSE streams from one client address, per gateway instance (TOO_MANY_CONNECTIONS). */
+  maxConnectionsPerAddress: number;
+  /** Results buffered for one subscriber before its stream ends with SLOW_CONSUMER. */
+  subscriptionBuffer: number;
 }
 
 export interface GatewayOptions {
@@ -38,7 +48,8 @@ export interface GatewayOptions {
   publicRoutes: PublicRoute[];
   keys: PlatformKeys;
   oidcIssuers: OidcIssuerConfig[];
-  limits: GatewayLimits;
+  /** The HTTP limits are required; the streaming ones default to DEFAULT_LIMITS. */
+  limits: Pick<GatewayLimits, 'maxDepth' | 'maxAliases' | 'maxBodyBytes'> & Partial<GatewayLimits>;
   production: boolean;
   log: Logger;
   port?: number;
@@ -48,6 +59,13 @@ export interface GatewayOptions {
 export interface RunningGateway {
   url: string;
   metrics: GatewayMetrics;
+  /**
+   * Serves a new supergraph: HTTP operations plan against it at once (ApolloGateway's update
+   * hook), new subscriptions too, and open subscriptions end with SUBSCRIPTION_SCHEMA_RELOAD.
+   * `subgraphUrls` adds or replaces subgraph addresses. Throws, changing nothing, when the
+   * SDL is not a valid supergraph.
+   */
+  reloadSupergraph(supergraphSdl: string, subgraphUrls?: Record<string, string>): void;
   close(): Promise<void>;
 }
 
@@ -55,13 +73,27 @@ const GATEWAY_IDENTITY: Identity = { kind: 'service', subject: 'gateway', role: 
 /** Headers that describe one hop, or carry credentials the gateway has already replaced. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'authorization', 'x-api-key', 'cookie', INTERNAL_IDENTITY_HEADER]);
 
-export const DEFAULT_LIMITS: GatewayLimits = { maxDepth: 12, maxAliases: 30, maxBodyBytes: 1_000_000 };
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxBodyBytes: 1_000_000,
+  // A dashboard opens tens of subscriptions; a hundred on one socket is a bug or abuse.
+  maxSubscriptionsPerConnection: 100,
+  // Generous enough for a service identity fanning out (and the 1,000-subscriber bench), bounded against abuse.
+  maxSubscriptionsPerIdentity: 2_000,
+  // A clinic behind one NAT address may hold hundreds of tabs; the cap is against exhaustion.
+  maxConnectionsPerAddress: 2_000,
+  subscriptionBuffer: 256,
+};
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { log, keys } = options;
+  // Older callers pass only the HTTP limits; the streaming ones then take their defaults.
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new GatewayMetrics();
+  const subgraphUrls: Record<string, string> = { ...options.subgraphUrls };
   const subgraphUrl = (name: string): string => {
-    const url = options.subgraphUrls[name];
+    const url = subgraphUrls[name];
     if (!url) throw new Error(`no URL configured for subgraph ${name}`);
     return url;
   };
@@ -89,8 +121,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const authenticator = new Authenticator(keys, options.oidcIssuers, resolver);
 
+  // The SDL hook (rather than a static string) hands back `update`, through which
+  // reloadSupergraph swaps the schema and query planner of the running gateway.
+  let updateSupergraph: SupergraphSdlUpdateFunction | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    supergraphSdl: async ({ update }) => {
+      updateSupergraph = update;
+      return { supergraphSdl: options.supergraphSdl };
+    },
     logger: log,
     buildService: ({ name }) => new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics),
   });
@@ -99,7 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     formatError: maskUnexpectedErrors(log),
-    validationRules: [depthLimit(options.limits.maxDepth), aliasLimit(options.limits.maxAliases)],
+    validationRules: [depthLimit(limits.maxDepth), aliasLimit(limits.maxAliases)],
     plugins: [metrics.apolloPlugin<GatewayContext>()],
   });
   await apollo.start();
@@ -142,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const ready = async (): Promise<{ ok: boolean; subgraphs: Record<string, string> }> => {
     const results = await Promise.all(
-      Object.entries(options.subgraphUrls).map(async ([name, url]) => {
+      Object.entries(subgraphUrls).map(async ([name, url]) => {
         try {
           const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
           return [name, response.ok ? 'ok' : `status ${response.status}`] as const;
@@ -154,10 +192,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return { ok: results.every(([, status]) => status === 'ok'), subgraphs: Object.fromEntries(results) };
   };
 
+  /** HTTP data sources for the entity fetches of subscription events, by subgraph name. */
+  const dataSources = (planner: SubscriptionPlanner) =>
+    Object.fromEntries(planner.subgraphNames.map((name) => [name, new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics)]));
+  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const operations = new FederatedOperations({
+    apollo,
+    planner,
+    services: dataSources(planner),
+    subgraphUrl,
+    internalIdentitySecret: keys.internalIdentitySecret,
+    limits,
+    metrics,
+    log,
+  });
+  const serveSse = createSseHandler({ operations, authenticator });
+
   const server: Server = createHttpServer(
     async (request, res) => {
       const path = request.url.pathname;
       res.on('finish', () => metrics.httpResponses.inc({ route: routeLabel(path, options.publicRoutes), status: String(res.statusCode) }));
+      // GraphQL over SSE (graphql-sse, distinct connections): a path of its own, so that a
+      // plain GET or POST to /graphql stays exactly GraphQL over HTTP.
+      if (path === '/graphql/stream') return serveSse(request, res);
       if (path === '/graphql' && (request.method === 'POST' || request.method === 'GET')) {
         const identity = await identify(request, res);
         if (!identity) return;
@@ -184,30 +241,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       send(res, errorResponse(404, 'NOT_FOUND', 'no such route'));
     },
-    { bodyLimitBytes: options.limits.maxBodyBytes, onError: (error) => log.error({ err: error }, 'gateway request failed') },
+    { bodyLimitBytes: limits.maxBodyBytes, onError: (error) => log.error({ err: error }, 'gateway request failed') },
   );
-
-  const planner = new SubscriptionPlanner(options.supergraphSdl);
-  const sockets = serveGatewaySockets({
-    server,
-    apollo,
-    authenticator,
-    planner,
-    services: Object.fromEntries(planner.subgraphNames.map((name) => [name, new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics)])),
-    subgraphUrl,
-    internalIdentitySecret: keys.internalIdentitySecret,
-    limits: options.limits,
-    log,
-  });
+  const sockets = serveGatewaySockets({ server, operations, authenticator, log });
 
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'gateway listening');
   return {
     url,
     metrics,
+    reloadSupergraph(supergraphSdl, newUrls = {}) {
+      // Built first: an SDL that is not a valid supergraph throws here, before anything changes.
+      const nextPlanner = new SubscriptionPlanner(supergraphSdl);
+      if (!updateSupergraph) throw new Error('the gateway has not loaded its first supergraph yet');
+      Object.assign(subgraphUrls, newUrls);
+      // Synchronous: the next HTTP request is planned against the new supergraph.
+      updateSupergraph(supergraphSdl);
+      operations.reload(nextPlanner, dataSources(nextPlanner));
+      log.info({ subgraphs: nextPlanner.subgraphNames }, 'supergraph reloaded');
+    },
     async close() {
       // Open sockets first: an upgraded connection would keep the HTTP server from closing.
       await sockets.close();
+      await operations.close();
       await closeServer(server);
       await apollo.stop();
     },
@@ -215,6 +271,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 function routeLabel(path: string, routes: PublicRoute[]): string {
-  if (['/graphql', '/health', '/ready', '/metrics', '/.well-known/jwks.json'].includes(path)) return path;
+  if (['/graphql', '/graphql/stream', '/health', '/ready', '/metrics', '/.well-known/jwks.json'].includes(path)) return path;
   return routes.find((r) => matchPath(r.path, path))?.path ?? 'unmatched';
 }

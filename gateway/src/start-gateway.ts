@@ -1,5 +1,5 @@
 /** `npm run start:gateway`: the gateway alone, in front of subgraphs running as their own processes. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
@@ -24,4 +24,30 @@ const gateway = await startGateway({
   host: config.host,
 });
 process.stdout.write(`gateway ready at ${gateway.url}/graphql\n`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void gateway.close().then(() => process.exit(0)));
+
+// A new supergraph at SUPERGRAPH_PATH (a deploy writing the composed file) is served without a
+// restart. Polling rather than fs.watch: it also sees a file replaced by rename, and on every
+// filesystem. A file that is not a valid supergraph is logged and the current one kept.
+let servedSdl = supergraphSdl;
+watchFile(config.supergraphPath, { interval: 2_000 }, () => {
+  let next: string;
+  try {
+    next = readFileSync(config.supergraphPath, 'utf8');
+  } catch (error) {
+    log.error({ err: error, path: config.supergraphPath }, 'supergraph file unreadable; keeping the current one');
+    return;
+  }
+  if (next === servedSdl) return;
+  try {
+    gateway.reloadSupergraph(next, { ...subgraphUrlsFromSupergraph(next), ...config.subgraphUrls });
+    servedSdl = next;
+  } catch (error) {
+    log.error({ err: error, path: config.supergraphPath }, 'new supergraph rejected; keeping the current one');
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    unwatchFile(config.supergraphPath);
+    void gateway.close().then(() => process.exit(0));
+  });
+}

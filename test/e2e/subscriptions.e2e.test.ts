@@ -1,14 +1,16 @@
+import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { composeSupergraph } from '../../scripts/composition.js';
 import { PATIENTS, USERS } from '../../prisma/seed-data.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { visitsCalls, visitsSubgraph } from '../support/visits-subgraph.js';
 
 let t: TestPlatform;
 const subgraphs = [...SUBGRAPHS, visitsSubgraph];
-const clients: Client[] = [];
+const clients: Array<{ dispose(): void | Promise<void> }> = [];
 
 beforeAll(async () => {
   t = await startTestPlatform({
@@ -19,6 +21,9 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.dispose();
+  // Tests count upstream subscriptions from a baseline: let the last test's teardown finish first.
+  const deadline = Date.now() + 5_000;
+  while (visitsCalls.openSubscriptions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 });
 afterAll(async () => {
   await t?.close();
@@ -34,15 +39,31 @@ function connect(connectionParams: Record<string, unknown> = {}): Client {
 }
 const connectAs = async (user: keyof typeof USERS): Promise<Client> => connect({ authorization: `Bearer ${await t.tokenFor(user)}` });
 
+/**
+ * A graphql-sse client in "distinct connections" mode, as a browser without WebSockets would
+ * use it: every operation is its own POST with `Accept: text/event-stream`.
+ */
+function sseClient(headers: Record<string, string> = {}): StreamingClient {
+  const client = createSseClient({ url: `${t.baseUrl}/graphql/stream`, headers, retryAttempts: 0 });
+  clients.push(client);
+  return client as unknown as StreamingClient;
+}
+const sseAs = async (user: keyof typeof USERS): Promise<StreamingClient> => sseClient({ authorization: `Bearer ${await t.tokenFor(user)}` });
+
 type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
 
+/** What the graphql-ws and graphql-sse clients have in common. */
+interface StreamingClient {
+  subscribe(payload: { query: string; variables?: Record<string, unknown> }, sink: { next(value: Result): void; error(error: unknown): void; complete(): void }): () => void;
+}
+
 /** One subscription's events as a queue the test can await, plus how it ended. */
-function subscribe(client: Client, query: string, variables?: Record<string, unknown>) {
+function subscribe(client: StreamingClient | Client, query: string, variables?: Record<string, unknown>) {
   const events: Result[] = [];
   const waiters: Array<(event: Result) => void> = [];
   let resolveEnd!: (outcome: { error?: unknown }) => void;
   const ended = new Promise<{ error?: unknown }>((resolve) => (resolveEnd = resolve));
-  const unsubscribe = client.subscribe<Record<string, unknown>, unknown>(
+  const unsubscribe = (client as StreamingClient).subscribe(
     { query, variables },
     {
       next: (event) => {
@@ -71,16 +92,16 @@ function subscribe(client: Client, query: string, variables?: Record<string, unk
   };
 }
 
-async function eventually(check: () => boolean, what: string): Promise<void> {
+async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-/** A one-shot operation over a client's socket. */
-async function execute(client: Client, query: string, variables?: Record<string, unknown>): Promise<Result> {
+/** A one-shot operation over a client's socket (or SSE). */
+async function execute(client: Client | StreamingClient, query: string, variables?: Record<string, unknown>): Promise<Result> {
   const sub = subscribe(client, query, variables);
   const result = await sub.next();
   await sub.ended;
@@ -102,6 +123,21 @@ async function identityFetches(): Promise<number> {
 }
 
 const VISIT_RECORDED = 'subscription VisitRecorded { visitRecorded { id reason patient { name mrn } } }';
+
+/** One sample from the gateway's /metrics (0 when absent). */
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = (match[2] ?? '').split(',');
+    if (wanted.every((w) => present.includes(w))) total += Number(match[3]);
+  }
+  return total;
+}
+const active = async (): Promise<number> => metric('caregraph_subscriptions_active');
 
 describe('a subscription through the gateway', () => {
   it('resolves fields of another subgraph for every event, and tears the upstream down when the client leaves', async () => {
@@ -165,8 +201,9 @@ describe('a subscription through the gateway', () => {
   it('tears the upstream subscription down when the client disconnects', async () => {
     const nurse = await connectAs('nurse');
     const open = visitsCalls.openSubscriptions;
+    // Two different operations: identical ones would share one upstream subscription.
     subscribe(nurse, VISIT_RECORDED);
-    subscribe(nurse, VISIT_RECORDED);
+    subscribe(nurse, 'subscription { visitRecorded { id } }');
     await eventually(() => visitsCalls.openSubscriptions === open + 2, 'both upstream subscriptions');
     await nurse.dispose();
     await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscriptions to close');
@@ -224,6 +261,166 @@ describe('identity on the socket', () => {
     clients.push(client);
     const { error } = await subscribe(client, VISIT_RECORDED).ended;
     expect(closeCode(error)).toBe(4401);
+  });
+});
+
+describe('deduplication', () => {
+  it('gives identical subscriptions of one identity one upstream subscription and one execution per event', async () => {
+    const open = visitsCalls.openSubscriptions;
+    const activeBefore = await active();
+    const [a, b, sse] = [await connectAs('nurse'), await connectAs('nurse'), await sseAs('nurse')];
+    // Four subscribers, two sockets and an SSE stream, one identity (separately issued tokens).
+    const subs = [subscribe(a, VISIT_RECORDED), subscribe(a, VISIT_RECORDED), subscribe(b, VISIT_RECORDED), subscribe(sse, VISIT_RECORDED)];
+    await eventually(async () => (await active()) === activeBefore + 4, 'four admitted subscribers');
+    await eventually(() => visitsCalls.openSubscriptions === open + 1, 'the upstream subscription');
+    expect(await metric('caregraph_subscription_upstreams_active')).toBe(1);
+
+    const fetchesBefore = await identityFetches();
+    await recordVisit(a, PATIENTS.amaraNorth.id, 'Shared');
+    for (const sub of subs) expect((await sub.next()).data).toMatchObject({ visitRecorded: { reason: 'Shared', patient: { name: 'Amara Testwell' } } });
+    expect(await identityFetches()).toBe(fetchesBefore + 1); // executed once, delivered four times
+
+    // Another identity, or another operation text: their own upstream subscriptions.
+    const clinician = subscribe(await connectAs('clinician'), VISIT_RECORDED);
+    const other = subscribe(b, 'subscription VisitRecorded { visitRecorded { id reason } }');
+    await eventually(() => visitsCalls.openSubscriptions === open + 3, 'separate upstreams for another identity and another operation');
+
+    // The upstream stays while any subscriber does; the last one to leave closes it.
+    for (const sub of subs.slice(0, 3)) sub.unsubscribe();
+    await recordVisit(a, PATIENTS.amaraNorth.id, 'Still here');
+    expect((await subs[3]!.next()).data).toMatchObject({ visitRecorded: { reason: 'Still here' } });
+    expect((await clinician.next()).data).toMatchObject({ visitRecorded: { reason: 'Still here' } });
+    expect(visitsCalls.openSubscriptions).toBe(open + 3);
+    subs[3]!.unsubscribe();
+    await eventually(() => visitsCalls.openSubscriptions === open + 2, 'the shared upstream to close with its last subscriber');
+    clinician.unsubscribe();
+    other.unsubscribe();
+    await eventually(() => visitsCalls.openSubscriptions === open, 'every upstream to close');
+    await eventually(async () => (await active()) === activeBefore, 'no subscriber left');
+  });
+
+  it('counts subscriptions in /metrics by transport, events, and per operation', async () => {
+    const requestsBefore = await metric('caregraph_graphql_requests_total', { operation: 'VisitRecorded', type: 'subscription', outcome: 'ok' });
+    const eventsBefore = await metric('caregraph_subscription_events_total', { operation: 'VisitRecorded' });
+    const ws = await connectAs('nurse');
+    const wsSub = subscribe(ws, VISIT_RECORDED);
+    const sseSub = subscribe(await sseAs('nurse'), VISIT_RECORDED);
+    await eventually(async () => (await metric('caregraph_subscriptions_active', { transport: 'ws' })) === 1 && (await metric('caregraph_subscriptions_active', { transport: 'sse' })) === 1, 'one subscriber on each transport');
+    expect(await metric('caregraph_subscription_connections_active', { transport: 'sse' })).toBe(1);
+    await recordVisit(ws, PATIENTS.amaraNorth.id, 'Counted');
+    await wsSub.next();
+    await sseSub.next();
+    expect(await metric('caregraph_subscription_events_total', { operation: 'VisitRecorded' })).toBe(eventsBefore + 1);
+    expect(await metric('caregraph_subscription_messages_total', { transport: 'sse' })).toBeGreaterThanOrEqual(1);
+    expect(await metric('caregraph_graphql_requests_total', { operation: 'VisitRecorded', type: 'subscription', outcome: 'ok' })).toBe(requestsBefore + 2);
+    wsSub.unsubscribe();
+    sseSub.unsubscribe();
+    await eventually(async () => (await active()) === 0, 'both subscribers gone');
+    expect(await metric('caregraph_subscriptions_ended_total', { reason: 'client' })).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('GraphQL over SSE (graphql-sse, distinct connections)', () => {
+  it('streams a federated subscription with fields of another subgraph per event', async () => {
+    const open = visitsCalls.openSubscriptions;
+    const sub = subscribe(await sseAs('nurse'), VISIT_RECORDED);
+    await eventually(() => visitsCalls.openSubscriptions === open + 1, 'the upstream subscription');
+    const nurse = await connectAs('nurse');
+    await recordVisit(nurse, PATIENTS.bayoNorth.id, 'Over SSE');
+    expect(await sub.next()).toEqual({ data: { visitRecorded: { id: expect.stringMatching(/^visit-/), reason: 'Over SSE', patient: { name: 'Bayo Samplesson', mrn: 'MCN-10002' } } } });
+    sub.unsubscribe();
+    await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscription to close when the client aborts');
+  });
+
+  it('answers queries and mutations, and reports validation errors in the stream', async () => {
+    const sse = await sseAs('nurse');
+    expect(await execute(sse, '{ me { id } }')).toEqual({ data: { me: { id: USERS.nurse.id } } });
+    const invalid = await execute(sse, 'subscription { visitRecorded { nope } }');
+    expect(invalid.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses a bad credential with 401 UNAUTHENTICATED before anything runs, as HTTP does', async () => {
+    const { error } = await subscribe(sseClient({ authorization: 'Bearer not-a-token' }), VISIT_RECORDED).ended;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError<Response>).response?.status).toBe(401);
+    const raw = await fetch(`${t.baseUrl}/graphql/stream`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'x-api-key': 'cg_nope' },
+      body: JSON.stringify({ query: VISIT_RECORDED }),
+    });
+    expect(raw.status).toBe(401);
+    expect(errorCodes((await raw.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> })).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('lets an anonymous caller connect, and passes on the subgraph’s refusal', async () => {
+    const refusal = await execute(sseClient(), VISIT_RECORDED);
+    expect(refusal).toMatchObject({ data: null, errors: [{ extensions: { code: 'UNAUTHENTICATED', serviceName: 'visits' } }] });
+  });
+});
+
+describe('a credential that expires mid-stream', () => {
+  const shortLivedToken = async (): Promise<string> =>
+    signPlatformToken(t.keys, { userId: USERS.nurse.id, role: USERS.nurse.role, organizationId: USERS.nurse.organizationId }, 2);
+
+  it('ends the socket’s subscriptions with UNAUTHENTICATED and closes it with 4401', async () => {
+    const open = visitsCalls.openSubscriptions;
+    const client = connect({ authorization: `Bearer ${await shortLivedToken()}` });
+    const closed = new Promise<unknown>((resolve) => client.on('closed', resolve));
+    const sub = subscribe(client, VISIT_RECORDED);
+    await eventually(() => visitsCalls.openSubscriptions === open + 1, 'the upstream subscription');
+    const started = Date.now();
+    const last = await sub.next();
+    expect(Date.now() - started).toBeLessThan(3_500);
+    expect(last).toMatchObject({ data: null, errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIAL_EXPIRED' } }] });
+    expect(await sub.ended).toEqual({});
+    expect((await closed as { code?: unknown }).code).toBe(4401);
+    await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscription to close');
+  });
+
+  it('ends an SSE stream with UNAUTHENTICATED', async () => {
+    const open = visitsCalls.openSubscriptions;
+    const sub = subscribe(sseClient({ authorization: `Bearer ${await shortLivedToken()}` }), VISIT_RECORDED);
+    await eventually(() => visitsCalls.openSubscriptions === open + 1, 'the upstream subscription');
+    expect(await sub.next()).toMatchObject({ data: null, errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(await sub.ended).toEqual({});
+    await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscription to close');
+  });
+});
+
+describe('a supergraph reload', () => {
+  it('ends open subscriptions with SUBSCRIPTION_SCHEMA_RELOAD; HTTP and new subscriptions use the new supergraph', async () => {
+    const gateway = t.platform.gateway;
+    const full = composeSupergraph(subgraphs).supergraphSdl;
+    const withoutVisits = composeSupergraph(SUBGRAPHS).supergraphSdl;
+    const auth = { authorization: `Bearer ${await t.tokenFor('nurse')}` };
+    const open = visitsCalls.openSubscriptions;
+    const nurse = await connectAs('nurse');
+    const wsSub = subscribe(nurse, VISIT_RECORDED);
+    const sseSub = subscribe(await sseAs('nurse'), VISIT_RECORDED);
+    await eventually(async () => (await active()) === 2, 'both subscribers');
+
+    expect(() => gateway.reloadSupergraph('type Query { nope: Int }')).toThrow();
+    expect((await postGraphQL(t.graphqlUrl, { query: '{ visits { id } }' }, auth)).json.errors).toBeUndefined(); // unchanged
+
+    gateway.reloadSupergraph(withoutVisits);
+    for (const sub of [wsSub, sseSub]) {
+      expect(await sub.next()).toMatchObject({ data: null, errors: [{ extensions: { code: 'SUBSCRIPTION_SCHEMA_RELOAD' } }] });
+      expect(await sub.ended).toEqual({});
+    }
+    await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscription to close');
+    const gone = await postGraphQL(t.graphqlUrl, { query: '{ visits { id } }' }, auth);
+    expect(errorCodes(gone.json)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const refused = await subscribe(nurse, VISIT_RECORDED).ended;
+    expect((refused.error as Array<{ extensions?: Record<string, unknown> }>)[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+
+    gateway.reloadSupergraph(full);
+    expect((await postGraphQL(t.graphqlUrl, { query: '{ visits { id } }' }, auth)).json.errors).toBeUndefined();
+    const again = subscribe(nurse, VISIT_RECORDED);
+    await eventually(() => visitsCalls.openSubscriptions === open + 1, 'a new upstream subscription');
+    await recordVisit(nurse, PATIENTS.amaraNorth.id, 'After reload');
+    expect((await again.next()).data).toMatchObject({ visitRecorded: { reason: 'After reload', patient: { name: 'Amara Testwell' } } });
+    again.unsubscribe();
+    await eventually(() => visitsCalls.openSubscriptions === open, 'the upstream subscription to close');
   });
 });
 

@@ -25,6 +25,18 @@ export interface CredentialResolver {
 /** A credential was presented and is not acceptable. Nothing downstream runs. */
 export class AuthenticationError extends Error {}
 
+/** A verified caller, and until when the credential that proved it holds. */
+export interface VerifiedCredential {
+  identity: Identity;
+  /**
+   * Epoch milliseconds of the token's `exp` (platform and OIDC tokens); null when the
+   * credential does not expire by itself (API keys, which are revoked instead; anonymous).
+   * Long-lived streams end at this instant: a request is checked once, a stream must not
+   * outlive the credential that opened it.
+   */
+  expiresAt: number | null;
+}
+
 const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -53,16 +65,21 @@ export class Authenticator {
   }
 
   async authenticate(headers: IncomingHttpHeaders): Promise<Identity> {
+    return (await this.verifyCredential(headers)).identity;
+  }
+
+  /** As `authenticate`, with the credential's expiry, for connections that stay open. */
+  async verifyCredential(headers: IncomingHttpHeaders): Promise<VerifiedCredential> {
     const authorization = headers['authorization'];
     const apiKey = headers['x-api-key'];
     if (authorization && apiKey) throw new AuthenticationError('send either a bearer token or an API key, not both');
-    if (typeof apiKey === 'string') return this.fromApiKey(apiKey);
+    if (typeof apiKey === 'string') return { identity: await this.fromApiKey(apiKey), expiresAt: null };
     if (typeof authorization === 'string') {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       if (!match?.[1]) throw new AuthenticationError('Authorization must be "Bearer <token>"');
       return this.fromBearer(match[1]);
     }
-    return { kind: 'anonymous' };
+    return { identity: { kind: 'anonymous' }, expiresAt: null };
   }
 
   private async fromApiKey(key: string): Promise<Identity> {
@@ -71,7 +88,7 @@ export class Authenticator {
     return identity;
   }
 
-  private async fromBearer(token: string): Promise<Identity> {
+  private async fromBearer(token: string): Promise<VerifiedCredential> {
     let issuer: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -83,13 +100,13 @@ export class Authenticator {
     }
     if (issuer === PLATFORM_ISSUER) {
       const payload = await this.verify(token, this.platformKeySet, PLATFORM_ISSUER, PLATFORM_AUDIENCE);
-      return platformIdentity(payload);
+      return { identity: platformIdentity(payload), expiresAt: expiryOf(payload) };
     }
     const oidc = issuer ? this.oidcKeySets.get(issuer) : undefined;
     if (!oidc) throw new AuthenticationError('token issuer is not trusted');
     const payload = await this.verify(token, oidc.keys, oidc.config.issuer, oidc.config.audience);
     if (!payload.sub) throw new AuthenticationError('token has no subject');
-    return this.resolver.oidc({
+    const identity = await this.resolver.oidc({
       issuer: oidc.config.issuer,
       subject: payload.sub,
       email: typeof payload['email'] === 'string' ? payload['email'] : undefined,
@@ -97,6 +114,7 @@ export class Authenticator {
       organizationId: oidc.config.organizationId,
       role: oidc.config.role,
     });
+    return { identity, expiresAt: expiryOf(payload) };
   }
 
   private async verify(token: string, keys: JWTVerifyGetKey, issuer: string, audience: string): Promise<JWTPayload> {
@@ -110,6 +128,11 @@ export class Authenticator {
       throw error;
     }
   }
+}
+
+/** `verify` refuses tokens without `exp`, so this is always a number for a verified token. */
+function expiryOf(payload: JWTPayload): number {
+  return (payload.exp ?? 0) * 1000;
 }
 
 function describeJoseError(error: joseErrors.JOSEError): string {
