@@ -1,9 +1,9 @@
 /**
  * Bench-only entry: the gateway alone (as `npm run start:gateway`), in front of the identity
- * subgraph and the test visits subgraph. The committed supergraph knows only the registry in
- * subgraphs/index.ts, so this one is composed in memory.
+ * subgraph and the test visits subgraph, composed in memory (the committed supergraph has
+ * the real registry, and no visits).
  */
-import { SUBGRAPHS } from '../subgraphs/index.js';
+import { identitySubgraph } from '../subgraphs/identity/index.js';
 import { jsonFromEnv, readSharedConfig } from '../subgraphs/kit/config.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadPlatformKeys } from '../gateway/src/auth/keys.js';
@@ -13,7 +13,8 @@ import { visitsSubgraph } from '../test/support/visits-subgraph.js';
 
 const shared = readSharedConfig();
 const log = createLogger('gateway');
-const subgraphs = [...SUBGRAPHS, visitsSubgraph];
+// Only what the bench starts: identity for the entity fetches, visits for the events.
+const subgraphs = [identitySubgraph, visitsSubgraph];
 const gateway = await startGateway({
   supergraphSdl: composeSupergraph(subgraphs).supergraphSdl,
   subgraphUrls: jsonFromEnv<Record<string, string>>(process.env, 'SUBGRAPH_URLS', {}),

@@ -1,8 +1,9 @@
 import { identitySubgraph } from './identity/index.js';
 import type { SubgraphDefinition } from './kit/subgraph.js';
+import { trainingSubgraph } from './training/index.js';
 
 /** Every subgraph of the supergraph, in composition order. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph];
 
 export function findSubgraph(name: string): SubgraphDefinition | undefined {
   return SUBGRAPHS.find((subgraph) => subgraph.name === name);

@@ -3,11 +3,14 @@
  * Redis from the environment (DATABASE_URL, REDIS_URL), PORT defaulting to the subgraph's own.
  */
 import { loadPlatformKeys } from '../gateway/src/auth/keys.js';
+import { tokenIssuer } from '../gateway/src/auth/tokens.js';
 import { findSubgraph, SUBGRAPHS } from './index.js';
 import { intFromEnv, readSharedConfig } from './kit/config.js';
 import { openDatabase } from './kit/database.js';
 import { createLogger } from './kit/logger.js';
+import { startOutboxWorkers } from './kit/outbox.js';
 import { createPubSub } from './kit/pubsub.js';
+import { llmConfigFromEnv } from './kit/responder.js';
 import { startSubgraph } from './kit/subgraph.js';
 import { seed } from '../prisma/seed.js';
 
@@ -24,13 +27,14 @@ const database = await openDatabase({ databaseUrl: shared.databaseUrl, dataDir: 
 if (process.argv.includes('--seed')) await seed(database.prisma);
 const pubsub = createPubSub({ redisUrl: shared.redisUrl, log });
 const keys = await loadPlatformKeys(process.env, shared.dataDir);
+const workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log });
 const running = await startSubgraph(definition, {
-  deps: { prisma: database.prisma, pubsub, log },
+  deps: { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(keys), llm: llmConfigFromEnv(), publicUrl: process.env['PUBLIC_URL'] || undefined },
   internalIdentitySecret: keys.internalIdentitySecret,
   port: intFromEnv(process.env, 'PORT', definition.defaultPort),
   host: process.env['HOST'] || '127.0.0.1',
 });
 process.stdout.write(`${definition.name} subgraph ready at ${running.url}/graphql\n`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void running.close().then(() => Promise.all([pubsub.close(), database.close()])).then(() => process.exit(0)));
+  process.once(signal, () => void workers.stop().then(() => running.close()).then(() => Promise.all([pubsub.close(), database.close()])).then(() => process.exit(0)));
 }

@@ -4,10 +4,13 @@ import type { SubgraphDeps } from '../../subgraphs/kit/context.js';
 import { openDatabase, type Database } from '../../subgraphs/kit/database.js';
 import { createLogger, type Logger } from '../../subgraphs/kit/logger.js';
 import { createPubSub } from '../../subgraphs/kit/pubsub.js';
+import { startOutboxWorkers, type DispatcherOptions, type OutboxWorkers } from '../../subgraphs/kit/outbox.js';
+import type { LlmConfig } from '../../subgraphs/kit/responder.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { seed } from '../../prisma/seed.js';
 import type { OidcIssuerConfig } from './auth/authenticate.js';
 import type { PlatformKeys } from './auth/keys.js';
+import { tokenIssuer } from './auth/tokens.js';
 import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type RunningGateway } from './server.js';
 
 export interface PlatformOptions {
@@ -24,6 +27,12 @@ export interface PlatformOptions {
   oidcIssuers?: OidcIssuerConfig[];
   limits?: Partial<GatewayLimits>;
   seed?: boolean;
+  /** An OpenAI-compatible model server for the conversational subgraphs; embedded responders without one. */
+  llm?: LlmConfig;
+  /** Retry timing of webhook deliveries (tests shorten it). */
+  webhookDelivery?: Partial<DispatcherOptions>;
+  /** The platform's public base URL for deep links; the gateway's own URL by default. */
+  publicUrl?: string;
   port?: number;
   host?: string;
   production?: boolean;
@@ -48,9 +57,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, migrate: true });
   const pubsub = createPubSub({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
   const started: RunningSubgraph[] = [];
+  let workers: OutboxWorkers | undefined;
   try {
     if (options.seed) await seed(database.prisma);
-    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log };
+    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(options.keys), llm: options.llm };
+    workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
     const definitions = options.subgraphs ?? SUBGRAPHS;
     for (const definition of definitions) {
       started.push(await startSubgraph(definition, { deps, internalIdentitySecret: options.keys.internalIdentitySecret, host: options.host }));
@@ -67,12 +78,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       port: options.port,
       host: options.host,
     });
+    // Subgraphs read deps per request, so the link base can be filled in once the gateway listens.
+    deps.publicUrl = options.publicUrl ?? gateway.url;
     return {
       gateway,
       subgraphs: started,
       database,
       deps,
       async close() {
+        await workers?.stop();
         await gateway.close();
         for (const subgraph of started) await subgraph.close();
         await pubsub.close();
@@ -80,6 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     };
   } catch (error) {
+    await workers?.stop();
     for (const subgraph of started) await subgraph.close().catch(() => undefined);
     await pubsub.close();
     await database.close();

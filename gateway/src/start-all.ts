@@ -4,6 +4,7 @@
  */
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { llmConfigFromEnv } from '../../subgraphs/kit/responder.js';
 import { loadPlatformKeys } from './auth/keys.js';
 import { readGatewayConfig } from './config.js';
 import { startPlatform } from './platform.js';
@@ -20,6 +21,8 @@ const platform = await startPlatform({
   oidcIssuers: gatewayConfig.oidcIssuers,
   limits: gatewayConfig.limits,
   seed: true,
+  llm: llmConfigFromEnv(),
+  publicUrl: process.env['PUBLIC_URL'] || undefined,
   port: gatewayConfig.port,
   host: gatewayConfig.host,
   production: shared.production,

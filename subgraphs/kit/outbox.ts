@@ -362,3 +362,30 @@ export async function replayDeadLetters(prisma: PrismaClient, organizationId: st
   });
   return count;
 }
+
+// ---------------------------------------------------------------- running them
+
+export interface OutboxWorkers {
+  relay: OutboxRelay;
+  dispatcher: WebhookDispatcher;
+  stop(): Promise<void>;
+}
+
+/**
+ * The relay and the dispatcher for one process. Every subgraph process runs a pair: rows are
+ * claimed with SKIP LOCKED, so any number of them share the work without sending twice.
+ */
+export function startOutboxWorkers(options: { prisma: PrismaClient; pubsub: PubSub; log: Logger; dispatcher?: Partial<DispatcherOptions> }): OutboxWorkers {
+  const relay = new OutboxRelay({ prisma: options.prisma, pubsub: options.pubsub, log: options.log });
+  const dispatcher = new WebhookDispatcher({ prisma: options.prisma, log: options.log, ...options.dispatcher });
+  relay.start();
+  dispatcher.start();
+  return {
+    relay,
+    dispatcher,
+    async stop() {
+      await relay.stop();
+      await dispatcher.stop();
+    },
+  };
+}

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/keys.js';
 import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
-import { PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { COHORTS, PARTNERS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { postGraphQL } from '../support/platform.js';
 import { Processes } from '../support/processes.js';
 
@@ -30,7 +32,8 @@ beforeAll(async () => {
     PORT: '0',
   };
   const identityUrl = await processes.start('subgraphs/start-subgraph.ts', ['identity', '--seed'], env, /identity subgraph ready at (http:\/\/[\d.:]+)\/graphql/);
-  gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify({ identity: identityUrl }) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
+  const trainingUrl = await processes.start('subgraphs/start-subgraph.ts', ['training', '--seed'], env, /training subgraph ready at (http:\/\/[\d.:]+)\/graphql/);
+  gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify({ identity: identityUrl, training: trainingUrl }) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
 }, 120_000);
 
 let gatewayUrl = '';
@@ -51,6 +54,22 @@ describe('distributed mode', () => {
 
   it('reports readiness of the remote subgraph', async () => {
     const ready = await fetch(`${gatewayUrl}/ready`);
-    expect(await ready.json()).toEqual({ ok: true, subgraphs: { identity: 'ok' } });
+    expect(await ready.json()).toEqual({ ok: true, subgraphs: { identity: 'ok', training: 'ok' } });
+  });
+
+  it('serves a subgraph’s REST route at the gateway: a partner launch, then the learner’s session', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const launchToken = await new SignJWT({ role: 'learner', cohort_id: COHORTS.northwindA.id })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(PARTNERS.northwind.launchIssuer)
+      .setSubject('distributed-learner')
+      .setJti(randomUUID())
+      .setExpirationTime(now + 120)
+      .sign(new TextEncoder().encode(PARTNERS.northwind.launchSecret));
+    const launched = await fetch(`${gatewayUrl}/integrations/partner/launch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: launchToken }) });
+    expect(launched.status).toBe(201);
+    const { accessToken, session } = (await launched.json()) as { accessToken: string; session: { id: string } };
+    const { json } = await postGraphQL(`${gatewayUrl}/graphql`, { query: `{ caseSession(id: "${session.id}") { id status caseTitle } }` }, { authorization: `Bearer ${accessToken}` });
+    expect(json.data).toEqual({ caseSession: { id: session.id, status: 'ACTIVE', caseTitle: 'Crushing chest pain in a 58-year-old' } });
   });
 });

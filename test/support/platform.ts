@@ -46,6 +46,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       redisPrefix: `caregraph-test:${randomUUID()}:`,
       keys,
       seed: true,
+      // Retries in milliseconds, not minutes: delivery tests wait for them.
+      webhookDelivery: { baseDelayMs: 50, maxDelayMs: 500, pollIntervalMs: 50 },
     });
   } catch (error) {
     await scratch?.drop();

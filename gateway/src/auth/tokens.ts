@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import type { SubgraphDeps } from '../../../subgraphs/kit/context.js';
 import type { RoleName } from '../../../subgraphs/kit/identity.js';
 import { importSigningKey, PLATFORM_ALG, type PlatformKeys } from './keys.js';
 
@@ -29,4 +30,10 @@ export async function signPlatformToken(keys: PlatformKeys, claims: PlatformToke
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(await importSigningKey(keys.signingKey));
+}
+
+/** What a subgraph gets to mint session tokens with (learners launched by a partner); none without a signing key. */
+export function tokenIssuer(keys: PlatformKeys): SubgraphDeps['issueToken'] {
+  if (!keys.signingKey) return undefined;
+  return (claims, ttlSeconds) => signPlatformToken(keys, claims, ttlSeconds);
 }
