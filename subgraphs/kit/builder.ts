@@ -14,6 +14,8 @@ export interface BuilderTypes {
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     Date: { Input: string; Output: Date | string };
+    /** Declared for every builder, implemented only by subgraphs that accept free-form JSON. */
+    JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }

@@ -9,6 +9,7 @@ import { TRAINING_STAFF } from './service.js';
 const learner = hasRole(Role.LEARNER);
 const readers = hasRole(Role.LEARNER, Role.PARTNER, ...TRAINING_STAFF);
 const cohortReaders = hasRole(Role.PARTNER, Role.LEARNER, ...TRAINING_STAFF);
+const staff = hasRole(...TRAINING_STAFF);
 
 export const trainingPermissions: IRules = {
   Query: {
@@ -16,6 +17,8 @@ export const trainingPermissions: IRules = {
     caseSessions: readers,
     cohort: cohortReaders,
     cohortCases: cohortReaders,
+    trainingCases: staff,
+    rescoreSession: staff,
   },
   Mutation: {
     // The launch token is the credential: verified in the service, anonymous callers welcome.
@@ -26,6 +29,10 @@ export const trainingPermissions: IRules = {
     submitManagement: learner,
     completeSession: learner,
     deleteCohortLearnerData: hasRole(Role.ADMIN),
+    createCase: staff,
+    reviseCase: staff,
+    publishCaseVersion: staff,
+    assignToCohort: hasRole(Role.PARTNER, ...TRAINING_STAFF),
   },
   Subscription: {
     patientReply: readers,
@@ -42,4 +49,8 @@ export const trainingPermissions: IRules = {
   SentLearnerMessage: learner,
   PatientReplyChunk: readers,
   LearnerDataDeletion: hasRole(Role.ADMIN),
+  TrainingCase: staff,
+  CaseVersion: staff,
+  ScoreResult: staff,
+  CohortAssignment: hasRole(Role.PARTNER, ...TRAINING_STAFF),
 };

@@ -122,6 +122,102 @@ export function buildTrainingSchema(): GraphQLSchema {
     fields: (t) => ({ sessions: t.exposeInt('sessions'), learners: t.exposeInt('learners') }),
   });
 
+  builder.scalarType('JSON', {
+    description: 'Any JSON value (case content: persona, facts, findings, investigations, rubric, safety rules).',
+    serialize: (value) => value,
+    parseValue: (value) => value,
+  });
+
+  const CaseVersionRef = builder.prismaObject('CaseVersion', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      caseId: t.exposeID('caseId'),
+      number: t.exposeInt('number'),
+      status: t.exposeString('status'),
+      publishedAt: t.expose('publishedAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
+  builder.prismaObject('Case', {
+    name: 'TrainingCase',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      slug: t.exposeString('slug'),
+      title: t.exposeString('title'),
+      versions: t.relation('versions', { query: { orderBy: { number: 'asc' } } }),
+    }),
+  });
+
+  const ScoreResultRef = builder.objectRef<ScoreCard>('ScoreResult').implement({
+    fields: (t) => ({
+      total: t.exposeInt('total'),
+      subScores: t.field({ type: [SubScoreRef], resolve: (card) => card.subScores }),
+      flaggedErrors: t.field({ type: [FlaggedErrorRef], resolve: (card) => card.flaggedErrors }),
+    }),
+  });
+
+  const CreateCaseInput = builder.inputType('CreateCaseInput', {
+    fields: (t) => ({ slug: t.string({ required: true }), title: t.string({ required: true }), content: t.field({ type: 'JSON', required: true }) }),
+  });
+  const AssignmentInput = builder.inputType('CohortAssignmentInput', {
+    fields: (t) => ({
+      cohortId: t.id({ required: true }),
+      caseId: t.id({ required: false }),
+      caseSetId: t.id({ required: false }),
+      dueAt: t.field({ type: 'DateTime', required: false }),
+    }),
+  });
+  const AssignmentRef = builder.objectRef<{ id: string }>('CohortAssignment').implement({ fields: (t) => ({ id: t.exposeID('id') }) });
+
+  builder.queryFields((t) => ({
+    trainingCases: t.prismaField({
+      type: ['Case'],
+      description: 'The caller’s organization’s cases with their versions (staff).',
+      resolve: (query, _root, _args, ctx) => training.listCases(ctx, query),
+    }),
+    rescoreSession: t.field({
+      type: ScoreResultRef,
+      description: 'Scores a session again from its stored record; always the same as its stored score.',
+      args: { sessionId: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => training.rescoreSession(ctx, String(args.sessionId)),
+    }),
+  }));
+
+  builder.mutationFields((t) => ({
+    createCase: t.prismaField({
+      type: 'CaseVersion',
+      description: 'A new case with its first draft version. Content that looks like a real identifier is refused.',
+      args: { input: t.arg({ type: CreateCaseInput, required: true }) },
+      resolve: async (query, _root, { input }, ctx) => {
+        const { versionId } = await training.createCase(ctx, { slug: input.slug, title: input.title, content: input.content });
+        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: versionId } });
+      },
+    }),
+    reviseCase: t.prismaField({
+      type: 'CaseVersion',
+      description: 'Edits the draft, or starts a new version when the latest is published (published versions never change).',
+      args: { caseId: t.arg.id({ required: true }), content: t.arg({ type: 'JSON', required: true }) },
+      resolve: async (query, _root, args, ctx) => {
+        const { versionId } = await training.reviseCase(ctx, String(args.caseId), args.content);
+        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: versionId } });
+      },
+    }),
+    publishCaseVersion: t.prismaField({
+      type: 'CaseVersion',
+      args: { versionId: t.arg.id({ required: true }) },
+      resolve: async (query, _root, args, ctx) => {
+        await training.publishCaseVersion(ctx, String(args.versionId));
+        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: String(args.versionId) } });
+      },
+    }),
+    assignToCohort: t.field({
+      type: AssignmentRef,
+      args: { input: t.arg({ type: AssignmentInput, required: true }) },
+      resolve: (_root, { input }, ctx) =>
+        training.assignToCohort(ctx, { cohortId: String(input.cohortId), caseId: input.caseId ? String(input.caseId) : null, caseSetId: input.caseSetId ? String(input.caseSetId) : null, dueAt: input.dueAt ?? null }),
+    }),
+  }));
+  void CaseVersionRef;
+
   builder.queryFields((t) => ({
     caseSession: t.prismaField({
       type: 'CaseSession',

@@ -9,7 +9,7 @@ import { badUserInput, conflict, domainError, forbidden, InputProblems, notFound
 import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
 import { recordEvent } from '../kit/outbox.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
-import { validateCaseContent, type CaseContent } from './domain/case-content.js';
+import { parseCaseContent, type CaseContent } from './domain/case-content.js';
 import { answerAsPatient } from './domain/responder.js';
 import { scoreSession, type ScoreCard, type SessionRecord } from './domain/scoring.js';
 
@@ -118,18 +118,31 @@ export async function listCohortCases(ctx: Ctx, cohortId: string): Promise<Array
   return out;
 }
 
+export async function listCases<Q extends Omit<Prisma.CaseFindManyArgs, 'where'>>(ctx: Ctx, query?: Q) {
+  const identity = requireIdentity(ctx);
+  if (!TRAINING_STAFF.includes(identity.role) || !identity.organizationId) throw forbidden('Only organization staff list cases');
+  return ctx.prisma.case.findMany({ ...query, where: { organizationId: identity.organizationId }, orderBy: { slug: 'asc' } });
+}
+
+/** Parses untrusted case content, reporting every problem under `prefix` as BAD_USER_INPUT. */
+function checkedContent(problems: InputProblems, prefix: string, raw: unknown): CaseContent {
+  const parsed = parseCaseContent(raw);
+  if ('problems' in parsed) for (const problem of parsed.problems) problems.add(problem.path ? `${prefix}.${problem.path}` : prefix, problem.message);
+  problems.throwIfAny();
+  return (parsed as { content: CaseContent }).content;
+}
+
 /** Creates a case with its first draft version; refused when the content is incomplete or not synthetic. */
-export async function createCase(ctx: Ctx, input: { slug: string; title: string; content: CaseContent }): Promise<{ caseId: string; versionId: string }> {
+export async function createCase(ctx: Ctx, input: { slug: string; title: string; content: unknown }): Promise<{ caseId: string; versionId: string }> {
   const identity = requireIdentity(ctx);
   if (!TRAINING_STAFF.includes(identity.role) || !identity.organizationId) throw forbidden('Only organization staff author cases');
   const problems = new InputProblems();
   problems.check(/^[a-z0-9-]{3,64}$/.test(input.slug), 'input.slug', 'must be 3-64 lower-case letters, digits or dashes');
   problems.check(input.title.trim().length > 0 && input.title.length <= 200, 'input.title', 'must be 1-200 characters');
-  for (const problem of validateCaseContent(input.content)) problems.add(`input.content.${problem.path}`, problem.message);
-  problems.throwIfAny();
+  const content = checkedContent(problems, 'input.content', input.content);
   try {
     const created = await ctx.prisma.case.create({
-      data: { organizationId: identity.organizationId, slug: input.slug, title: input.title.trim(), versions: { create: { number: 1, content: input.content as unknown as Prisma.InputJsonValue } } },
+      data: { organizationId: identity.organizationId, slug: input.slug, title: input.title.trim(), versions: { create: { number: 1, content: content as unknown as Prisma.InputJsonValue } } },
       include: { versions: true },
     });
     return { caseId: created.id, versionId: created.versions[0]?.id as string };
@@ -140,14 +153,12 @@ export async function createCase(ctx: Ctx, input: { slug: string; title: string;
 }
 
 /** A new draft version from new content: published versions never change. */
-export async function reviseCase(ctx: Ctx, caseId: string, content: CaseContent): Promise<{ versionId: string; number: number }> {
+export async function reviseCase(ctx: Ctx, caseId: string, rawContent: unknown): Promise<{ versionId: string; number: number }> {
   const identity = requireIdentity(ctx);
   const existing = await ctx.prisma.case.findUnique({ where: { id: caseId }, include: { versions: { orderBy: { number: 'desc' }, take: 1 } } });
   if (!existing) throw notFound('Case');
   if (!TRAINING_STAFF.includes(identity.role) || identity.organizationId !== existing.organizationId) throw forbidden('Only the organization’s staff revise its cases');
-  const problems = new InputProblems();
-  for (const problem of validateCaseContent(content)) problems.add(`content.${problem.path}`, problem.message);
-  problems.throwIfAny();
+  const content = checkedContent(new InputProblems(), 'content', rawContent);
   const latest = existing.versions[0];
   if (latest && latest.status === 'DRAFT') {
     const updated = await ctx.prisma.caseVersion.update({ where: { id: latest.id }, data: { content: content as unknown as Prisma.InputJsonValue } });
@@ -165,6 +176,22 @@ export async function publishCaseVersion(ctx: Ctx, versionId: string): Promise<{
   if (version.status === 'PUBLISHED') throw conflict('This version is already published and cannot change');
   await ctx.prisma.caseVersion.update({ where: { id: versionId }, data: { status: 'PUBLISHED', publishedAt: new Date() } });
   return { versionId, number: version.number };
+}
+
+export async function assignToCohort(ctx: Ctx, input: { cohortId: string; caseId?: string | null; caseSetId?: string | null; dueAt?: Date | null }): Promise<{ id: string }> {
+  const identity = requireIdentity(ctx);
+  const cohort = await loadCohort(ctx, input.cohortId);
+  if (!TRAINING_STAFF.includes(identity.role) && identity.role !== Role.PARTNER) throw forbidden('Only staff or the cohort’s partner assign cases');
+  if (Boolean(input.caseId) === Boolean(input.caseSetId)) throw badUserInput('input', 'give exactly one of caseId and caseSetId');
+  if (input.dueAt && input.dueAt.getTime() < Date.now()) throw badUserInput('input.dueAt', 'is in the past');
+  if (input.caseId) {
+    const found = await ctx.prisma.case.findUnique({ where: { id: input.caseId } });
+    if (!found || found.organizationId !== cohort.organizationId) throw notFound('Case');
+  } else {
+    const found = await ctx.prisma.caseSet.findUnique({ where: { id: input.caseSetId as string } });
+    if (!found || found.organizationId !== cohort.organizationId) throw notFound('Case set');
+  }
+  return ctx.prisma.cohortAssignment.create({ data: { cohortId: cohort.id, caseId: input.caseId ?? null, caseSetId: input.caseSetId ?? null, dueAt: input.dueAt ?? null }, select: { id: true } });
 }
 
 // ---------------------------------------------------------------- launch

@@ -6,6 +6,7 @@ import type { OidcIssuerConfig } from '../../gateway/src/auth/authenticate.js';
 import { startPlatform, type Platform } from '../../gateway/src/platform.js';
 import type { GatewayLimits } from '../../gateway/src/server.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
+import type { LlmConfig } from '../../subgraphs/kit/responder.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -28,6 +29,8 @@ export interface TestPlatformOptions {
   oidcIssuers?: OidcIssuerConfig[];
   limits?: Partial<GatewayLimits>;
   production?: boolean;
+  /** Point the conversational subgraphs at an OpenAI-compatible server (a local fake in tests). */
+  llm?: LlmConfig;
 }
 
 /**

@@ -179,3 +179,47 @@ export function normalize(text: string): string {
 export function mentions(text: string, phrase: string): boolean {
   return normalize(text).includes(normalize(phrase));
 }
+
+/**
+ * Checks that untrusted JSON has the shape of CaseContent before any deeper validation reads
+ * it (an API caller can send anything). Returns the content, or the problems found.
+ */
+export function parseCaseContent(value: unknown): { content: CaseContent } | { problems: ContentProblem[] } {
+  const problems: ContentProblem[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((item) => typeof item === 'string');
+  if (!isObject(value)) return { problems: [{ path: '', message: 'must be an object' }] };
+  const expectObjectArray = (key: string, fields: Record<string, 'string' | 'string[]' | 'number' | 'object'>): void => {
+    const list = value[key];
+    if (!Array.isArray(list)) return void problems.push({ path: key, message: 'must be a list' });
+    list.forEach((item, i) => {
+      if (!isObject(item)) return void problems.push({ path: `${key}[${i}]`, message: 'must be an object' });
+      for (const [field, type] of Object.entries(fields)) {
+        const v = item[field];
+        const ok = type === 'string[]' ? isStringArray(v) : type === 'object' ? isObject(v) : typeof v === type;
+        if (!ok) problems.push({ path: `${key}[${i}].${field}`, message: `must be ${type === 'string[]' ? 'a list of strings' : `a ${type}`}` });
+      }
+    });
+  };
+  if (!isObject(value['persona'])) problems.push({ path: 'persona', message: 'must be an object' });
+  else {
+    const persona = value['persona'];
+    if (!isStringArray(persona['allergies'])) problems.push({ path: 'persona.allergies', message: 'must be a list of strings' });
+    if (!isStringArray(persona['medications'])) problems.push({ path: 'persona.medications', message: 'must be a list of strings' });
+    if (typeof persona['hasRedFlag'] !== 'boolean') problems.push({ path: 'persona.hasRedFlag', message: 'must be true or false' });
+  }
+  expectObjectArray('history', { id: 'string', keywords: 'string[]', answer: 'string' });
+  expectObjectArray('examination', { id: 'string', keywords: 'string[]', finding: 'string' });
+  expectObjectArray('investigations', { code: 'string', name: 'string', result: 'string' });
+  expectObjectArray('rubric', { id: 'string', section: 'string', description: 'string', weight: 'number', criterion: 'object' });
+  expectObjectArray('safetyRules', { id: 'string', kind: 'string', severity: 'string', message: 'string' });
+  const diagnosis = value['expectedDiagnosis'];
+  if (!isObject(diagnosis) || typeof diagnosis['name'] !== 'string' || !isStringArray(diagnosis['synonyms'])) {
+    problems.push({ path: 'expectedDiagnosis', message: 'must be { name, synonyms: [..] }' });
+  }
+  if (!isStringArray(value['expectedManagement'])) problems.push({ path: 'expectedManagement', message: 'must be a list of strings' });
+  if (problems.length > 0) return { problems };
+  const content = value as unknown as CaseContent;
+  const deeper = validateCaseContent(content);
+  return deeper.length > 0 ? { problems: deeper } : { content };
+}
