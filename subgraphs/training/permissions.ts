@@ -23,6 +23,8 @@ export const trainingPermissions: IRules = {
   Mutation: {
     // The launch token is the credential: verified in the service, anonymous callers welcome.
     launchSession: allow,
+    signInWithPartnerSso: allow,
+    startCaseSession: learner,
     sendLearnerMessage: learner,
     orderInvestigation: learner,
     submitDiagnosis: learner,
@@ -39,6 +41,7 @@ export const trainingPermissions: IRules = {
   },
   LaunchResult: allow,
   LaunchedSession: allow,
+  PartnerSsoSignIn: allow,
   CaseSession: readers,
   SessionTurn: readers,
   SubScore: readers,

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import type { CaseSession } from '../../prisma/generated/client/client.js';
+import type { CaseSession, PrismaClient } from '../../prisma/generated/client/client.js';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
 import { filterEvents } from '../kit/subscriptions.js';
 import type { CaseContent } from './domain/case-content.js';
@@ -37,6 +37,10 @@ export function buildTrainingSchema(): GraphQLSchema {
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
     }),
   });
+
+  /** Mutations change a session, then read it back with the selection the client asked for (one query). */
+  const reload = (ctx: { prisma: PrismaClient }, query: object, session: CaseSession) =>
+    ctx.prisma.caseSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
 
   const scoreOf = (session: CaseSession): ScoreCard | null => (session.score as unknown as ScoreCard | null) ?? null;
 
@@ -94,6 +98,14 @@ export function buildTrainingSchema(): GraphQLSchema {
       accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
       launchUrl: t.exposeString('launchUrl', { description: 'A deep link the partner can open in a web view.' }),
       session: t.field({ type: LaunchedSessionRef, resolve: (r) => r.session }),
+    }),
+  });
+
+  const SsoSignInRef = builder.objectRef<training.SsoSignIn>('PartnerSsoSignIn').implement({
+    fields: (t) => ({
+      accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
+      learnerId: t.exposeID('learnerId'),
+      cohortIds: t.exposeIDList('cohortIds'),
     }),
   });
 
@@ -254,6 +266,18 @@ export function buildTrainingSchema(): GraphQLSchema {
       args: { token: t.arg.string({ required: true }) },
       resolve: (_root, args, ctx) => training.launchSession(ctx, args.token),
     }),
+    signInWithPartnerSso: t.field({
+      type: SsoSignInRef,
+      description: 'Signs a learner in with an OpenID Connect ID token from their partner (verified against the partner’s JWKS).',
+      args: { idToken: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => training.signInWithPartnerSso(ctx, args.idToken),
+    }),
+    startCaseSession: t.prismaField({
+      type: 'CaseSession',
+      description: 'A signed-in learner starts a case assigned to one of their cohorts (the first assigned when caseId is absent).',
+      args: { cohortId: t.arg.id({ required: true }), caseId: t.arg.id({ required: false }) },
+      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.startCaseSession(ctx, String(args.cohortId), args.caseId ? String(args.caseId) : null)),
+    }),
     sendLearnerMessage: t.field({
       type: SentMessageRef,
       args: { sessionId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
@@ -267,17 +291,17 @@ export function buildTrainingSchema(): GraphQLSchema {
     submitDiagnosis: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }), diagnosis: t.arg.string({ required: true }) },
-      resolve: (_query, _root, args, ctx) => training.submitDiagnosis(ctx, String(args.sessionId), args.diagnosis),
+      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.submitDiagnosis(ctx, String(args.sessionId), args.diagnosis)),
     }),
     submitManagement: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }), plan: t.arg.string({ required: true }) },
-      resolve: (_query, _root, args, ctx) => training.submitManagement(ctx, String(args.sessionId), args.plan),
+      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.submitManagement(ctx, String(args.sessionId), args.plan)),
     }),
     completeSession: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }) },
-      resolve: (_query, _root, args, ctx) => training.completeSession(ctx, String(args.sessionId)),
+      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.completeSession(ctx, String(args.sessionId))),
     }),
     deleteCohortLearnerData: t.field({
       type: DeletedRef,

@@ -313,6 +313,81 @@ export async function launchSession(ctx: Ctx, token: string): Promise<LaunchResu
   return { accessToken, session, launchUrl: `${base}/app/training/sessions/${session.id}#access_token=${encodeURIComponent(accessToken)}` };
 }
 
+// ---------------------------------------------------------------- SSO
+
+export interface SsoSignIn {
+  accessToken: string;
+  learnerId: string;
+  cohortIds: string[];
+}
+
+/**
+ * A learner signs in with the partner as OpenID Connect provider: the ID token is verified
+ * against the partner's JWKS (issuer and audience checked), the partner's user is mapped to
+ * a learner (created on first sign-in), optionally enrolled in the `cohort_id` the token
+ * names (it must be the partner's), and given a platform token scoped to their cohorts.
+ */
+export async function signInWithPartnerSso(ctx: Ctx, idToken: string): Promise<SsoSignIn> {
+  if (!ctx.issueToken) throw new Error('SSO sign-in needs a token issuer (AUTH_SIGNING_KEY)');
+  let issuer: string | undefined;
+  let alg: string | undefined;
+  try {
+    issuer = decodeJwt(idToken).iss;
+    alg = decodeProtectedHeader(idToken).alg;
+  } catch {
+    throw launchRejected('malformed');
+  }
+  const partner = issuer ? await ctx.prisma.partner.findUnique({ where: { launchIssuer: issuer } }) : null;
+  if (!partner || !partner.jwksUri || !partner.oidcAudience) throw launchRejected('unknown partner or SSO not enabled');
+  if (alg !== 'RS256' && alg !== 'ES256') throw launchRejected(`algorithm ${String(alg)} is not accepted`);
+  let claims: JWTPayload;
+  try {
+    ({ payload: claims } = await jwtVerify(idToken, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'], clockTolerance: CLOCK_SKEW_SECONDS }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw launchRejected('expired');
+    if (error instanceof joseErrors.JOSEError) throw launchRejected(error.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'bad signature' : error.code);
+    throw error;
+  }
+  if (!claims.sub) throw launchRejected('no sub');
+  const cohortId = typeof claims['cohort_id'] === 'string' ? claims['cohort_id'] : undefined;
+  if (cohortId) {
+    const cohort = await ctx.prisma.cohort.findUnique({ where: { id: cohortId } });
+    if (!cohort || cohort.partnerId !== partner.id) throw forbidden('That cohort is not the partner’s');
+  }
+  const displayName = typeof claims['name'] === 'string' ? claims['name'].slice(0, 200) : null;
+  const learner = await ctx.prisma.$transaction(async (tx) => {
+    const found = await tx.learner.upsert({
+      where: { partnerId_externalSubject: { partnerId: partner.id, externalSubject: claims.sub as string } },
+      create: { partnerId: partner.id, externalSubject: claims.sub as string, displayName },
+      update: displayName ? { displayName } : {},
+    });
+    if (cohortId) await tx.enrollment.upsert({ where: { cohortId_learnerId: { cohortId, learnerId: found.id } }, create: { cohortId, learnerId: found.id }, update: {} });
+    return found;
+  });
+  const cohortIds = (await ctx.prisma.enrollment.findMany({ where: { learnerId: learner.id }, select: { cohortId: true } })).map((e) => e.cohortId);
+  const accessToken = await ctx.issueToken({ userId: learner.id, role: Role.LEARNER, organizationId: partner.organizationId, cohortIds }, 8 * 3600);
+  return { accessToken, learnerId: learner.id, cohortIds };
+}
+
+/** A signed-in learner starts a case assigned to one of their cohorts (the SSO path's launch). */
+export async function startCaseSession(ctx: Ctx, cohortId: string, caseId: string | null | undefined): Promise<CaseSession> {
+  const identity = requireIdentity(ctx);
+  if (identity.role !== Role.LEARNER) throw forbidden('Only learners start case sessions');
+  const enrollment = await ctx.prisma.enrollment.findUnique({ where: { cohortId_learnerId: { cohortId, learnerId: identity.subject } }, include: { cohort: true } });
+  if (!enrollment) throw forbidden('You are not enrolled in that cohort');
+  const version = await chooseCaseVersion(ctx, cohortId, caseId ?? undefined, undefined);
+  return ctx.prisma.$transaction(async (tx) => {
+    const created = await tx.caseSession.create({
+      data: { organizationId: enrollment.cohort.organizationId, partnerId: enrollment.cohort.partnerId, cohortId, learnerId: identity.subject, caseVersionId: version.id },
+    });
+    await recordEvent(tx, {
+      source: SOURCE, type: 'training.session.started', aggregateId: created.id, organizationId: created.organizationId, partnerId: created.partnerId,
+      payload: { sessionId: created.id, cohortId, learnerId: identity.subject, caseVersionId: version.id },
+    });
+    return created;
+  });
+}
+
 // ---------------------------------------------------------------- conversation
 
 export interface ReplyChunk {

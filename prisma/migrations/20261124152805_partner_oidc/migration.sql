@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "training"."Partner" ADD COLUMN     "oidcAudience" TEXT;
