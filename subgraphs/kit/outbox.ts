@@ -112,14 +112,15 @@ class Poller {
   }
 }
 
-export class OutboxRelay {
+/** A worker whose `step` runs on a poller: start, wake after a commit, stop. */
+abstract class PolledWorker {
   private readonly poller: Poller;
-  private readonly batchSize: number;
 
-  constructor(private readonly options: RelayOptions) {
-    this.batchSize = options.batchSize ?? 100;
-    this.poller = new Poller('outbox-relay', options.pollIntervalMs ?? 250, () => this.relayOnce(), options.log);
+  protected constructor(name: string, intervalMs: number, log: Logger) {
+    this.poller = new Poller(name, intervalMs, () => this.step(), log);
   }
+
+  protected abstract step(): Promise<number>;
 
   start(): void {
     this.poller.start();
@@ -131,6 +132,19 @@ export class OutboxRelay {
 
   stop(): Promise<void> {
     return this.poller.stop();
+  }
+}
+
+export class OutboxRelay extends PolledWorker {
+  private readonly batchSize: number;
+
+  constructor(private readonly options: RelayOptions) {
+    super('outbox-relay', options.pollIntervalMs ?? 250, options.log);
+    this.batchSize = options.batchSize ?? 100;
+  }
+
+  protected step(): Promise<number> {
+    return this.relayOnce();
   }
 
   /**
@@ -232,8 +246,7 @@ export interface DispatcherOptions {
   fetch?: typeof fetch;
 }
 
-export class WebhookDispatcher {
-  private readonly poller: Poller;
+export class WebhookDispatcher extends PolledWorker {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -242,25 +255,17 @@ export class WebhookDispatcher {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: DispatcherOptions) {
+    super('webhook-dispatcher', options.pollIntervalMs ?? 500, options.log);
     this.maxAttempts = options.maxAttempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 1_000;
     this.maxDelayMs = options.maxDelayMs ?? 10 * 60_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 20;
     this.fetchImpl = options.fetch ?? fetch;
-    this.poller = new Poller('webhook-dispatcher', options.pollIntervalMs ?? 500, () => this.dispatchOnce(), options.log);
   }
 
-  start(): void {
-    this.poller.start();
-  }
-
-  wake(): void {
-    this.poller.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.poller.stop();
+  protected step(): Promise<number> {
+    return this.dispatchOnce();
   }
 
   /** The delay before attempt `attempts + 1`: exponential, ±20 % jitter so retries do not stampede. */

@@ -214,8 +214,8 @@ function partnerKeys(uri: string): JWTVerifyGetKey {
 
 const launchRejected = (reason: string) => domainError('UNAUTHENTICATED', `launch token rejected: ${reason}`, { reason });
 
-/** Verifies a partner's launch token; returns its partner and claims, or throws UNAUTHENTICATED with the reason. */
-async function verifyLaunchToken(ctx: Ctx, token: string): Promise<{ partner: Partner; claims: JWTPayload }> {
+/** Reads (without trusting it yet) a partner token's algorithm, and finds the partner by its issuer. */
+async function partnerOf(ctx: Ctx, token: string): Promise<{ partner: Partner; alg: string | undefined }> {
   let alg: string | undefined;
   let issuer: string | undefined;
   try {
@@ -224,22 +224,34 @@ async function verifyLaunchToken(ctx: Ctx, token: string): Promise<{ partner: Pa
   } catch {
     throw launchRejected('malformed');
   }
-  if (!issuer) throw launchRejected('no issuer');
-  const partner = await ctx.prisma.partner.findUnique({ where: { launchIssuer: issuer } });
+  const partner = issuer ? await ctx.prisma.partner.findUnique({ where: { launchIssuer: issuer } }) : null;
   if (!partner) throw launchRejected('unknown partner');
-  let claims: JWTPayload;
+  return { partner, alg };
+}
+
+/** Verifies a partner-signed JWT, turning every failure into UNAUTHENTICATED with its reason. */
+async function verifyPartnerJwt(token: string, key: Uint8Array | JWTVerifyGetKey, options: { issuer: string; audience?: string; algorithms: string[] }): Promise<JWTPayload> {
+  const verifyOptions = { ...options, clockTolerance: CLOCK_SKEW_SECONDS };
   try {
-    if (alg === 'HS256' && partner.launchSecret) {
-      ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(partner.launchSecret), { issuer, algorithms: ['HS256'], clockTolerance: CLOCK_SKEW_SECONDS }));
-    } else if ((alg === 'RS256' || alg === 'ES256') && partner.jwksUri) {
-      ({ payload: claims } = await jwtVerify(token, partnerKeys(partner.jwksUri), { issuer, algorithms: ['RS256', 'ES256'], clockTolerance: CLOCK_SKEW_SECONDS }));
-    } else {
-      throw launchRejected(`algorithm ${String(alg)} is not accepted for this partner`);
-    }
+    const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+    return payload;
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw launchRejected('expired');
     if (error instanceof joseErrors.JOSEError) throw launchRejected(error.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'bad signature' : error.code);
     throw error;
+  }
+}
+
+/** Verifies a partner's launch token; returns its partner and claims, or throws UNAUTHENTICATED with the reason. */
+async function verifyLaunchToken(ctx: Ctx, token: string): Promise<{ partner: Partner; claims: JWTPayload }> {
+  const { partner, alg } = await partnerOf(ctx, token);
+  let claims: JWTPayload;
+  if (alg === 'HS256' && partner.launchSecret) {
+    claims = await verifyPartnerJwt(token, new TextEncoder().encode(partner.launchSecret), { issuer: partner.launchIssuer, algorithms: ['HS256'] });
+  } else if ((alg === 'RS256' || alg === 'ES256') && partner.jwksUri) {
+    claims = await verifyPartnerJwt(token, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, algorithms: ['RS256', 'ES256'] });
+  } else {
+    throw launchRejected(`algorithm ${String(alg)} is not accepted for this partner`);
   }
   const now = Math.floor(Date.now() / 1000);
   if (typeof claims.exp !== 'number') throw launchRejected('no expiry');
@@ -329,25 +341,10 @@ export interface SsoSignIn {
  */
 export async function signInWithPartnerSso(ctx: Ctx, idToken: string): Promise<SsoSignIn> {
   if (!ctx.issueToken) throw new Error('SSO sign-in needs a token issuer (AUTH_SIGNING_KEY)');
-  let issuer: string | undefined;
-  let alg: string | undefined;
-  try {
-    issuer = decodeJwt(idToken).iss;
-    alg = decodeProtectedHeader(idToken).alg;
-  } catch {
-    throw launchRejected('malformed');
-  }
-  const partner = issuer ? await ctx.prisma.partner.findUnique({ where: { launchIssuer: issuer } }) : null;
-  if (!partner || !partner.jwksUri || !partner.oidcAudience) throw launchRejected('unknown partner or SSO not enabled');
+  const { partner, alg } = await partnerOf(ctx, idToken);
+  if (!partner.jwksUri || !partner.oidcAudience) throw launchRejected('SSO is not enabled for this partner');
   if (alg !== 'RS256' && alg !== 'ES256') throw launchRejected(`algorithm ${String(alg)} is not accepted`);
-  let claims: JWTPayload;
-  try {
-    ({ payload: claims } = await jwtVerify(idToken, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'], clockTolerance: CLOCK_SKEW_SECONDS }));
-  } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw launchRejected('expired');
-    if (error instanceof joseErrors.JOSEError) throw launchRejected(error.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'bad signature' : error.code);
-    throw error;
-  }
+  const claims = await verifyPartnerJwt(idToken, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'] });
   if (!claims.sub) throw launchRejected('no sub');
   const cohortId = typeof claims['cohort_id'] === 'string' ? claims['cohort_id'] : undefined;
   if (cohortId) {

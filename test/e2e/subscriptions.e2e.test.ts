@@ -1,5 +1,5 @@
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { composeSupergraph } from '../../scripts/composition.js';
@@ -7,6 +7,7 @@ import { PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { visitsCalls, visitsSubgraph } from '../support/visits-subgraph.js';
+import { connectWs, subscribeWs, type StreamingClient, type WsResult } from '../support/graphql-ws.js';
 
 let t: TestPlatform;
 const subgraphs = [...SUBGRAPHS, visitsSubgraph];
@@ -33,7 +34,7 @@ const wsUrl = (): string => `${t.graphqlUrl.replace(/^http/, 'ws')}`;
 
 /** A graphql-ws client as a frontend would open it (no retries, so failures surface). */
 function connect(connectionParams: Record<string, unknown> = {}): Client {
-  const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams });
+  const client = connectWs(wsUrl(), connectionParams);
   clients.push(client);
   return client;
 }
@@ -50,47 +51,9 @@ function sseClient(headers: Record<string, string> = {}): StreamingClient {
 }
 const sseAs = async (user: keyof typeof USERS): Promise<StreamingClient> => sseClient({ authorization: `Bearer ${await t.tokenFor(user)}` });
 
-type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
+type Result = WsResult;
 
-/** What the graphql-ws and graphql-sse clients have in common. */
-interface StreamingClient {
-  subscribe(payload: { query: string; variables?: Record<string, unknown> }, sink: { next(value: Result): void; error(error: unknown): void; complete(): void }): () => void;
-}
-
-/** One subscription's events as a queue the test can await, plus how it ended. */
-function subscribe(client: StreamingClient | Client, query: string, variables?: Record<string, unknown>) {
-  const events: Result[] = [];
-  const waiters: Array<(event: Result) => void> = [];
-  let resolveEnd!: (outcome: { error?: unknown }) => void;
-  const ended = new Promise<{ error?: unknown }>((resolve) => (resolveEnd = resolve));
-  const unsubscribe = (client as StreamingClient).subscribe(
-    { query, variables },
-    {
-      next: (event) => {
-        const waiter = waiters.shift();
-        if (waiter) waiter(event);
-        else events.push(event);
-      },
-      error: (error) => resolveEnd({ error }),
-      complete: () => resolveEnd({}),
-    },
-  );
-  return {
-    unsubscribe,
-    ended,
-    next: (): Promise<Result> => {
-      const event = events.shift();
-      if (event) return Promise.resolve(event);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no event within 10 s')), 10_000);
-        waiters.push((e) => {
-          clearTimeout(timer);
-          resolve(e);
-        });
-      });
-    },
-  };
-}
+const subscribe = subscribeWs;
 
 async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -8,13 +8,18 @@ export function connectWs(url: string, connectionParams: Record<string, unknown>
   return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams });
 }
 
-/** One subscription's events as a queue a test can await, and how it ended. */
-export function subscribeWs(client: Client, query: string, variables?: Record<string, unknown>) {
+/** What the graphql-ws and graphql-sse clients have in common. */
+export interface StreamingClient {
+  subscribe(payload: { query: string; variables?: Record<string, unknown> }, sink: { next(value: WsResult): void; error(error: unknown): void; complete(): void }): () => void;
+}
+
+/** One subscription's events as a queue a test can await, and how it ended (graphql-ws or graphql-sse). */
+export function subscribeWs(client: Client | StreamingClient, query: string, variables?: Record<string, unknown>) {
   const events: WsResult[] = [];
   const waiters: Array<(event: WsResult) => void> = [];
   let resolveEnd!: (outcome: { error?: unknown }) => void;
   const ended = new Promise<{ error?: unknown }>((resolve) => (resolveEnd = resolve));
-  const unsubscribe = client.subscribe<Record<string, unknown>, unknown>(
+  const unsubscribe = (client as StreamingClient).subscribe(
     { query, variables },
     {
       next: (event) => {
