@@ -15,6 +15,8 @@ import type { GatewayContext } from './context.js';
 import { SignedIdentityDataSource } from './datasource.js';
 import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
+import { REST_ALIASES } from './rest/aliases.js';
+import { createRestAliasRouter, type RestAliasRouter } from './rest/router.js';
 import { FederatedOperations } from './subscriptions/operations.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';
 import { createSseHandler } from './subscriptions/sse.js';
@@ -158,6 +160,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
   };
 
+  /** What an operation runs with, over /graphql and REST aliases alike. */
+  const contextFor = async (identity: Identity, request: RouteRequest): Promise<GatewayContext> => ({
+    identity,
+    internalIdentityToken: await signInternalIdentity(identity, keys.internalIdentitySecret),
+    requestId: requestIdOf(request),
+  });
+
+  // REST aliases run their operation through `apollo` as the caller, so the subgraphs' rules,
+  // the limits, metrics and error masking are those of /graphql; nothing is authorized here.
+  const restAliases: RestAliasRouter = createRestAliasRouter({
+    apollo,
+    aliases: REST_ALIASES,
+    authenticate: (headers) => authenticator.authenticate(headers),
+    context: contextFor,
+    log,
+  });
+
   const proxy = async (route: PublicRoute, request: RouteRequest, res: ServerResponse, identity: Identity): Promise<void> => {
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(request.headers)) {
@@ -211,16 +230,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const server: Server = createHttpServer(
     async (request, res) => {
       const path = request.url.pathname;
-      res.on('finish', () => metrics.httpResponses.inc({ route: routeLabel(path, options.publicRoutes), status: String(res.statusCode) }));
+      res.on('finish', () => metrics.httpResponses.inc({ route: restAliases.routeOf(path) ?? routeLabel(path, options.publicRoutes), status: String(res.statusCode) }));
       // GraphQL over SSE (graphql-sse, distinct connections): a path of its own, so that a
       // plain GET or POST to /graphql stays exactly GraphQL over HTTP.
       if (path === '/graphql/stream') return serveSse(request, res);
       if (path === '/graphql' && (request.method === 'POST' || request.method === 'GET')) {
         const identity = await identify(request, res);
         if (!identity) return;
-        const requestId = requestIdOf(request);
-        const internalIdentityToken = await signInternalIdentity(identity, keys.internalIdentitySecret);
-        return serveGraphQL(apollo, request, res, async () => ({ identity, internalIdentityToken, requestId }));
+        const context = await contextFor(identity, request);
+        return serveGraphQL(apollo, request, res, async () => context);
       }
       if (path === '/health' && request.method === 'GET') return send(res, { status: 200, body: { status: 'ok' } });
       if (path === '/ready' && request.method === 'GET') {
@@ -233,6 +251,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (path === '/.well-known/jwks.json' && request.method === 'GET') {
         return send(res, { status: 200, body: { keys: keys.publicKeys }, headers: { 'cache-control': 'public, max-age=300' } });
       }
+      // Before the proxied subgraph routes: the gateway's alias wins over a subgraph route on the same path.
+      if (await restAliases.handle(request, res)) return;
       const route = options.publicRoutes.find((r) => r.method === request.method && matchPath(r.path, path));
       if (route) {
         const identity = await identify(request, res);
