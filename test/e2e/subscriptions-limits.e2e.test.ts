@@ -80,18 +80,22 @@ async function rawSocket(user?: keyof typeof USERS): Promise<{ socket: WebSocket
 
 const SUBSCRIPTION = 'subscription { visitRecorded { id reason } }';
 
-/** Publishes large visit events in small bursts until `done`; returns how many were published. */
-async function publishUntil(done: () => Promise<boolean>): Promise<number> {
+/**
+ * Publishes large visit events in small bursts until `done`; returns how many were published.
+ * With `received`, each burst waits until a reading subscriber has everything so far: on a
+ * loaded machine it must not be the test client that falls behind (its buffer is only 8 too).
+ */
+async function publishUntil(done: () => Promise<boolean>, received?: () => number): Promise<number> {
   const reason = 'x'.repeat(64 * 1024);
   let published = 0;
   while (!(await done())) {
     if (published >= 3_000) throw new Error('the slow consumer was never ended');
-    // Small bursts: a reading subscriber's buffer is only 8 too.
     for (let i = 0; i < 4; i++) {
       await t.platform.deps.pubsub.publish(VISIT_RECORDED_TOPIC, { id: `visit-slow-${published}`, patientId: PATIENTS.amaraNorth.id, organizationId: USERS.nurse.organizationId, reason });
       published += 1;
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (received) await eventually(() => received() === published, 'the reading subscriber to catch up');
+    else await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return published;
 }
@@ -171,7 +175,7 @@ describe('a slow consumer', () => {
     // Stop reading: the TCP buffers fill, then the gateway's per-subscriber buffer.
     slow.socket.pause();
     const endedBefore = await gauge('subscriptionsEnded', { reason: 'slow_consumer' });
-    const published = await publishUntil(async () => (await gauge('subscriptionsEnded', { reason: 'slow_consumer' })) > endedBefore);
+    const published = await publishUntil(async () => (await gauge('subscriptionsEnded', { reason: 'slow_consumer' })) > endedBefore, () => fast.events.length);
     // The fast subscriber still has its subscription, and gets every event.
     expect(await gauge('subscriptionsActive')).toBe(1);
     await eventually(() => fast.events.length === published, `all ${published} events at the fast subscriber`);
