@@ -127,6 +127,10 @@ describe('the training pilot, end to end', () => {
     const partner = await t.client('partner');
     const seenByPartner = await partner.request<{ caseSession: { totalScore: number } }>(SUMMARY, { id: sessionId });
     expect(seenByPartner.caseSession.totalScore).toBe(done.completeSession.totalScore);
+    // And over REST, as a partner platform without a GraphQL client reads it.
+    const rest = await fetch(`${t.baseUrl}/integrations/partner/sessions/${sessionId}`, { headers: { authorization: `Bearer ${await t.tokenFor('partner')}` } });
+    expect(rest.status).toBe(200);
+    expect(await rest.json()).toMatchObject({ id: sessionId, status: 'COMPLETED', totalScore: done.completeSession.totalScore, caseVersion: 1 });
 
     // The partner's webhook receives the signed summary, once.
     const deadline = Date.now() + 15_000;
