@@ -195,7 +195,8 @@ function endpointWants(
   return endpoint.eventTypes.includes('*') || endpoint.eventTypes.includes(event.type);
 }
 
-function toRelayed(event: {
+/** An outbox row in the shape published and handed to consumers (ids and times as strings). */
+export function toRelayed(event: {
   id: string; seq: bigint; source: string; type: string; aggregateId: string; organizationId: string | null;
   partnerId: string | null; payload: Prisma.JsonValue; occurredAt: Date;
 }): RelayedEvent {

@@ -8,6 +8,7 @@ import {
   closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
   type HttpMethod, type RouteRequest, type RouteResponse,
 } from './http.js';
+import { EventConsumerRunner, type EventConsumer } from './events.js';
 import { applyShield, type IRules } from './shield.js';
 import { serveSubscriptions } from './subscriptions.js';
 import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
@@ -31,6 +32,8 @@ export interface SubgraphDefinition {
   /** Its shield rules: deny by default, applied by the kit when serving. */
   permissions: IRules;
   routes: SubgraphRoute[];
+  /** How it reacts to other domains' events (durable: see kit/events.ts). */
+  consumers?: EventConsumer[];
 }
 
 export interface RunningSubgraph {
@@ -96,6 +99,8 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
   const subscriptions = serveSubscriptions(server, { schema, deps: { ...deps, log }, internalIdentitySecret: options.internalIdentitySecret });
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'subgraph listening');
+  const consumers = new EventConsumerRunner({ prisma: deps.prisma, log, consumers: definition.consumers ?? [] });
+  consumers.start();
   // Idempotent: a test may stop a subgraph early (to see the gateway cope) and again at the end.
   let closing: Promise<void> | undefined;
   return {
@@ -103,6 +108,7 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
     url,
     close() {
       closing ??= (async () => {
+        await consumers.stop();
         await subscriptions.close();
         await closeServer(server);
         await apollo.stop();
