@@ -1,9 +1,10 @@
 import { identitySubgraph } from './identity/index.js';
 import type { SubgraphDefinition } from './kit/subgraph.js';
+import { nurseSubgraph } from './nurse/index.js';
 import { trainingSubgraph } from './training/index.js';
 
 /** Every subgraph of the supergraph, in composition order. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, nurseSubgraph];
 
 export function findSubgraph(name: string): SubgraphDefinition | undefined {
   return SUBGRAPHS.find((subgraph) => subgraph.name === name);

@@ -7,6 +7,7 @@ import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { COHORTS, PARTNERS, PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { postGraphQL } from '../support/platform.js';
 import { Processes } from '../support/processes.js';
 
@@ -31,9 +32,11 @@ beforeAll(async () => {
     DATABASE_URL: scratch?.url ?? '',
     PORT: '0',
   };
-  const identityUrl = await processes.start('subgraphs/start-subgraph.ts', ['identity', '--seed'], env, /identity subgraph ready at (http:\/\/[\d.:]+)\/graphql/);
-  const trainingUrl = await processes.start('subgraphs/start-subgraph.ts', ['training', '--seed'], env, /training subgraph ready at (http:\/\/[\d.:]+)\/graphql/);
-  gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify({ identity: identityUrl, training: trainingUrl }) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
+  // Every registered subgraph as its own process, started side by side.
+  const urls = await Promise.all(
+    SUBGRAPHS.map(async (subgraph) => [subgraph.name, await processes.start('subgraphs/start-subgraph.ts', [subgraph.name, '--seed'], env, new RegExp(`${subgraph.name} subgraph ready at (http://[\\d.:]+)/graphql`))] as const),
+  );
+  gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(urls)) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
 }, 120_000);
 
 let gatewayUrl = '';
@@ -54,7 +57,7 @@ describe('distributed mode', () => {
 
   it('reports readiness of the remote subgraph', async () => {
     const ready = await fetch(`${gatewayUrl}/ready`);
-    expect(await ready.json()).toEqual({ ok: true, subgraphs: { identity: 'ok', training: 'ok' } });
+    expect(await ready.json()).toEqual({ ok: true, subgraphs: Object.fromEntries(SUBGRAPHS.map((subgraph) => [subgraph.name, 'ok'])) });
   });
 
   it('serves a subgraph’s REST route at the gateway: a partner launch, then the learner’s session', async () => {

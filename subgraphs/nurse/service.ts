@@ -1,0 +1,315 @@
+import { Prisma, type NurseAction, type QueueEntry, type QueueSource, type QueueStatus, type Urgency } from '../../prisma/generated/client/client.js';
+import type { SubgraphContext } from '../kit/context.js';
+import { badUserInput, conflict, forbidden, notFound, unauthenticated } from '../kit/errors.js';
+import type { EventConsumer } from '../kit/events.js';
+import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
+import { recordEvent, type RelayedEvent, type TransactionClient } from '../kit/outbox.js';
+
+/**
+ * The live nurse queue. Entries arrive from other domains' events (a red flag in chat) or
+ * are created by staff; nurses claim, release and act on them. Every change is versioned
+ * (a stale `expectedVersion` is a CONFLICT and changes nothing), recorded as a NurseAction,
+ * and announced through the outbox as `nurse.queue.changed`.
+ */
+
+export const SOURCE = 'nurse';
+export const QUEUE_CHANGED = 'nurse.queue.changed';
+type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log'>;
+
+/** Who works the queue. */
+export const QUEUE_STAFF: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN];
+/** Who may see the queue's figures. */
+export const DASHBOARD_VIEWERS: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, Role.ADMIN];
+
+export const URGENCY_RANK: Record<Urgency, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3 };
+/** How long each urgency may wait for a nurse. */
+export const SLA_MINUTES: Record<Urgency, number> = { CRITICAL: 5, HIGH: 15, MEDIUM: 60, LOW: 240 };
+const OPEN_STATUSES: QueueStatus[] = ['WAITING', 'IN_REVIEW', 'ESCALATED'];
+
+export type QueueEventKind = 'ADDED' | 'CHANGED' | 'REMOVED';
+export interface QueueChange {
+  kind: QueueEventKind;
+  entryId: string;
+  organizationId: string;
+  source: QueueSource;
+}
+
+function requireStaff(ctx: Ctx, roles: readonly RoleName[] = QUEUE_STAFF): AuthenticatedIdentity & { organizationId: string } {
+  if (!isAuthenticated(ctx.identity)) throw unauthenticated();
+  if (!roles.includes(ctx.identity.role) || !ctx.identity.organizationId) throw forbidden('Only nurses and clinicians work the queue');
+  return ctx.identity as AuthenticatedIdentity & { organizationId: string };
+}
+
+function checkOrganization(identity: { organizationId: string }, organizationId: string | null | undefined): string {
+  if (organizationId && organizationId !== identity.organizationId) throw forbidden('You may see only your organization’s queue');
+  return identity.organizationId;
+}
+
+async function announce(tx: TransactionClient, entry: QueueEntry, kind: QueueEventKind): Promise<void> {
+  await recordEvent(tx, {
+    source: SOURCE,
+    type: QUEUE_CHANGED,
+    aggregateId: entry.id,
+    organizationId: entry.organizationId,
+    payload: { kind, entryId: entry.id, organizationId: entry.organizationId, source: entry.source, urgency: entry.urgency, status: entry.status, version: entry.version },
+  });
+}
+
+// ---------------------------------------------------------------- entries from events
+
+interface RedFlagRaised {
+  sessionId: string;
+  messageId: string;
+  patientId: string;
+  organizationId: string;
+  flags: Array<{ code: string; urgency: 'critical' | 'high' }>;
+}
+
+function isRedFlagRaised(payload: unknown): payload is RedFlagRaised {
+  const p = payload as Partial<RedFlagRaised> | null;
+  return !!p && typeof p.patientId === 'string' && typeof p.organizationId === 'string' && Array.isArray(p.flags) && p.flags.length > 0;
+}
+
+async function addEntry(
+  tx: TransactionClient,
+  data: { organizationId: string; patientId: string; source: QueueSource; sourceEventId?: string; sourceRef?: string; urgency: Urgency; reason: string; redFlagCodes?: string[] },
+): Promise<QueueEntry> {
+  const createdAt = new Date();
+  const entry = await tx.queueEntry.create({
+    data: { ...data, redFlagCodes: data.redFlagCodes ?? [], urgencyRank: URGENCY_RANK[data.urgency], createdAt, slaDueAt: new Date(createdAt.getTime() + SLA_MINUTES[data.urgency] * 60_000) },
+  });
+  await announce(tx, entry, 'ADDED');
+  return entry;
+}
+
+/**
+ * A red flag raised in chat becomes a queue entry, once: the kit records the event as
+ * consumed in this transaction, and the entry's unique sourceEventId backs that up.
+ * The reason names the flags, never the patient's words.
+ */
+export const redFlagConsumer: EventConsumer = {
+  name: 'nurse.queue-from-chat-red-flags',
+  eventTypes: ['chat.red_flag.raised'],
+  async handle(event: RelayedEvent, tx: TransactionClient) {
+    if (!isRedFlagRaised(event.payload)) throw new Error(`malformed chat.red_flag.raised event ${event.id}`);
+    const { flags, patientId, organizationId, sessionId } = event.payload;
+    if (await tx.queueEntry.findUnique({ where: { sourceEventId: event.id } })) return;
+    const urgency: Urgency = flags.some((f) => f.urgency === 'critical') ? 'CRITICAL' : 'HIGH';
+    const codes = [...new Set(flags.map((f) => f.code))];
+    await addEntry(tx, { organizationId, patientId, source: 'CHAT_RED_FLAG', sourceEventId: event.id, sourceRef: sessionId, urgency, reason: `Red flag in chat: ${codes.join(', ')}`, redFlagCodes: codes });
+  },
+};
+
+export async function createManualEntry(ctx: Ctx, input: { patientId: string; urgency: Urgency; reason: string }): Promise<QueueEntry> {
+  const identity = requireStaff(ctx);
+  const reason = input.reason.trim();
+  if (reason.length < 3 || reason.length > 500) throw badUserInput('input.reason', 'must be 3-500 characters');
+  return ctx.prisma.$transaction((tx) => addEntry(tx, { organizationId: identity.organizationId, patientId: input.patientId, source: 'MANUAL', urgency: input.urgency, reason }));
+}
+
+// ---------------------------------------------------------------- reading
+
+export interface QueueFilter {
+  urgency?: Urgency[] | null;
+  status?: QueueStatus[] | null;
+  hasRedFlags?: boolean | null;
+  organizationId?: string | null;
+}
+
+/** The where-clause for a caller's view of the queue with a filter. */
+export function queueWhere(ctx: Ctx, filter: QueueFilter | null | undefined): Prisma.QueueEntryWhereInput {
+  const identity = requireStaff(ctx);
+  const organizationId = checkOrganization(identity, filter?.organizationId);
+  return {
+    organizationId,
+    ...(filter?.urgency?.length ? { urgency: { in: filter.urgency } } : {}),
+    status: { in: filter?.status?.length ? filter.status : OPEN_STATUSES },
+    ...(filter?.hasRedFlags === true ? { redFlagCodes: { isEmpty: false } } : filter?.hasRedFlags === false ? { redFlagCodes: { isEmpty: true } } : {}),
+  };
+}
+
+/** Most urgent first, then longest waiting; id breaks ties so cursors are stable. */
+export const QUEUE_ORDER: Prisma.QueueEntryOrderByWithRelationInput[] = [{ urgencyRank: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }];
+
+export async function loadEntry(ctx: Ctx, id: string): Promise<QueueEntry> {
+  const identity = requireStaff(ctx);
+  const entry = await ctx.loaders
+    .get<string, QueueEntry | null>('queueEntryById', async (ids) => {
+      const rows = await ctx.prisma.queueEntry.findMany({ where: { id: { in: [...ids] } } });
+      return ids.map((eid) => rows.find((row) => row.id === eid) ?? null);
+    })
+    .load(id);
+  if (!entry) throw notFound('Queue entry');
+  if (entry.organizationId !== identity.organizationId) throw forbidden('You may see only your organization’s queue');
+  return entry;
+}
+
+/** Whether a queue change concerns the caller and matches the filter (for subscriptions). */
+export async function visibleChange(ctx: Ctx, change: QueueChange, filter: QueueFilter | null | undefined): Promise<QueueEntry | null> {
+  const identity = requireStaff(ctx);
+  if (change.organizationId !== identity.organizationId) return null;
+  const entry = await ctx.prisma.queueEntry.findUnique({ where: { id: change.entryId } });
+  if (!entry) return null;
+  if (filter?.urgency?.length && !filter.urgency.includes(entry.urgency)) return null;
+  if (filter?.status?.length && !filter.status.includes(entry.status)) return null;
+  if (filter?.hasRedFlags === true && entry.redFlagCodes.length === 0) return null;
+  if (filter?.hasRedFlags === false && entry.redFlagCodes.length > 0) return null;
+  return entry;
+}
+
+export function authorizeQueueStream(ctx: Ctx, organizationId?: string | null): void {
+  checkOrganization(requireStaff(ctx), organizationId);
+}
+
+export async function entriesForPatient(ctx: Ctx, patientId: string): Promise<QueueEntry[]> {
+  const identity = requireStaff(ctx);
+  return ctx.loaders
+    .get<string, QueueEntry[]>(`queueByPatient:${identity.organizationId}`, async (patientIds) => {
+      const rows = await ctx.prisma.queueEntry.findMany({ where: { organizationId: identity.organizationId, patientId: { in: [...patientIds] } }, orderBy: QUEUE_ORDER });
+      return patientIds.map((pid) => rows.filter((row) => row.patientId === pid));
+    })
+    .load(patientId);
+}
+
+export async function actionsFor(ctx: Ctx, entryId: string): Promise<NurseAction[]> {
+  return ctx.loaders
+    .get<string, NurseAction[]>('actionsByEntry', async (ids) => {
+      const rows = await ctx.prisma.nurseAction.findMany({ where: { entryId: { in: [...ids] } }, orderBy: { at: 'asc' } });
+      return ids.map((id) => rows.filter((row) => row.entryId === id));
+    })
+    .load(entryId);
+}
+
+// ---------------------------------------------------------------- acting
+
+export type QueueAction = 'APPROVE' | 'OVERRIDE' | 'ESCALATE';
+
+/**
+ * Applies one change if, and only if, the entry is still at `expectedVersion` (when given):
+ * the update is conditional on the version, so of two nurses acting at once one wins and the
+ * other gets CONFLICT with nothing changed.
+ */
+async function change(
+  ctx: Ctx,
+  id: string,
+  expectedVersion: number | null | undefined,
+  decide: (entry: QueueEntry, nurseId: string) => { action: NurseAction['action']; status: QueueStatus; urgency?: Urgency; assignedNurseId?: string | null; reason?: string | null },
+): Promise<QueueEntry> {
+  const identity = requireStaff(ctx);
+  const current = await loadEntry(ctx, id);
+  if (expectedVersion !== null && expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw conflict(`The entry changed (version ${current.version}, you expected ${expectedVersion}); reload it`);
+  }
+  const next = decide(current, identity.subject);
+  const urgency = next.urgency ?? current.urgency;
+  return ctx.prisma.$transaction(async (tx) => {
+    const updated = await tx.queueEntry.updateMany({
+      where: { id, version: current.version },
+      data: {
+        status: next.status,
+        urgency,
+        urgencyRank: URGENCY_RANK[urgency],
+        ...(next.assignedNurseId !== undefined ? { assignedNurseId: next.assignedNurseId } : {}),
+        ...(urgency !== current.urgency ? { slaDueAt: new Date(current.createdAt.getTime() + SLA_MINUTES[urgency] * 60_000) } : {}),
+        version: { increment: 1 },
+      },
+    });
+    if (updated.count === 0) throw conflict('The entry changed while you were acting on it; reload it');
+    await tx.nurseAction.create({
+      data: { entryId: id, nurseId: identity.subject, action: next.action, reason: next.reason ?? null, fromStatus: current.status, toStatus: next.status, fromUrgency: current.urgency, toUrgency: urgency },
+    });
+    const entry = await tx.queueEntry.findUniqueOrThrow({ where: { id } });
+    await announce(tx, entry, OPEN_STATUSES.includes(entry.status) ? 'CHANGED' : 'REMOVED');
+    return entry;
+  });
+}
+
+export function claimEntry(ctx: Ctx, id: string, expectedVersion?: number | null): Promise<QueueEntry> {
+  return change(ctx, id, expectedVersion, (entry, nurseId) => {
+    if (entry.status !== 'WAITING') throw conflict(`The entry is ${entry.status.toLowerCase().replace('_', ' ')}, not waiting`);
+    return { action: 'CLAIM', status: 'IN_REVIEW', assignedNurseId: nurseId };
+  });
+}
+
+export function releaseEntry(ctx: Ctx, id: string, expectedVersion?: number | null): Promise<QueueEntry> {
+  return change(ctx, id, expectedVersion, (entry, nurseId) => {
+    if (entry.status !== 'IN_REVIEW') throw conflict('Only an entry in review can be released');
+    if (entry.assignedNurseId !== nurseId) throw forbidden('Only the nurse reviewing it can release it');
+    return { action: 'RELEASE', status: 'WAITING', assignedNurseId: null };
+  });
+}
+
+export function actOnEntry(ctx: Ctx, id: string, input: { action: QueueAction; reason?: string | null; newUrgency?: Urgency | null; expectedVersion: number }): Promise<QueueEntry> {
+  const reason = input.reason?.trim() || null;
+  return change(ctx, id, input.expectedVersion, (entry) => {
+    if (!OPEN_STATUSES.includes(entry.status)) throw conflict(`The entry is already ${entry.status.toLowerCase()}`);
+    switch (input.action) {
+      case 'APPROVE':
+        return { action: 'APPROVE', status: 'APPROVED', reason };
+      case 'OVERRIDE':
+        if (!reason) throw badUserInput('reason', 'say why you override');
+        if (!input.newUrgency || input.newUrgency === entry.urgency) throw badUserInput('newUrgency', 'give the urgency you override to');
+        return { action: 'OVERRIDE', status: 'OVERRIDDEN', urgency: input.newUrgency, reason };
+      case 'ESCALATE': {
+        if (!reason) throw badUserInput('reason', 'say why you escalate');
+        const urgency = input.newUrgency ?? 'CRITICAL';
+        if (URGENCY_RANK[urgency] > URGENCY_RANK[entry.urgency]) throw badUserInput('newUrgency', 'escalating cannot lower the urgency');
+        return { action: 'ESCALATE', status: 'ESCALATED', urgency, reason };
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- dashboard
+
+export interface NurseDashboard {
+  byUrgency: Array<{ urgency: Urgency; count: number }>;
+  byStatus: Array<{ status: QueueStatus; count: number }>;
+  medianWaitSeconds: number | null;
+  p90WaitSeconds: number | null;
+  slaBreaches: number;
+  actionsPerNurse: Array<{ nurseId: string; count: number }>;
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? null;
+}
+
+/**
+ * The organization's queue over a window: entries created in it by urgency and status, how
+ * long they waited for a first nurse action (entries still waiting count until now), SLA
+ * breaches (first action after the due time, or none yet and past it), and actions per nurse.
+ */
+export async function dashboard(ctx: Ctx, organizationId: string, from?: Date | null, to?: Date | null): Promise<NurseDashboard> {
+  const identity = requireStaff(ctx, DASHBOARD_VIEWERS);
+  checkOrganization(identity, organizationId);
+  const end = to ?? new Date();
+  const start = from ?? new Date(end.getTime() - 24 * 3600_000);
+  if (start >= end) throw badUserInput('from', 'must be before to');
+  const entries = await ctx.prisma.queueEntry.findMany({
+    where: { organizationId, createdAt: { gte: start, lt: end } },
+    select: { urgency: true, status: true, createdAt: true, slaDueAt: true, actions: { select: { at: true }, orderBy: { at: 'asc' }, take: 1 } },
+  });
+  const now = Date.now();
+  const waits: number[] = [];
+  let slaBreaches = 0;
+  for (const entry of entries) {
+    const firstAction = entry.actions[0]?.at.getTime();
+    const waitedUntil = firstAction ?? now;
+    waits.push(Math.round((waitedUntil - entry.createdAt.getTime()) / 1000));
+    if (waitedUntil > entry.slaDueAt.getTime()) slaBreaches += 1;
+  }
+  waits.sort((a, b) => a - b);
+  const actions = await ctx.prisma.nurseAction.groupBy({ by: ['nurseId'], where: { entry: { organizationId }, at: { gte: start, lt: end } }, _count: { _all: true } });
+  const count = <K extends string>(values: K[], all: readonly K[]) => all.map((key) => ({ key, count: values.filter((v) => v === key).length }));
+  return {
+    byUrgency: count(entries.map((e) => e.urgency), ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const).map(({ key, count: n }) => ({ urgency: key, count: n })),
+    byStatus: count(entries.map((e) => e.status), ['WAITING', 'IN_REVIEW', 'APPROVED', 'OVERRIDDEN', 'ESCALATED', 'RESOLVED'] as const).map(({ key, count: n }) => ({ status: key, count: n })),
+    medianWaitSeconds: percentile(waits, 50),
+    p90WaitSeconds: percentile(waits, 90),
+    slaBreaches,
+    actionsPerNurse: actions.map((a) => ({ nurseId: a.nurseId, count: a._count._all })).sort((a, b) => b.count - a.count || a.nurseId.localeCompare(b.nurseId)),
+  };
+}
