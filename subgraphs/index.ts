@@ -1,10 +1,11 @@
 import { identitySubgraph } from './identity/index.js';
+import { chatSubgraph } from './chat/index.js';
 import type { SubgraphDefinition } from './kit/subgraph.js';
 import { nurseSubgraph } from './nurse/index.js';
 import { trainingSubgraph } from './training/index.js';
 
 /** Every subgraph of the supergraph, in composition order. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, nurseSubgraph];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, chatSubgraph, nurseSubgraph];
 
 export function findSubgraph(name: string): SubgraphDefinition | undefined {
   return SUBGRAPHS.find((subgraph) => subgraph.name === name);

@@ -10,6 +10,8 @@ import { openDatabase } from './kit/database.js';
 import { createLogger } from './kit/logger.js';
 import { startOutboxWorkers } from './kit/outbox.js';
 import { createPubSub } from './kit/pubsub.js';
+import { BackgroundTasks } from './kit/background.js';
+import { createRateLimiter } from './kit/rate-limit.js';
 import { llmConfigFromEnv } from './kit/responder.js';
 import { startSubgraph } from './kit/subgraph.js';
 import { seed } from '../prisma/seed.js';
@@ -28,13 +30,14 @@ if (process.argv.includes('--seed')) await seed(database.prisma);
 const pubsub = createPubSub({ redisUrl: shared.redisUrl, log });
 const keys = await loadPlatformKeys(process.env, shared.dataDir);
 const workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log });
+const background = new BackgroundTasks(log);
 const running = await startSubgraph(definition, {
-  deps: { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(keys), llm: llmConfigFromEnv(), publicUrl: process.env['PUBLIC_URL'] || undefined },
+  deps: { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(keys), llm: llmConfigFromEnv(), publicUrl: process.env['PUBLIC_URL'] || undefined, rateLimiter: createRateLimiter({ redisUrl: shared.redisUrl }), background },
   internalIdentitySecret: keys.internalIdentitySecret,
   port: intFromEnv(process.env, 'PORT', definition.defaultPort),
   host: process.env['HOST'] || '127.0.0.1',
 });
 process.stdout.write(`${definition.name} subgraph ready at ${running.url}/graphql\n`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void workers.stop().then(() => running.close()).then(() => Promise.all([pubsub.close(), database.close()])).then(() => process.exit(0)));
+  process.once(signal, () => void running.close().then(() => background.drain()).then(() => workers.stop()).then(() => Promise.all([pubsub.close(), database.close()])).then(() => process.exit(0)));
 }

@@ -6,6 +6,8 @@ import { createLogger, type Logger } from '../../subgraphs/kit/logger.js';
 import { createPubSub } from '../../subgraphs/kit/pubsub.js';
 import { startOutboxWorkers, type DispatcherOptions, type OutboxWorkers } from '../../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
+import { BackgroundTasks } from '../../subgraphs/kit/background.js';
+import { createRateLimiter, type RateLimiter } from '../../subgraphs/kit/rate-limit.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { seed } from '../../prisma/seed.js';
 import type { OidcIssuerConfig } from './auth/authenticate.js';
@@ -27,6 +29,8 @@ export interface PlatformOptions {
   oidcIssuers?: OidcIssuerConfig[];
   limits?: Partial<GatewayLimits>;
   seed?: boolean;
+  /** Count SQL statements (database.statements), for tests that guard against N+1. */
+  countStatements?: boolean;
   /** An OpenAI-compatible model server for the conversational subgraphs; embedded responders without one. */
   llm?: LlmConfig;
   /** Retry timing of webhook deliveries (tests shorten it). */
@@ -54,13 +58,16 @@ export interface Platform {
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const log = options.log ?? createLogger('caregraph');
-  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, migrate: true });
+  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, migrate: true, countStatements: options.countStatements });
   const pubsub = createPubSub({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
   const started: RunningSubgraph[] = [];
   let workers: OutboxWorkers | undefined;
+  let rateLimiter: RateLimiter | undefined;
+  const background = new BackgroundTasks(log);
   try {
     if (options.seed) await seed(database.prisma);
-    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(options.keys), llm: options.llm };
+    rateLimiter = createRateLimiter({ redisUrl: options.redisUrl, prefix: options.redisPrefix });
+    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(options.keys), llm: options.llm, rateLimiter, background };
     workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
     const definitions = options.subgraphs ?? SUBGRAPHS;
     for (const definition of definitions) {
@@ -86,10 +93,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       database,
       deps,
       async close() {
-        await workers?.stop();
         await gateway.close();
+        await background.drain();
+        await workers?.stop();
         for (const subgraph of started) await subgraph.close();
         await pubsub.close();
+        await rateLimiter?.close();
         await database.close();
       },
     };

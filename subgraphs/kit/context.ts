@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
+import type { BackgroundTasks } from './background.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { LlmConfig } from './responder.js';
 
 /** Claims of a platform session token (what the gateway verifies on every request). */
@@ -26,6 +28,10 @@ export interface SubgraphDeps {
   llm?: LlmConfig;
   /** The public base URL of the platform (the gateway's), for deep links. */
   publicUrl?: string;
+  /** Shared rate limits (Redis when configured). */
+  rateLimiter?: RateLimiter;
+  /** Work started by a request and finished after it (streamed replies); drained at shutdown. */
+  background?: BackgroundTasks;
 }
 
 /** What every resolver receives: the verified identity and the request's own loaders. */
@@ -43,4 +49,10 @@ export function createContext(deps: SubgraphDeps, identity: Identity, requestId:
     requestId,
     log: deps.log.child({ requestId }),
   };
+}
+
+/** Runs `task` after the response, tracked when the process tracks background work. */
+export function runInBackground(deps: Pick<SubgraphDeps, 'background' | 'log'>, name: string, task: () => Promise<void>): void {
+  if (deps.background) return deps.background.run(name, task);
+  void task().catch((error: unknown) => deps.log.error({ err: error, task: name }, 'background task failed'));
 }

@@ -17,6 +17,8 @@ import { applyMigrations, pgExecutor, pgliteExecutor, quoteIdent } from '../../s
 export interface Database {
   readonly prisma: PrismaClient;
   readonly kind: 'pglite' | 'postgres';
+  /** SQL statements sent so far, when opened with `countStatements` (tests that guard against N+1). */
+  readonly statements: string[];
   close(): Promise<void>;
 }
 
@@ -27,24 +29,37 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Apply pending migrations from prisma/migrations before returning. */
   migrate?: boolean;
+  /** Count every SQL statement Prisma sends (costs a little per query: for tests). */
+  countStatements?: boolean;
 }
 
 /** prisma/migrations of this repository, independent of the working directory. */
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate === true);
-  return openPglite(options.dataDir, options.migrate === true);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate === true, options.countStatements === true);
+  return openPglite(options.dataDir, options.migrate === true, options.countStatements === true);
 }
 
-async function openPostgres(databaseUrl: string, migrate: boolean): Promise<Database> {
+function createClient(adapter: PrismaPg | PrismaPGlite, countStatements: boolean): { prisma: PrismaClient; statements: string[] } {
+  const statements: string[] = [];
+  if (!countStatements) return { prisma: new PrismaClient({ adapter }), statements };
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => {
+    statements.push(event.query);
+  });
+  return { prisma: prisma as unknown as PrismaClient, statements };
+}
+
+async function openPostgres(databaseUrl: string, migrate: boolean, countStatements: boolean): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl });
   try {
     if (migrate) await applyMigrations(pgExecutor(pool), MIGRATIONS_DIR);
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const { prisma, statements } = createClient(new PrismaPg(pool), countStatements);
     return {
       prisma,
       kind: 'postgres',
+      statements,
       close: once(async () => {
         await prisma.$disconnect();
         await pool.end();
@@ -56,16 +71,17 @@ async function openPostgres(databaseUrl: string, migrate: boolean): Promise<Data
   }
 }
 
-async function openPglite(dataDir: string | undefined, migrate: boolean): Promise<Database> {
+async function openPglite(dataDir: string | undefined, migrate: boolean, countStatements: boolean): Promise<Database> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir);
   try {
     await pglite.waitReady;
     if (migrate) await applyMigrations(pgliteExecutor(pglite), MIGRATIONS_DIR);
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+    const { prisma, statements } = createClient(new PrismaPGlite(pglite), countStatements);
     return {
       prisma,
       kind: 'pglite',
+      statements,
       close: once(async () => {
         await prisma.$disconnect();
         await pglite.close();

@@ -4,7 +4,7 @@ import {
 } from 'jose';
 import { Prisma, type CaseSession, type Cohort, type Partner } from '../../prisma/generated/client/client.js';
 import { audit } from '../kit/audit.js';
-import type { SubgraphContext, SubgraphDeps } from '../kit/context.js';
+import { runInBackground, type SubgraphContext, type SubgraphDeps } from '../kit/context.js';
 import { badUserInput, conflict, domainError, forbidden, InputProblems, notFound, unauthenticated } from '../kit/errors.js';
 import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
 import { recordEvent } from '../kit/outbox.js';
@@ -20,7 +20,7 @@ import { scoreSession, type ScoreCard, type SessionRecord } from './domain/scori
  */
 
 export const SOURCE = 'training';
-type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log' | 'pubsub'> & Partial<Pick<SubgraphDeps, 'issueToken' | 'llm' | 'publicUrl'>>;
+type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log' | 'pubsub'> & Partial<Pick<SubgraphDeps, 'issueToken' | 'llm' | 'publicUrl' | 'background'>>;
 
 /** Staff who see and manage their organization's cohorts and cases. */
 export const TRAINING_STAFF: readonly RoleName[] = [Role.ADMIN, Role.CLINICIAN];
@@ -431,7 +431,7 @@ export async function sendLearnerMessage(ctx: Ctx, sessionId: string, text: stri
   const learnerTurn = await ctx.prisma.sessionTurn.create({ data: { sessionId, seq: nextSeq, role: 'LEARNER', text: trimmed, revealedFactIds: answer.revealedFactIds, examinedFindingIds: answer.examinedFindingIds } });
   const replyTurnId = crypto.randomUUID();
   const responder = responderFor(ctx, session.content, trimmed);
-  void streamReply(ctx, { sessionId, replyTurnId, seq: nextSeq + 1, responder, system: systemPrompt(session.content), history: history.map((t) => ({ role: t.role === 'LEARNER' ? 'user' as const : 'assistant' as const, content: t.text })), message: trimmed });
+  runInBackground(ctx, 'training.patient-reply', () => streamReply(ctx, { sessionId, replyTurnId, seq: nextSeq + 1, responder, system: systemPrompt(session.content), history: history.map((t) => ({ role: t.role === 'LEARNER' ? 'user' as const : 'assistant' as const, content: t.text })), message: trimmed }));
   return { learnerTurnId: learnerTurn.id, replyTurnId };
 }
 

@@ -46,7 +46,7 @@ const ROOT_CASES: Case[] = [
   { name: 'Query.webhookDeliveries', query: () => '{ webhookDeliveries(status: DEAD) { id } }', allowed: ['ADMIN'] },
   {
     name: 'Mutation.createWebhookEndpoint',
-    query: () => 'mutation { createWebhookEndpoint(input: {url: "https://partner.example/hooks", eventTypes: ["training.session.completed"]}) { endpoint { id } } }',
+    query: () => 'mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/hooks", eventTypes: ["training.session.completed"]}) { endpoint { id } } }',
     allowed: ['ADMIN'],
   },
   { name: 'Mutation.deactivateWebhookEndpoint (unknown)', query: () => 'mutation { deactivateWebhookEndpoint(id: "00000000-0000-4000-8000-00000000beef") { id } }', allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },

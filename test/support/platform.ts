@@ -31,6 +31,7 @@ export interface TestPlatformOptions {
   production?: boolean;
   /** Point the conversational subgraphs at an OpenAI-compatible server (a local fake in tests). */
   llm?: LlmConfig;
+  countStatements?: boolean;
 }
 
 /**

@@ -18,7 +18,8 @@ import { spanText, tokenise, type Token } from './text.js';
 /**
  * Red-flag detection for patient chat messages: runs on every message before the assistant
  * answers. Deterministic and rule-based so a nurse can see why a flag fired (`evidence` quotes the
- * message) and a clinician can review the rules; it never throws, and its work is linear in the
+ * message) and a clinician can review the rules; it does not throw on any input (an internal
+ * failure would surface rather than silently clear an emergency), and its work is linear in the
  * (capped) message length.
  *
  * Pipeline: tokenise and split clauses (text.ts) → correct misspellings of salient words
