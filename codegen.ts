@@ -10,7 +10,7 @@ const config: CodegenConfig = {
   generates: {
     'test/generated/operations.ts': {
       plugins: ['typescript-operations', 'typed-document-node'],
-      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', Date: 'string' }, strictScalars: true },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', Date: 'string', JSON: 'unknown' }, strictScalars: true },
     },
   },
   ignoreNoDocuments: false,

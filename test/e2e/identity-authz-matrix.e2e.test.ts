@@ -1,6 +1,6 @@
-import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity, type RoleName } from '../../subgraphs/kit/identity.js';
-import { PATIENTS, USERS, type SeedUser } from '../../prisma/seed-data.js';
-import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { CALLERS, entitiesQuery, runAgainstSubgraph, runThroughGateway, type Caller, type MatrixCase } from '../support/authz-matrix.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
  * Every role against every root field of the identity subgraph and against its entity
@@ -16,23 +16,10 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Caller = RoleName | 'ANONYMOUS';
-const CALLERS: Caller[] = ['ANONYMOUS', 'PATIENT', 'LEARNER', 'NURSE', 'CLINICIAN', 'PHARMACIST', 'BILLING', 'PARTNER', 'BI', 'ADMIN', 'SERVICE'];
-const SEEDED: Record<RoleName, SeedUser> = {
-  PATIENT: USERS.patient, LEARNER: USERS.learner, NURSE: USERS.nurse, CLINICIAN: USERS.clinician, PHARMACIST: USERS.pharmacist,
-  BILLING: USERS.billing, PARTNER: USERS.partner, BI: USERS.bi, ADMIN: USERS.admin, SERVICE: USERS.service,
-};
 const STAFF: Caller[] = ['NURSE', 'CLINICIAN', 'PHARMACIST', 'BILLING', 'ADMIN'];
 const EDITORS: Caller[] = ['NURSE', 'CLINICIAN', 'ADMIN'];
 
-interface Case {
-  name: string;
-  query: (caller: Caller) => string;
-  /** Callers that must succeed; every other signed-in caller must get FORBIDDEN (anonymous: UNAUTHENTICATED). */
-  allowed: Caller[];
-  /** What an allowed caller gets instead of data, when the field answers with an error by design. */
-  allowedCode?: string;
-}
+type Case = MatrixCase;
 
 const ROOT_CASES: Case[] = [
   { name: 'Query.me', query: () => '{ me { id roles } }', allowed: CALLERS.filter((c) => c !== 'ANONYMOUS') },
@@ -83,55 +70,14 @@ const ENTITY_CASES: Case[] = [
   { name: '_entities User (another organization)', query: () => entities('User', USERS.hospitalNurse.id, 'displayName'), allowed: [] },
 ];
 
-function entities(typename: string, id: string, field: string): string {
-  return `{ _entities(representations: [{__typename: "${typename}", id: "${id}"}]) { ... on ${typename} { id ${field} } } }`;
-}
-
-function outcome(json: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: Record<string, unknown> }> }): string {
-  const code = json.errors?.[0]?.extensions?.['code'];
-  if (typeof code === 'string') return code;
-  const values = Object.values(json.data ?? {});
-  const empty = values.length === 0 || values.some((v) => v === null || (Array.isArray(v) && v.some((e) => e === null)));
-  return empty ? 'NO_DATA' : 'OK';
-}
-
-function expected(testCase: Case, caller: Caller): string {
-  if (caller === 'ANONYMOUS') return 'UNAUTHENTICATED';
-  if (!testCase.allowed.includes(caller)) return 'FORBIDDEN';
-  return testCase.allowedCode ?? 'OK';
-}
-
-const identityOf = (caller: Caller): Identity => {
-  if (caller === 'ANONYMOUS') return { kind: 'anonymous' };
-  const u = SEEDED[caller];
-  return { kind: 'user', subject: u.id, role: u.role, organizationId: u.organizationId, patientId: u.patientId ?? null };
-};
+const entities = entitiesQuery;
 
 describe('identity authorization matrix', () => {
   it('root fields through the gateway', async () => {
-    const mismatches: string[] = [];
-    for (const testCase of ROOT_CASES) {
-      for (const caller of CALLERS) {
-        const headers: Record<string, string> = caller === 'ANONYMOUS' ? {} : { authorization: `Bearer ${await t.tokenFor(SEEDED[caller])}` };
-        const { json } = await postGraphQL(t.graphqlUrl, { query: testCase.query(caller) }, headers);
-        const got = outcome(json);
-        if (got !== expected(testCase, caller)) mismatches.push(`${testCase.name} as ${caller}: expected ${expected(testCase, caller)}, got ${got}`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await runThroughGateway(t, ROOT_CASES)).toEqual([]);
   });
 
   it('entity lookups, the path other subgraphs take', async () => {
-    const identityUrl = `${t.platform.subgraphs.find((s) => s.name === 'identity')?.url}/graphql`;
-    const mismatches: string[] = [];
-    for (const testCase of ENTITY_CASES) {
-      for (const caller of CALLERS) {
-        const signed = await signInternalIdentity(identityOf(caller), t.keys.internalIdentitySecret);
-        const { json } = await postGraphQL(identityUrl, { query: testCase.query(caller) }, { [INTERNAL_IDENTITY_HEADER]: signed });
-        const got = outcome(json);
-        if (got !== expected(testCase, caller)) mismatches.push(`${testCase.name} as ${caller}: expected ${expected(testCase, caller)}, got ${got}`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await runAgainstSubgraph(t, 'identity', ENTITY_CASES)).toEqual([]);
   });
 });
