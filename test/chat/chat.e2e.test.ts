@@ -32,6 +32,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 describe('a red flag in chat reaches the nurse queue', () => {
   it('chest pain: emergency guidance at once, a critical entry with the patient’s name for the subscribed nurse, escalation, and a stale action is a CONFLICT', async () => {
     const nurseUpdates = subscribeWs(await socketFor('nurse'), 'subscription { queueUpdated { kind entry { id urgency reason version patient { name } } } }');
+    const alerts = subscribeWs(await socketFor('clinician'), `subscription { redFlagAlerts(organizationId: "${ORGS.clinicNorth.id}") { id urgency redFlagCodes } }`);
     const sessionId = await startChat();
     const patientSocket = await socketFor('patient');
     const replies = subscribeWs(patientSocket, 'subscription($id: ID!) { assistantReply(sessionId: $id) { messageId done text } }', { id: sessionId });
@@ -49,6 +50,7 @@ describe('a red flag in chat reaches the nurse queue', () => {
 
     const added = (await nurseUpdates.next()).data?.['queueUpdated'] as { kind: string; entry: { id: string; urgency: string; version: number; patient: { name: string } } };
     expect(added).toMatchObject({ kind: 'ADDED', entry: { urgency: 'CRITICAL', version: 1, patient: { name: 'Amara Testwell' } } });
+    expect((await alerts.next()).data?.['redFlagAlerts']).toEqual({ id: added.entry.id, urgency: 'CRITICAL', redFlagCodes: ['CHEST_PAIN'] });
 
     const act = (user: keyof typeof USERS, action: string, version: number) =>
       as(user).then((headers) => postGraphQL(t.graphqlUrl, { query: `mutation { actOnQueueEntry(id: "${added.entry.id}", action: ${action}, reason: "seen", expectedVersion: ${version}) { status version } }` }, headers));
