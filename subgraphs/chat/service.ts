@@ -49,12 +49,7 @@ function canSee(identity: AuthenticatedIdentity, session: Pick<ChatSession, 'pat
 
 export async function loadSession(ctx: Ctx, id: string): Promise<ChatSession> {
   const identity = requireIdentity(ctx);
-  const session = await ctx.loaders
-    .get<string, ChatSession | null>('chatSessionById', async (ids) => {
-      const rows = await ctx.prisma.chatSession.findMany({ where: { id: { in: [...ids] } } });
-      return ids.map((sid) => rows.find((row) => row.id === sid) ?? null);
-    })
-    .load(id);
+  const session = await ctx.loaders.byId('chatSessionById', (ids) => ctx.prisma.chatSession.findMany({ where: { id: { in: ids } } })).load(id);
   if (!session) throw notFound('Chat session');
   if (!canSee(identity, session)) throw forbidden('You may not see this chat');
   return session;

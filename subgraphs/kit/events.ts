@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import type { Logger } from './logger.js';
+import { Poller } from './poller.js';
 import { toRelayed, type RelayedEvent, type TransactionClient } from './outbox.js';
 
 /**
@@ -33,45 +34,34 @@ export interface ConsumerRunnerOptions {
 }
 
 export class EventConsumerRunner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: Poller;
   private readonly batchSize: number;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.batchSize = options.batchSize ?? 100;
+    this.poller = new Poller('event-consumers', options.pollIntervalMs ?? 250, () => this.step(), options.log);
   }
 
   start(): void {
-    if (!this.stopped || this.options.consumers.length === 0) return;
-    this.stopped = false;
-    this.schedule(0);
+    if (this.options.consumers.length > 0) this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
-  private schedule(delay: number): void {
-    this.timer = setTimeout(() => {
-      this.running = this.drain().finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(this.options.pollIntervalMs ?? 250);
-      });
-    }, delay);
-  }
-
-  private async drain(): Promise<void> {
+  /** One pass over every consumer; a failing consumer does not hold the others up. */
+  private async step(): Promise<number> {
+    let processed = 0;
     for (const consumer of this.options.consumers) {
       try {
-        while (!this.stopped && (await this.consumeOnce(consumer)) > 0);
+        processed += await this.consumeOnce(consumer);
         await this.settle(consumer);
       } catch (error) {
         this.options.log.error({ err: error, consumer: consumer.name }, 'event consumer failed');
       }
     }
+    return processed;
   }
 
   /** Processes the next batch of unconsumed events for `consumer`; returns how many it processed. */

@@ -15,6 +15,11 @@ export class Loaders {
     }
     return loader;
   }
+
+  /** Loads rows by id, batched per request; a missing id loads as null. */
+  byId<V extends { id: string }>(name: string, fetch: (ids: string[]) => Promise<V[]>): DataLoader<string, V | null> {
+    return this.get<string, V | null>(name, async (ids) => byKey(ids, await fetch([...ids]), (row) => row.id));
+  }
 }
 
 /** Orders rows to match the requested keys (DataLoader's contract); missing keys map to null. */

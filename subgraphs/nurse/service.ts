@@ -133,12 +133,7 @@ export const QUEUE_ORDER: Prisma.QueueEntryOrderByWithRelationInput[] = [{ urgen
 
 export async function loadEntry(ctx: Ctx, id: string): Promise<QueueEntry> {
   const identity = requireStaff(ctx);
-  const entry = await ctx.loaders
-    .get<string, QueueEntry | null>('queueEntryById', async (ids) => {
-      const rows = await ctx.prisma.queueEntry.findMany({ where: { id: { in: [...ids] } } });
-      return ids.map((eid) => rows.find((row) => row.id === eid) ?? null);
-    })
-    .load(id);
+  const entry = await ctx.loaders.byId('queueEntryById', (ids) => ctx.prisma.queueEntry.findMany({ where: { id: { in: ids } } })).load(id);
   if (!entry) throw notFound('Queue entry');
   if (entry.organizationId !== identity.organizationId) throw forbidden('You may see only your organization’s queue');
   return entry;

@@ -72,12 +72,7 @@ export async function loadCohort(ctx: Ctx, id: string): Promise<Cohort> {
 }
 
 export async function loadSession(ctx: Ctx, id: string): Promise<CaseSession> {
-  const session = await ctx.loaders
-    .get<string, CaseSession | null>('sessionById', async (ids) => {
-      const rows = await ctx.prisma.caseSession.findMany({ where: { id: { in: [...ids] } } });
-      return ids.map((sid) => rows.find((row) => row.id === sid) ?? null);
-    })
-    .load(id);
+  const session = await ctx.loaders.byId('sessionById', (ids) => ctx.prisma.caseSession.findMany({ where: { id: { in: ids } } })).load(id);
   if (!session) throw notFound('Case session');
   if (!(await canSeeSession(ctx, session))) throw forbidden('You may not see this session');
   return session;

@@ -1,19 +1,16 @@
-import { createScratchPostgresDatabase, openDatabase, type Database } from '../../subgraphs/kit/database.js';
 import { EventConsumerRunner, resetConsumer, type EventConsumer } from '../../subgraphs/kit/events.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { openTestDatabase } from '../support/database.js';
 import { recordEvent, type RelayedEvent } from '../../subgraphs/kit/outbox.js';
 
 const log = createLogger('events-test', 'silent');
-let database: Database;
-let scratch: { url: string; drop(): Promise<void> } | undefined;
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
 
 beforeAll(async () => {
-  scratch = process.env['DATABASE_URL'] ? await createScratchPostgresDatabase(process.env['DATABASE_URL']) : undefined;
-  database = await openDatabase({ databaseUrl: scratch?.url, migrate: true });
+  database = await openTestDatabase();
 });
 afterAll(async () => {
-  await database?.close();
-  await scratch?.drop();
+  await database?.closeAll();
 });
 
 /** A consumer whose effect is a row in a real table (so rollbacks are visible), plus a log of calls. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createScratchPostgresDatabase, openDatabase, type Database } from '../../subgraphs/kit/database.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { openTestDatabase } from '../support/database.js';
 import {
   DELIVERY_ID_HEADER, eventTopic, OutboxRelay, recordEvent, replayDeadLetters, SIGNATURE_HEADER, signWebhookPayload,
   verifyWebhookSignature, WebhookDispatcher, type RelayedEvent,
@@ -9,16 +9,13 @@ import {
 import { MemoryPubSub } from '../../subgraphs/kit/pubsub.js';
 
 const log = createLogger('outbox-test', 'silent');
-let database: Database;
-let scratch: { url: string; drop(): Promise<void> } | undefined;
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
 
 beforeAll(async () => {
-  scratch = process.env['DATABASE_URL'] ? await createScratchPostgresDatabase(process.env['DATABASE_URL']) : undefined;
-  database = await openDatabase({ databaseUrl: scratch?.url, migrate: true });
+  database = await openTestDatabase();
 });
 afterAll(async () => {
-  await database?.close();
-  await scratch?.drop();
+  await database?.closeAll();
 });
 
 /** A partner's webhook receiver that can be down, and that de-duplicates on the delivery id. */
