@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../subgraphs/kit/logger.js';
 import { createPubSub } from '../../subgraphs/kit/pubsub.js';
 import { startOutboxWorkers, type DispatcherOptions, type OutboxWorkers } from '../../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
+import type { StripeSettings } from '../../subgraphs/kit/config.js';
 import { BackgroundTasks } from '../../subgraphs/kit/background.js';
 import { createRateLimiter, type RateLimiter } from '../../subgraphs/kit/rate-limit.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
@@ -33,6 +34,8 @@ export interface PlatformOptions {
   countStatements?: boolean;
   /** An OpenAI-compatible model server for the conversational subgraphs; embedded responders without one. */
   llm?: LlmConfig;
+  /** Stripe for billing (a local fake in tests); billing reads STRIPE_* from the environment without it. */
+  stripe?: StripeSettings;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
   /** The platform's public base URL for deep links; the gateway's own URL by default. */
@@ -67,7 +70,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     if (options.seed) await seed(database.prisma);
     rateLimiter = createRateLimiter({ redisUrl: options.redisUrl, prefix: options.redisPrefix });
-    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(options.keys), llm: options.llm, rateLimiter, background };
+    const deps: SubgraphDeps = { prisma: database.prisma, pubsub, log, issueToken: tokenIssuer(options.keys), llm: options.llm, stripe: options.stripe, rateLimiter, background };
     workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
     const definitions = options.subgraphs ?? SUBGRAPHS;
     for (const definition of definitions) {

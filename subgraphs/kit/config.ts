@@ -33,3 +33,16 @@ export function jsonFromEnv<T>(env: NodeJS.ProcessEnv, name: string, fallback: T
     throw new Error(`${name} is not valid JSON`);
   }
 }
+
+/**
+ * How to reach Stripe (billing's adapter builds the SDK from it). Tests point it at a local
+ * fake; without it billing reads STRIPE_* from the environment.
+ */
+export interface StripeSettings {
+  secretKey?: string;
+  webhookSecret?: string;
+  /** A non-default API base (a local fake, a proxy): the SDK's host/port/protocol options. */
+  host?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+}

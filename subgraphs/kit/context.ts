@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
 import type { BackgroundTasks } from './background.js';
+import type { StripeSettings } from './config.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
@@ -32,6 +33,8 @@ export interface SubgraphDeps {
   rateLimiter?: RateLimiter;
   /** Work started by a request and finished after it (streamed replies); drained at shutdown. */
   background?: BackgroundTasks;
+  /** Stripe for billing; absent, billing reads STRIPE_* from the environment. */
+  stripe?: StripeSettings;
 }
 
 /** What every resolver receives: the verified identity and the request's own loaders. */

@@ -37,7 +37,7 @@ beforeAll(async () => {
     SUBGRAPHS.map(async (subgraph) => [subgraph.name, await processes.start('subgraphs/start-subgraph.ts', [subgraph.name, '--seed'], env, new RegExp(`${subgraph.name} subgraph ready at (http://[\\d.:]+)/graphql`))] as const),
   );
   gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(urls)) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
-}, 120_000);
+}, 240_000);
 
 let gatewayUrl = '';
 

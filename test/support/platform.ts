@@ -7,6 +7,7 @@ import { startPlatform, type Platform } from '../../gateway/src/platform.js';
 import type { GatewayLimits } from '../../gateway/src/server.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
+import type { StripeSettings } from '../../subgraphs/kit/config.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -31,6 +32,8 @@ export interface TestPlatformOptions {
   production?: boolean;
   /** Point the conversational subgraphs at an OpenAI-compatible server (a local fake in tests). */
   llm?: LlmConfig;
+  /** Point billing at a Stripe API (the local fake in tests). */
+  stripe?: StripeSettings;
   countStatements?: boolean;
 }
 

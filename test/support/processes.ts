@@ -16,7 +16,8 @@ export class Processes {
     this.children.push(child);
     return new Promise((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 45_000);
+      // Generous: several subgraph processes start at once, each migrating its own database, on 2 cores.
+      const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 120_000);
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
         const match = readyPattern.exec(output);

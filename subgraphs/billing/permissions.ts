@@ -1,0 +1,31 @@
+import { Role } from '../kit/identity.js';
+import { hasRole, type IRules } from '../kit/shield.js';
+import { BILLING_STAFF } from './service.js';
+
+/**
+ * Billing staff and administrators manage their organization's invoices; a patient sees and
+ * pays only their own (service.ts decides which invoice is whose). Nobody else.
+ */
+const staff = hasRole(...BILLING_STAFF);
+const staffOrPatient = hasRole(Role.PATIENT, ...BILLING_STAFF);
+
+export const billingPermissions: IRules = {
+  Query: { invoice: staffOrPatient, invoices: staff, reconciliationReport: staff },
+  Mutation: {
+    createInvoice: staff,
+    finalizeInvoice: staff,
+    voidInvoice: staff,
+    startCheckout: staffOrPatient,
+    createPaymentIntent: staffOrPatient,
+    refundPayment: staff,
+  },
+  Invoice: staffOrPatient,
+  InvoiceLine: staffOrPatient,
+  Payment: staffOrPatient,
+  Refund: staffOrPatient,
+  CheckoutSession: staffOrPatient,
+  PaymentIntentResult: staffOrPatient,
+  Patient: staffOrPatient,
+  ReconciliationReport: staff,
+  ReconciliationItem: staff,
+};
