@@ -85,6 +85,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       production: options.production ?? false,
       log,
+      redisUrl: options.redisUrl,
+      redisPrefix: options.redisPrefix,
       port: options.port,
       host: options.host,
     });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
 import { ApolloGateway, type SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { Supergraph } from '@apollo/federation-internals';
+import type { GraphQLSchema } from 'graphql';
 import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
 import {
   closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
@@ -15,6 +17,12 @@ import type { GatewayContext } from './context.js';
 import { SignedIdentityDataSource } from './datasource.js';
 import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
+import { createApqStore, type ApqStore } from './persisted/apq-store.js';
+import { BI_ROUTE, createBiExports } from './persisted/bi.js';
+import { isPersistedGet, servePersistedGet } from './persisted/get.js';
+import { defaultPersistedOperations, type PersistedOperations } from './persisted/manifest.js';
+import { persistedQueriesPlugin, persistedQueryCache } from './persisted/plugin.js';
+import { DEFAULT_SAFELIST, type SafelistPolicy } from './persisted/policy.js';
 import { REST_ALIASES } from './rest/aliases.js';
 import { createRestAliasRouter, type RestAliasRouter } from './rest/router.js';
 import { FederatedOperations } from './subscriptions/operations.js';
@@ -56,6 +64,22 @@ export interface GatewayOptions {
   log: Logger;
   port?: number;
   host?: string;
+  /** Redis for the gateway's shared caches (APQ); in memory, per instance, without it. */
+  redisUrl?: string;
+  /** Prefix of the gateway's Redis keys, so deployments (and test runs) sharing a server stay apart. */
+  redisPrefix?: string;
+  persisted?: PersistedQueryOptions;
+}
+
+export interface PersistedQueryOptions {
+  /** The trusted documents; schema/persisted-queries.json by default. */
+  operations?: PersistedOperations;
+  /** Who may run only manifest operations; DEFAULT_SAFELIST by default. */
+  safelist?: SafelistPolicy;
+  /** An APQ store of the caller's choosing (tests); otherwise Redis with redisUrl, else memory. */
+  apqStore?: ApqStore;
+  /** max-age of persisted GET answers and BI exports, in seconds (default 30). */
+  maxAgeSeconds?: number;
 }
 
 export interface RunningGateway {
@@ -123,6 +147,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const authenticator = new Authenticator(keys, options.oidcIssuers, resolver);
 
+  const persistedOperations = options.persisted?.operations ?? defaultPersistedOperations();
+  const apqStore = options.persisted?.apqStore ?? createApqStore({ redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+  // Short: persisted answers are per caller and the figures behind them move within minutes.
+  const persistedMaxAge = options.persisted?.maxAgeSeconds ?? 30;
+  // The public API schema of the served supergraph, for laying out BI exports; rebuilt lazily after a reload.
+  let servedSupergraphSdl = options.supergraphSdl;
+  let apiSchema: GraphQLSchema | undefined;
+  const currentApiSchema = (): GraphQLSchema => {
+    apiSchema ??= Supergraph.build(servedSupergraphSdl).apiSchema().toGraphQLJSSchema();
+    return apiSchema;
+  };
+
   // The SDL hook (rather than a static string) hands back `update`, through which
   // reloadSupergraph swaps the schema and query planner of the running gateway.
   let updateSupergraph: SupergraphSdlUpdateFunction | undefined;
@@ -140,7 +176,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     includeStacktraceInErrorResponses: false,
     formatError: maskUnexpectedErrors(log),
     validationRules: [depthLimit(limits.maxDepth), aliasLimit(limits.maxAliases)],
-    plugins: [metrics.apolloPlugin<GatewayContext>()],
+    // Manifest ids resolve without registration; other ids are APQ (registered with their text).
+    persistedQueries: { cache: persistedQueryCache(persistedOperations, apqStore) },
+    plugins: [metrics.apolloPlugin<GatewayContext>(), persistedQueriesPlugin(persistedOperations, options.persisted?.safelist ?? DEFAULT_SAFELIST)],
   });
   await apollo.start();
 
@@ -172,8 +210,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const restAliases: RestAliasRouter = createRestAliasRouter({
     apollo,
     aliases: REST_ALIASES,
+    operations: persistedOperations,
     authenticate: (headers) => authenticator.authenticate(headers),
     context: contextFor,
+    log,
+  });
+
+  const biExports = createBiExports({
+    apollo,
+    operations: persistedOperations,
+    apiSchema: currentApiSchema,
+    authenticate: (headers) => authenticator.authenticate(headers),
+    context: contextFor,
+    maxAgeSeconds: persistedMaxAge,
     log,
   });
 
@@ -224,6 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     limits,
     metrics,
     log,
+    trusted: { policy: options.persisted?.safelist ?? DEFAULT_SAFELIST, operations: persistedOperations },
   });
   const serveSse = createSseHandler({ operations, authenticator });
 
@@ -238,6 +288,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         const identity = await identify(request, res);
         if (!identity) return;
         const context = await contextFor(identity, request);
+        if (isPersistedGet(request)) return servePersistedGet(apollo, request, res, async () => context, persistedMaxAge);
         return serveGraphQL(apollo, request, res, async () => context);
       }
       if (path === '/health' && request.method === 'GET') return send(res, { status: 200, body: { status: 'ok' } });
@@ -253,6 +304,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       // Before the proxied subgraph routes: the gateway's alias wins over a subgraph route on the same path.
       if (await restAliases.handle(request, res)) return;
+      if (await biExports.handle(request, res)) return;
       const route = options.publicRoutes.find((r) => r.method === request.method && matchPath(r.path, path));
       if (route) {
         const identity = await identify(request, res);
@@ -277,6 +329,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       Object.assign(subgraphUrls, newUrls);
       // Synchronous: the next HTTP request is planned against the new supergraph.
       updateSupergraph(supergraphSdl);
+      servedSupergraphSdl = supergraphSdl;
+      apiSchema = undefined;
       operations.reload(nextPlanner, dataSources(nextPlanner));
       log.info({ subgraphs: nextPlanner.subgraphNames }, 'supergraph reloaded');
     },
@@ -286,11 +340,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await operations.close();
       await closeServer(server);
       await apollo.stop();
+      await apqStore.close();
     },
   };
 }
 
 function routeLabel(path: string, routes: PublicRoute[]): string {
+  if (path.startsWith('/bi/')) return BI_ROUTE;
   if (['/graphql', '/graphql/stream', '/health', '/ready', '/metrics', '/.well-known/jwks.json'].includes(path)) return path;
   return routes.find((r) => matchPath(r.path, path))?.path ?? 'unmatched';
 }

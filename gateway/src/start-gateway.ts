@@ -20,6 +20,7 @@ const gateway = await startGateway({
   limits: config.limits,
   production: shared.production,
   log,
+  redisUrl: shared.redisUrl,
   port: config.port,
   host: config.host,
 });

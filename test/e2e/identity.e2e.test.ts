@@ -2,6 +2,7 @@ import { ClientError } from 'graphql-request';
 import {
   CreateApiKeyDocument, CreatePatientDocument, MeDocument, PatientByIdDocument, RevokeApiKeyDocument, SearchPatientsDocument, UpdatePatientDocument,
 } from '../generated/operations.js';
+import { defaultPersistedOperations } from '../../gateway/src/persisted/manifest.js';
 import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -150,13 +151,15 @@ describe('identity through the gateway', () => {
     expect(stored.keyHash).not.toContain(createApiKey.key);
     expect(JSON.stringify(stored)).not.toContain(createApiKey.key.slice(12));
 
-    const withKey = await postGraphQL(t.graphqlUrl, { query: '{ me { id } }' }, { 'x-api-key': createApiKey.key });
+    // BI keys run only manifest operations, by id (test/e2e/persisted.e2e.test.ts): BiConnectionCheck is `{ me { id } }`.
+    const byId = { extensions: { persistedQuery: { version: 1, sha256Hash: defaultPersistedOperations().require('BiConnectionCheck').id } } };
+    const withKey = await postGraphQL(t.graphqlUrl, byId as never, { 'x-api-key': createApiKey.key });
     expect(withKey.status).toBe(200);
     expect(withKey.json.data).toEqual({ me: null }); // an API key is not a user
 
     const { revokeApiKey } = await admin.request(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
     expect(revokeApiKey.revokedAt).not.toBeNull();
-    const afterRevoke = await postGraphQL(t.graphqlUrl, { query: '{ me { id } }' }, { 'x-api-key': createApiKey.key });
+    const afterRevoke = await postGraphQL(t.graphqlUrl, byId as never, { 'x-api-key': createApiKey.key });
     expect(afterRevoke.status).toBe(401);
     expect(errorCodes(afterRevoke.json)).toEqual(['UNAUTHENTICATED']);
   });

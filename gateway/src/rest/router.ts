@@ -1,16 +1,23 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import { print, type GraphQLFormattedError } from 'graphql';
 import { matchPath, send, type RouteRequest, type RouteResponse } from '../../../subgraphs/kit/http.js';
 import type { Identity } from '../../../subgraphs/kit/identity.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import { AuthenticationError } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
+import type { PersistedOperations } from '../persisted/manifest.js';
 import { compileAliases, type CompiledAlias, type RestAlias } from './alias.js';
 
 export interface RestAliasRouterOptions {
   apollo: ApolloServer<GatewayContext>;
   aliases: readonly RestAlias[];
+  /**
+   * The persisted-query manifest. When given, every alias must run one of its operations
+   * (checked at start), and runs it by id: partner keys held to the safelist can use the
+   * aliases, and the manifest lists everything the gateway runs on a partner's behalf.
+   */
+  operations?: PersistedOperations;
   /** The gateway's credential check, the one /graphql uses; throws AuthenticationError on a bad credential. */
   authenticate(headers: IncomingHttpHeaders): Promise<Identity>;
   /** The per-request context /graphql builds (signed internal identity, request id). */
@@ -74,6 +81,17 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
   // Compiled here so that a broken table stops the gateway at start, not on the first call.
   const aliases = compileAliases(options.aliases);
   const { apollo, log } = options;
+  /** Alias operation name → manifest id. */
+  const persistedIds = new Map<string, string>();
+  if (options.operations) {
+    for (const alias of aliases) {
+      const persisted = options.operations.byName(alias.operationName);
+      if (!persisted || persisted.body !== print(alias.document)) {
+        throw new Error(`REST alias ${alias.method} ${alias.path}: ${alias.operationName} is not the manifest's operation of that name; take its body from schema/persisted-queries.json`);
+      }
+      persistedIds.set(alias.operationName, persisted.id);
+    }
+  }
 
   /** The alias for the path and its params; a malformed %-escape in the path is the caller's 400. */
   const find = (path: string): { matches: Array<{ alias: CompiledAlias; params: Record<string, string> }> } | { refusal: RouteResponse } => {
@@ -109,7 +127,9 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
   const execute = async (alias: CompiledAlias, request: RouteRequest, identity: Identity, variables: Record<string, string>): Promise<RouteResponse> => {
     const response = await apollo.executeOperation(
       {
-        query: alias.operation,
+        ...(persistedIds.has(alias.operationName)
+          ? { extensions: { persistedQuery: { version: 1, sha256Hash: persistedIds.get(alias.operationName) } } }
+          : { query: alias.operation }),
         operationName: alias.operationName,
         variables,
         // The HTTP request as /graphql would pass it, for plugins that look at method or headers.

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceMap } from '@apollo/gateway';
 import type { ApolloServer } from '@apollo/server';
 import {
-  getOperationAST, getVariableValues, GraphQLError, parse, specifiedRules, validate,
+  getOperationAST, getVariableValues, GraphQLError, parse, print, specifiedRules, validate,
   type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode, type ValidationRule,
 } from 'graphql';
+import { isSafelisted, type SafelistPolicy } from '../persisted/policy.js';
+import { sha256Hex, type PersistedOperations } from '../persisted/manifest.js';
 import { maskUnexpectedErrors } from '../../../subgraphs/kit/errors-format.js';
 import { signInternalIdentity, type Identity } from '../../../subgraphs/kit/identity.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
@@ -69,6 +71,8 @@ export interface FederatedOperationsOptions {
   limits: StreamingLimits;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Callers held to the manifest (BI and partner keys) may subscribe only with its operations. */
+  trusted?: { policy: SafelistPolicy; operations: PersistedOperations };
 }
 
 /** Identity tokens live 60 s; a longer-lived subscription signs a fresh one for its fetches. */
@@ -186,6 +190,13 @@ export class FederatedOperations {
   /** @internal for OperationConnection */
   forget(connection: OperationConnection): void {
     this.connections.delete(connection);
+  }
+
+  /** Whether a safelisted caller's subscription text is one of the manifest's operations. */
+  admits(identity: Identity, query: string, document: DocumentNode): boolean {
+    const trusted = this.options.trusted;
+    if (!trusted || !isSafelisted(trusted.policy, identity)) return true;
+    return Boolean(trusted.operations.byId(sha256Hex(query)) ?? trusted.operations.byId(sha256Hex(print(document))));
   }
 
   prepare(request: OperationRequest): Prepared {
@@ -396,7 +407,12 @@ export class OperationConnection {
 
   prepare(request: OperationRequest): Prepared {
     if (this.expired) return failure([expiredError()]);
-    return this.operations.prepare(request);
+    const prepared = this.operations.prepare(request);
+    // Queries and mutations meet the safelist in Apollo's plugin; subscriptions bypass Apollo.
+    if (prepared.ok && prepared.operation.kind === 'subscription' && !this.operations.admits(this.identity, request.query, prepared.operation.document)) {
+      return failure([error('This credential may run only the published operations', 'OPERATION_NOT_ALLOWED')]);
+    }
+    return prepared;
   }
 
   execute(operation: Extract<PreparedOperation, { kind: 'single' }>): Promise<StreamResult> {
