@@ -53,6 +53,10 @@ function createClient(adapter: PrismaPg | PrismaPGlite, countStatements: boolean
 
 async function openPostgres(databaseUrl: string, migrate: boolean, countStatements: boolean): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl });
+  // An idle connection the server closes (a restart, an admin terminating backends) is
+  // reported here; without a listener Node would crash the process. The pool drops that
+  // client and opens a new one on the next query, so there is nothing else to do.
+  pool.on('error', () => undefined);
   try {
     if (migrate) await applyMigrations(pgExecutor(pool), MIGRATIONS_DIR);
     const { prisma, statements } = createClient(new PrismaPg(pool), countStatements);
