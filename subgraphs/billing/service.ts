@@ -103,10 +103,7 @@ export async function invoicesForPatient(ctx: Ctx, patientId: string): Promise<I
   }
   const scope = identity.role === Role.PATIENT ? { status: { not: 'DRAFT' as const } } : { organizationId: identity.organizationId ?? '∅' };
   const invoices = await ctx.loaders
-    .get<string, Invoice[]>(`invoicesByPatient:${identity.role}:${identity.organizationId ?? ''}`, async (patientIds) => {
-      const rows = await ctx.prisma.invoice.findMany({ where: { patientId: { in: [...patientIds] }, ...scope }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] });
-      return patientIds.map((pid) => rows.filter((row) => row.patientId === pid));
-    })
+    .groupedBy<Invoice>(`invoicesByPatient:${identity.role}:${identity.organizationId ?? ''}`, (patientIds) => ctx.prisma.invoice.findMany({ where: { patientId: { in: patientIds }, ...scope }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] }), (row) => row.patientId)
     .load(patientId);
   await audit(ctx.prisma, ctx.identity, { source: SOURCE, action: 'read', entityType: 'Invoice', entityIds: invoices.map((i) => i.id) });
   return invoices;
@@ -129,28 +126,19 @@ export async function listInvoices(ctx: Ctx, organizationId: string | null | und
 
 export function linesOf(ctx: Ctx, invoiceId: string): Promise<InvoiceLine[]> {
   return ctx.loaders
-    .get<string, InvoiceLine[]>('linesByInvoice', async (ids) => {
-      const rows = await ctx.prisma.invoiceLine.findMany({ where: { invoiceId: { in: [...ids] } }, orderBy: { position: 'asc' } });
-      return ids.map((id) => rows.filter((row) => row.invoiceId === id));
-    })
+    .groupedBy<InvoiceLine>('linesByInvoice', (ids) => ctx.prisma.invoiceLine.findMany({ where: { invoiceId: { in: ids } }, orderBy: { position: 'asc' } }), (row) => row.invoiceId)
     .load(invoiceId);
 }
 
 export function paymentsOf(ctx: Ctx, invoiceId: string): Promise<Payment[]> {
   return ctx.loaders
-    .get<string, Payment[]>('paymentsByInvoice', async (ids) => {
-      const rows = await ctx.prisma.payment.findMany({ where: { invoiceId: { in: [...ids] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-      return ids.map((id) => rows.filter((row) => row.invoiceId === id));
-    })
+    .groupedBy<Payment>('paymentsByInvoice', (ids) => ctx.prisma.payment.findMany({ where: { invoiceId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }), (row) => row.invoiceId)
     .load(invoiceId);
 }
 
 export function refundsOf(ctx: Ctx, paymentId: string): Promise<Refund[]> {
   return ctx.loaders
-    .get<string, Refund[]>('refundsByPayment', async (ids) => {
-      const rows = await ctx.prisma.refund.findMany({ where: { paymentId: { in: [...ids] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-      return ids.map((id) => rows.filter((row) => row.paymentId === id));
-    })
+    .groupedBy<Refund>('refundsByPayment', (ids) => ctx.prisma.refund.findMany({ where: { paymentId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }), (row) => row.paymentId)
     .load(paymentId);
 }
 

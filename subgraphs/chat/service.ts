@@ -98,10 +98,7 @@ export async function sessionsForPatient(ctx: Ctx, patientId: string): Promise<C
   if (identity.role === Role.PATIENT && identity.patientId !== patientId) throw forbidden('You may see only your own chats');
   if (identity.role !== Role.PATIENT && !CHAT_STAFF.includes(identity.role)) throw forbidden('You may not see chats');
   return ctx.loaders
-    .get<string, ChatSession[]>(`chatSessionsByPatient:${identity.organizationId ?? ''}`, async (patientIds) => {
-      const rows = await ctx.prisma.chatSession.findMany({ where: { patientId: { in: [...patientIds] }, ...(identity.role === Role.PATIENT ? {} : { organizationId: identity.organizationId ?? '∅' }) }, orderBy: { createdAt: 'desc' } });
-      return patientIds.map((pid) => rows.filter((row) => row.patientId === pid));
-    })
+    .groupedBy<ChatSession>(`chatSessionsByPatient:${identity.organizationId ?? ''}`, (patientIds) => ctx.prisma.chatSession.findMany({ where: { patientId: { in: patientIds }, ...(identity.role === Role.PATIENT ? {} : { organizationId: identity.organizationId ?? '∅' }) }, orderBy: { createdAt: 'desc' } }), (row) => row.patientId)
     .load(patientId);
 }
 

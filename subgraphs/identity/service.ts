@@ -242,10 +242,7 @@ export async function loadUser(ctx: Ctx, id: string): Promise<User> {
 
 export async function userRoles(ctx: Ctx, userId: string): Promise<RoleName[]> {
   const memberships = await ctx.loaders
-    .get<string, Array<{ role: RoleName }>>('rolesByUser', async (ids) => {
-      const rows = await ctx.prisma.membership.findMany({ where: { userId: { in: [...ids] } }, select: { userId: true, role: true } });
-      return ids.map((id) => rows.filter((r) => r.userId === id));
-    })
+    .groupedBy('rolesByUser', (ids) => ctx.prisma.membership.findMany({ where: { userId: { in: ids } }, select: { userId: true, role: true } }), (row) => row.userId)
     .load(userId);
   return [...new Set(memberships.map((m) => m.role))].sort();
 }

@@ -89,7 +89,8 @@ export function matchPath(pattern: string, pathname: string): Record<string, str
   return params;
 }
 
-function headerMapFrom(headers: IncomingHttpHeaders): HeaderMap {
+/** Node's request headers as Apollo Server's HeaderMap. */
+export function headerMapFrom(headers: IncomingHttpHeaders): HeaderMap {
   const map = new HeaderMap();
   for (const [key, value] of Object.entries(headers)) {
     if (value !== undefined) map.set(key, Array.isArray(value) ? value.join(', ') : value);

@@ -16,6 +16,20 @@ export class Loaders {
     return loader;
   }
 
+  /** Loads the rows belonging to each key (children by parent id), batched per request. */
+  groupedBy<V>(name: string, fetch: (keys: string[]) => Promise<V[]>, keyOf: (row: V) => string): DataLoader<string, V[]> {
+    return this.get<string, V[]>(name, async (keys) => {
+      const groups = new Map<string, V[]>();
+      for (const row of await fetch([...keys])) {
+        const key = keyOf(row);
+        const group = groups.get(key);
+        if (group) group.push(row);
+        else groups.set(key, [row]);
+      }
+      return keys.map((key) => groups.get(key) ?? []);
+    });
+  }
+
   /** Loads rows by id, batched per request; a missing id loads as null. */
   byId<V extends { id: string }>(name: string, fetch: (ids: string[]) => Promise<V[]>): DataLoader<string, V | null> {
     return this.get<string, V | null>(name, async (ids) => byKey(ids, await fetch([...ids]), (row) => row.id));

@@ -159,19 +159,13 @@ export function authorizeQueueStream(ctx: Ctx, organizationId?: string | null): 
 export async function entriesForPatient(ctx: Ctx, patientId: string): Promise<QueueEntry[]> {
   const identity = requireStaff(ctx);
   return ctx.loaders
-    .get<string, QueueEntry[]>(`queueByPatient:${identity.organizationId}`, async (patientIds) => {
-      const rows = await ctx.prisma.queueEntry.findMany({ where: { organizationId: identity.organizationId, patientId: { in: [...patientIds] } }, orderBy: QUEUE_ORDER });
-      return patientIds.map((pid) => rows.filter((row) => row.patientId === pid));
-    })
+    .groupedBy<QueueEntry>(`queueByPatient:${identity.organizationId}`, (patientIds) => ctx.prisma.queueEntry.findMany({ where: { organizationId: identity.organizationId, patientId: { in: patientIds } }, orderBy: QUEUE_ORDER }), (row) => row.patientId)
     .load(patientId);
 }
 
 export async function actionsFor(ctx: Ctx, entryId: string): Promise<NurseAction[]> {
   return ctx.loaders
-    .get<string, NurseAction[]>('actionsByEntry', async (ids) => {
-      const rows = await ctx.prisma.nurseAction.findMany({ where: { entryId: { in: [...ids] } }, orderBy: { at: 'asc' } });
-      return ids.map((id) => rows.filter((row) => row.entryId === id));
-    })
+    .groupedBy<NurseAction>('actionsByEntry', (ids) => ctx.prisma.nurseAction.findMany({ where: { entryId: { in: ids } }, orderBy: { at: 'asc' } }), (row) => row.entryId)
     .load(entryId);
 }
 

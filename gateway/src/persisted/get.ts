@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { send, type RouteRequest } from '../../../subgraphs/kit/http.js';
+import type { ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { headerMapFrom, send, type RouteRequest } from '../../../subgraphs/kit/http.js';
 import type { GatewayContext } from '../context.js';
 
 /** Whether a GET /graphql names a persisted query (`extensions={"persistedQuery":…}`). */
@@ -15,14 +15,6 @@ export function isPersistedGet(request: RouteRequest): boolean {
   } catch {
     return false;
   }
-}
-
-function headerMapFrom(headers: IncomingHttpHeaders): HeaderMap {
-  const map = new HeaderMap();
-  for (const [key, value] of Object.entries(headers)) {
-    if (value !== undefined) map.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
-  return map;
 }
 
 /** `If-None-Match` holds this ETag (or `*`); weak comparison, as RFC 9110 asks for GET. */
