@@ -32,10 +32,14 @@ beforeAll(async () => {
     DATABASE_URL: scratch?.url ?? '',
     PORT: '0',
   };
-  // Every registered subgraph as its own process, started side by side.
-  const urls = await Promise.all(
-    SUBGRAPHS.map(async (subgraph) => [subgraph.name, await processes.start('subgraphs/start-subgraph.ts', [subgraph.name, '--seed'], env, new RegExp(`${subgraph.name} subgraph ready at (http://[\\d.:]+)/graphql`))] as const),
-  );
+  // Every registered subgraph as its own process. On a shared PostgreSQL one process seeds
+  // first (concurrent seeding of the same rows would race); embedded, each seeds its own PGlite.
+  const start = (name: string, seed: boolean) =>
+    processes.start('subgraphs/start-subgraph.ts', seed ? [name, '--seed'] : [name], env, new RegExp(`${name} subgraph ready at (http://[\\d.:]+)/graphql`));
+  const [first, ...rest] = SUBGRAPHS;
+  const urls: Array<readonly [string, string]> = [];
+  if (first) urls.push([first.name, await start(first.name, true)] as const);
+  urls.push(...(await Promise.all(rest.map(async (subgraph) => [subgraph.name, await start(subgraph.name, !scratch)] as const))));
   gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(urls)) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
 }, 240_000);
 
