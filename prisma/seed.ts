@@ -1,6 +1,7 @@
 import type { PrismaClient } from './generated/client/client.js';
 import type { Prisma } from './generated/client/client.js';
 import { validateCaseContent } from '../subgraphs/training/domain/case-content.js';
+import { registerCohort, registerPartner } from '../subgraphs/training/service.js';
 import { SEED_CASES } from './seed-cases.js';
 import { CASE_SET_ID, caseIdFor, COHORTS, ORGS, PARTNERS, PATIENTS, seedId, USERS, type SeedUser } from './seed-data.js';
 
@@ -34,9 +35,8 @@ export async function seed(prisma: PrismaClient): Promise<void> {
 }
 
 async function seedTraining(prisma: PrismaClient): Promise<void> {
-  for (const partner of Object.values(PARTNERS)) {
-    await prisma.partner.upsert({ where: { id: partner.id }, create: { ...partner }, update: { ...partner } });
-  }
+  // Through the training service, which announces partners and cohorts to the other domains.
+  for (const partner of Object.values(PARTNERS)) await registerPartner(prisma, partner);
   for (const [position, seedCase] of SEED_CASES.entries()) {
     const problems = validateCaseContent(seedCase.content);
     if (problems.length > 0) throw new Error(`seed case ${seedCase.slug} is invalid: ${JSON.stringify(problems)}`);
@@ -52,9 +52,7 @@ async function seedTraining(prisma: PrismaClient): Promise<void> {
     await prisma.caseSet.upsert({ where: { id: CASE_SET_ID }, create: { id: CASE_SET_ID, organizationId: ORGS.clinicNorth.id, title: 'Emergency presentations' }, update: {} });
     await prisma.caseSetItem.upsert({ where: { caseSetId_caseId: { caseSetId: CASE_SET_ID, caseId } }, create: { caseSetId: CASE_SET_ID, caseId, position }, update: { position } });
   }
-  for (const cohort of Object.values(COHORTS)) {
-    await prisma.cohort.upsert({ where: { id: cohort.id }, create: { ...cohort }, update: { name: cohort.name } });
-  }
+  for (const cohort of Object.values(COHORTS)) await registerCohort(prisma, cohort);
   const assignments = [
     { id: seedId('assignment:northwind-a:emergency'), cohortId: COHORTS.northwindA.id, caseSetId: CASE_SET_ID, caseId: null },
     { id: seedId('assignment:southbank:acs'), cohortId: COHORTS.southbank.id, caseSetId: null, caseId: caseIdFor('chest-pain-acs') },

@@ -1,3 +1,4 @@
+import { analyticsSubgraph } from './analytics/index.js';
 import { billingSubgraph } from './billing/index.js';
 import { identitySubgraph } from './identity/index.js';
 import { chatSubgraph } from './chat/index.js';
@@ -6,7 +7,7 @@ import { nurseSubgraph } from './nurse/index.js';
 import { trainingSubgraph } from './training/index.js';
 
 /** Every subgraph of the supergraph, in composition order. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, chatSubgraph, nurseSubgraph, billingSubgraph];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, chatSubgraph, nurseSubgraph, billingSubgraph, analyticsSubgraph];
 
 export function findSubgraph(name: string): SubgraphDefinition | undefined {
   return SUBGRAPHS.find((subgraph) => subgraph.name === name);

@@ -27,6 +27,8 @@ export interface BuilderOptions {
    * should not contribute one to the supergraph.
    */
   subscriptions?: boolean;
+  /** Declare the Mutation root type (on by default); a read-only subgraph turns it off, for the same reason. */
+  mutations?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export function createBuilder(options: BuilderOptions = {}) {
     parseLiteral: (ast) => parseDate(literalString(ast)),
   });
   builder.queryType({});
-  builder.mutationType({});
+  if (options.mutations ?? true) builder.mutationType({});
   if (options.subscriptions) builder.subscriptionType({});
   return builder;
 }

@@ -19,10 +19,82 @@ export interface EventConsumer {
 }
 
 /**
+ * An event whose payload lacks what its type promises. Retrying cannot help, so the runner
+ * rolls back what the handler wrote, records the event as consumed and logs the skip
+ * (event id, type and the problem: never payload values).
+ */
+export class MalformedEvent extends Error {}
+
+type JsonObject = Prisma.JsonObject;
+
+/** Typed reads from an event's payload; a missing or mistyped field throws MalformedEvent naming the field. */
+export class PayloadReader {
+  private readonly payload: JsonObject;
+
+  constructor(event: Pick<RelayedEvent, 'payload' | 'type'>) {
+    const payload = event.payload;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new MalformedEvent(`${event.type}: payload is not an object`);
+    this.payload = payload;
+  }
+
+  private problem(field: string, expected: string): MalformedEvent {
+    return new MalformedEvent(`${field} is not ${expected}`);
+  }
+
+  string(field: string): string {
+    const value = this.payload[field];
+    if (typeof value !== 'string' || value === '') throw this.problem(field, 'a non-empty string');
+    return value;
+  }
+
+  optionalString(field: string): string | null {
+    const value = this.payload[field];
+    return value === undefined || value === null ? null : this.string(field);
+  }
+
+  number(field: string): number {
+    const value = this.payload[field];
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw this.problem(field, 'a number');
+    return value;
+  }
+
+  optionalNumber(field: string): number | null {
+    const value = this.payload[field];
+    return value === undefined || value === null ? null : this.number(field);
+  }
+
+  date(field: string): Date {
+    const date = new Date(this.string(field));
+    if (Number.isNaN(date.getTime())) throw this.problem(field, 'an ISO-8601 time');
+    return date;
+  }
+
+  optionalDate(field: string): Date | null {
+    const value = this.payload[field];
+    return value === undefined || value === null ? null : this.date(field);
+  }
+
+  /** An array of objects, each read with `read` (which may throw MalformedEvent itself). */
+  objects<T>(field: string, read: (item: PayloadReader) => T): T[] {
+    const value = this.payload[field];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) throw this.problem(field, 'an array');
+    return value.map((item, index) => read(new PayloadReader({ payload: item, type: `${field}[${index}]` })));
+  }
+
+  /** A nested object, or null when absent. */
+  optionalObject(field: string): PayloadReader | null {
+    const value = this.payload[field];
+    return value === undefined || value === null ? null : new PayloadReader({ payload: value, type: field });
+  }
+}
+
+/**
  * A transaction can commit an event with a lower seq after a later one is visible; only
  * events older than this move the cursor, so none is stepped over.
  */
 const DEFAULT_SETTLE_SECONDS = 60;
+const SETTLE_EVERY_MS = 5_000;
 
 export interface ConsumerRunnerOptions {
   prisma: PrismaClient;
@@ -36,6 +108,7 @@ export interface ConsumerRunnerOptions {
 export class EventConsumerRunner {
   private readonly poller: Poller;
   private readonly batchSize: number;
+  private lastSettled = 0;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.batchSize = options.batchSize ?? 100;
@@ -53,10 +126,13 @@ export class EventConsumerRunner {
   /** One pass over every consumer; a failing consumer does not hold the others up. */
   private async step(): Promise<number> {
     let processed = 0;
+    // The cursor only saves work on the next query; moving it every few seconds is plenty.
+    const settleNow = Date.now() - this.lastSettled >= SETTLE_EVERY_MS;
+    if (settleNow) this.lastSettled = Date.now();
     for (const consumer of this.options.consumers) {
       try {
         processed += await this.consumeOnce(consumer);
-        await this.settle(consumer);
+        if (settleNow) await this.settle(consumer);
       } catch (error) {
         this.options.log.error({ err: error, consumer: consumer.name }, 'event consumer failed');
       }
@@ -77,13 +153,22 @@ export class EventConsumerRunner {
     let processed = 0;
     for (const { id } of pending) {
       const event = await prisma.outboxEvent.findUniqueOrThrow({ where: { id } });
-      const done = await prisma.$transaction(async (tx) => {
-        // Claim first: a concurrent instance that got here too fails on the key and backs off.
-        const claimed = await tx.eventConsumption.createMany({ data: [{ consumer: consumer.name, eventId: id }], skipDuplicates: true });
-        if (claimed.count === 0) return false;
-        await consumer.handle(toRelayed(event), tx);
-        return true;
-      });
+      const claim = { consumer: consumer.name, eventId: id };
+      let done: boolean;
+      try {
+        done = await prisma.$transaction(async (tx) => {
+          // Claim first: a concurrent instance that got here too fails on the key and backs off.
+          const claimed = await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true });
+          if (claimed.count === 0) return false;
+          await consumer.handle(toRelayed(event), tx);
+          return true;
+        });
+      } catch (error) {
+        if (!(error instanceof MalformedEvent)) throw error;
+        // Retrying cannot fix a payload: the handler's writes were rolled back; only the claim is kept, and the skip is logged.
+        this.options.log.warn({ consumer: consumer.name, eventId: id, eventType: event.type, problem: error.message }, 'malformed event skipped');
+        done = (await prisma.eventConsumption.createMany({ data: [claim], skipDuplicates: true })).count > 0;
+      }
       if (done) processed += 1;
     }
     return processed;

@@ -45,13 +45,20 @@ function checkOrganization(identity: { organizationId: string }, organizationId:
   return identity.organizationId;
 }
 
-async function announce(tx: TransactionClient, entry: QueueEntry, kind: QueueEventKind): Promise<void> {
+/**
+ * Every event carries the entry's whole timeline-relevant state (times, SLA due, version), so
+ * a reader (analytics) can apply the events in any order by version.
+ */
+async function announce(tx: TransactionClient, entry: QueueEntry, kind: QueueEventKind, action: Pick<NurseAction, 'action' | 'at'> | null = null): Promise<void> {
   await recordEvent(tx, {
     source: SOURCE,
     type: QUEUE_CHANGED,
     aggregateId: entry.id,
     organizationId: entry.organizationId,
-    payload: { kind, entryId: entry.id, organizationId: entry.organizationId, source: entry.source, urgency: entry.urgency, status: entry.status, version: entry.version },
+    payload: {
+      kind, entryId: entry.id, organizationId: entry.organizationId, source: entry.source, urgency: entry.urgency, status: entry.status, version: entry.version,
+      action: action?.action ?? null, at: (action?.at ?? entry.createdAt).toISOString(), createdAt: entry.createdAt.toISOString(), slaDueAt: entry.slaDueAt.toISOString(),
+    },
   });
 }
 
@@ -204,11 +211,11 @@ async function change(
       },
     });
     if (updated.count === 0) throw conflict('The entry changed while you were acting on it; reload it');
-    await tx.nurseAction.create({
+    const action = await tx.nurseAction.create({
       data: { entryId: id, nurseId: identity.subject, action: next.action, reason: next.reason ?? null, fromStatus: current.status, toStatus: next.status, fromUrgency: current.urgency, toUrgency: urgency },
     });
     const entry = await tx.queueEntry.findUniqueOrThrow({ where: { id } });
-    await announce(tx, entry, OPEN_STATUSES.includes(entry.status) ? 'CHANGED' : 'REMOVED');
+    await announce(tx, entry, OPEN_STATUSES.includes(entry.status) ? 'CHANGED' : 'REMOVED', action);
     return entry;
   });
 }

@@ -8,7 +8,8 @@ import { TRAINING_STAFF } from './service.js';
  */
 const learner = hasRole(Role.LEARNER);
 const readers = hasRole(Role.LEARNER, Role.PARTNER, ...TRAINING_STAFF);
-const cohortReaders = hasRole(Role.PARTNER, Role.LEARNER, ...TRAINING_STAFF);
+/** BI of the cohort's organization reads a cohort's name (for its figures), never its sessions. */
+const cohortReaders = hasRole(Role.PARTNER, Role.LEARNER, Role.BI, ...TRAINING_STAFF);
 const staff = hasRole(...TRAINING_STAFF);
 
 export const trainingPermissions: IRules = {

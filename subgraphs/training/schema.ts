@@ -244,7 +244,7 @@ export function buildTrainingSchema(): GraphQLSchema {
       type: ['CaseSession'],
       description: 'A learner’s own sessions, or a cohort’s sessions for its partner and staff.',
       args: { cohortId: t.arg.id({ required: false }) },
-      resolve: (_query, _root, args, ctx) => training.listSessions(ctx, { cohortId: args.cohortId ? String(args.cohortId) : null }),
+      resolve: (query, _root, args, ctx) => training.listSessions(ctx, { cohortId: args.cohortId ? String(args.cohortId) : null }, query),
     }),
     cohort: t.prismaField({
       type: 'Cohort',

@@ -2,7 +2,7 @@ import {
   createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify,
   type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
-import { Prisma, type CaseSession, type Cohort, type Partner } from '../../prisma/generated/client/client.js';
+import { Prisma, type CaseSession, type Cohort, type Partner, type PrismaClient } from '../../prisma/generated/client/client.js';
 import { audit } from '../kit/audit.js';
 import { runInBackground, type SubgraphContext, type SubgraphDeps } from '../kit/context.js';
 import { badUserInput, conflict, domainError, forbidden, InputProblems, notFound, unauthenticated } from '../kit/errors.js';
@@ -20,6 +20,15 @@ import { scoreSession, type ScoreCard, type SessionRecord } from './domain/scori
  */
 
 export const SOURCE = 'training';
+/** The events training publishes (through the outbox) for other domains and partners. */
+export const TRAINING_EVENTS = {
+  partnerRegistered: 'training.partner.registered',
+  cohortRegistered: 'training.cohort.registered',
+  learnerEnrolled: 'training.learner.enrolled',
+  sessionStarted: 'training.session.started',
+  sessionCompleted: 'training.session.completed',
+  learnerDataDeleted: 'training.cohort.learner_data_deleted',
+} as const;
 type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log' | 'pubsub'> & Partial<Pick<SubgraphDeps, 'issueToken' | 'llm' | 'publicUrl' | 'background'>>;
 
 /** Staff who see and manage their organization's cohorts and cases. */
@@ -47,10 +56,13 @@ async function callerPartner(ctx: Ctx): Promise<Partner | null> {
     .load(identity.subject);
 }
 
-/** Whether the caller may see a cohort and everything in it. */
+/**
+ * Whether the caller may see a cohort (its name and assigned cases). BI tools of its
+ * organization may too, to label their figures; they never see its sessions.
+ */
 async function canSeeCohort(ctx: Ctx, cohort: Pick<Cohort, 'id' | 'organizationId' | 'partnerId'>): Promise<boolean> {
   const identity = requireIdentity(ctx);
-  if (TRAINING_STAFF.includes(identity.role)) return identity.organizationId === cohort.organizationId;
+  if (TRAINING_STAFF.includes(identity.role) || identity.role === Role.BI) return identity.organizationId === cohort.organizationId;
   if (identity.role === Role.PARTNER) return (await callerPartner(ctx))?.id === cohort.partnerId;
   if (identity.role === Role.LEARNER) return identity.cohortIds?.includes(cohort.id) ?? false;
   return false;
@@ -258,8 +270,33 @@ async function verifyLaunchToken(ctx: Ctx, token: string): Promise<{ partner: Pa
   return { partner, claims };
 }
 
+interface ChosenVersion {
+  id: string;
+  caseId: string;
+  number: number;
+}
+
+/** Announces a new case session (analytics counts attempts per case from it). */
+async function announceSessionStarted(tx: Prisma.TransactionClient, session: CaseSession, version: ChosenVersion): Promise<void> {
+  await recordEvent(tx, {
+    source: SOURCE, type: TRAINING_EVENTS.sessionStarted, aggregateId: session.id, organizationId: session.organizationId, partnerId: session.partnerId,
+    payload: { sessionId: session.id, cohortId: session.cohortId, learnerId: session.learnerId, caseVersionId: version.id, caseId: version.caseId, caseVersion: version.number, startedAt: session.startedAt.toISOString() },
+  });
+}
+
+/** Enrolls a learner in a cohort, announcing it only when the enrollment is new. */
+async function enroll(tx: Prisma.TransactionClient, cohort: Pick<Cohort, 'id' | 'organizationId' | 'partnerId'>, learnerId: string): Promise<void> {
+  const { count } = await tx.enrollment.createMany({ data: [{ cohortId: cohort.id, learnerId }], skipDuplicates: true });
+  if (count === 0) return;
+  const enrollment = await tx.enrollment.findUniqueOrThrow({ where: { cohortId_learnerId: { cohortId: cohort.id, learnerId } } });
+  await recordEvent(tx, {
+    source: SOURCE, type: TRAINING_EVENTS.learnerEnrolled, aggregateId: cohort.id, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
+    payload: { cohortId: cohort.id, learnerId, enrolledAt: enrollment.createdAt.toISOString() },
+  });
+}
+
 /** The case to launch: the one named, else the first of the named set, else the cohort's first assignment. */
-async function chooseCaseVersion(ctx: Ctx, cohortId: string, caseId: string | undefined, caseSetId: string | undefined): Promise<{ id: string }> {
+async function chooseCaseVersion(ctx: Ctx, cohortId: string, caseId: string | undefined, caseSetId: string | undefined): Promise<ChosenVersion> {
   const assigned = await ctx.prisma.cohortAssignment.findMany({ where: { cohortId }, include: { caseSet: { include: { items: { orderBy: { position: 'asc' } } } } }, orderBy: { createdAt: 'asc' } });
   const assignedCaseIds = assigned.flatMap((a) => (a.caseId ? [a.caseId] : (a.caseSet?.items.map((i) => i.caseId) ?? [])));
   let chosen: string | undefined;
@@ -274,7 +311,7 @@ async function chooseCaseVersion(ctx: Ctx, cohortId: string, caseId: string | un
     chosen = assignedCaseIds[0];
   }
   if (!chosen) throw badUserInput('token', 'the cohort has no case to launch');
-  const version = await ctx.prisma.caseVersion.findFirst({ where: { caseId: chosen, status: 'PUBLISHED' }, orderBy: { number: 'desc' }, select: { id: true } });
+  const version = await ctx.prisma.caseVersion.findFirst({ where: { caseId: chosen, status: 'PUBLISHED' }, orderBy: { number: 'desc' }, select: { id: true, caseId: true, number: true } });
   if (!version) throw badUserInput('token', 'the case has no published version');
   return version;
 }
@@ -305,14 +342,11 @@ export async function launchSession(ctx: Ctx, token: string): Promise<LaunchResu
       create: { partnerId: partner.id, externalSubject: subject, displayName },
       update: displayName ? { displayName } : {},
     });
-    await tx.enrollment.upsert({ where: { cohortId_learnerId: { cohortId: cohort.id, learnerId: learner.id } }, create: { cohortId: cohort.id, learnerId: learner.id }, update: {} });
+    await enroll(tx, cohort, learner.id);
     const created = await tx.caseSession.create({
       data: { organizationId: cohort.organizationId, partnerId: partner.id, cohortId: cohort.id, learnerId: learner.id, caseVersionId: version.id },
     });
-    await recordEvent(tx, {
-      source: SOURCE, type: 'training.session.started', aggregateId: created.id, organizationId: cohort.organizationId, partnerId: partner.id,
-      payload: { sessionId: created.id, cohortId: cohort.id, learnerId: learner.id, caseVersionId: version.id },
-    });
+    await announceSessionStarted(tx, created, version);
     return created;
   });
   const accessToken = await ctx.issueToken({ userId: session.learnerId, role: Role.LEARNER, organizationId: session.organizationId, cohortIds: [session.cohortId] }, 4 * 3600);
@@ -342,10 +376,8 @@ export async function signInWithPartnerSso(ctx: Ctx, idToken: string): Promise<S
   const claims = await verifyPartnerJwt(idToken, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'] });
   if (!claims.sub) throw launchRejected('no sub');
   const cohortId = typeof claims['cohort_id'] === 'string' ? claims['cohort_id'] : undefined;
-  if (cohortId) {
-    const cohort = await ctx.prisma.cohort.findUnique({ where: { id: cohortId } });
-    if (!cohort || cohort.partnerId !== partner.id) throw forbidden('That cohort is not the partner’s');
-  }
+  const cohort = cohortId ? await ctx.prisma.cohort.findUnique({ where: { id: cohortId } }) : null;
+  if (cohortId && (!cohort || cohort.partnerId !== partner.id)) throw forbidden('That cohort is not the partner’s');
   const displayName = typeof claims['name'] === 'string' ? claims['name'].slice(0, 200) : null;
   const learner = await ctx.prisma.$transaction(async (tx) => {
     const found = await tx.learner.upsert({
@@ -353,7 +385,7 @@ export async function signInWithPartnerSso(ctx: Ctx, idToken: string): Promise<S
       create: { partnerId: partner.id, externalSubject: claims.sub as string, displayName },
       update: displayName ? { displayName } : {},
     });
-    if (cohortId) await tx.enrollment.upsert({ where: { cohortId_learnerId: { cohortId, learnerId: found.id } }, create: { cohortId, learnerId: found.id }, update: {} });
+    if (cohort) await enroll(tx, cohort, found.id);
     return found;
   });
   const cohortIds = (await ctx.prisma.enrollment.findMany({ where: { learnerId: learner.id }, select: { cohortId: true } })).map((e) => e.cohortId);
@@ -372,10 +404,7 @@ export async function startCaseSession(ctx: Ctx, cohortId: string, caseId: strin
     const created = await tx.caseSession.create({
       data: { organizationId: enrollment.cohort.organizationId, partnerId: enrollment.cohort.partnerId, cohortId, learnerId: identity.subject, caseVersionId: version.id },
     });
-    await recordEvent(tx, {
-      source: SOURCE, type: 'training.session.started', aggregateId: created.id, organizationId: created.organizationId, partnerId: created.partnerId,
-      payload: { sessionId: created.id, cohortId, learnerId: identity.subject, caseVersionId: version.id },
-    });
+    await announceSessionStarted(tx, created, version);
     return created;
   });
 }
@@ -536,7 +565,7 @@ export async function completeSession(ctx: Ctx, sessionId: string): Promise<Case
     });
     const summary = await summarize(tx, completed);
     await recordEvent(tx, {
-      source: SOURCE, type: 'training.session.completed', aggregateId: sessionId, organizationId: completed.organizationId, partnerId: completed.partnerId,
+      source: SOURCE, type: TRAINING_EVENTS.sessionCompleted, aggregateId: sessionId, organizationId: completed.organizationId, partnerId: completed.partnerId,
       payload: JSON.parse(JSON.stringify(summary)) as Prisma.InputJsonValue,
     });
     return completed;
@@ -554,12 +583,14 @@ export async function sessionSummary(ctx: Ctx, sessionId: string): Promise<Sessi
   return summarize(ctx.prisma, await loadSession(ctx, sessionId));
 }
 
-export async function listSessions(ctx: Ctx, filter: { cohortId?: string | null }): Promise<CaseSession[]> {
+/** `query` is the Prisma plugin's selection (relations the requested fields need), so a list loads in one query. */
+export async function listSessions<Q extends Omit<Prisma.CaseSessionFindManyArgs, 'where' | 'orderBy'>>(ctx: Ctx, filter: { cohortId?: string | null }, query?: Q) {
   const identity = requireIdentity(ctx);
-  if (identity.role === Role.LEARNER) return ctx.prisma.caseSession.findMany({ where: { learnerId: identity.subject, ...(filter.cohortId ? { cohortId: filter.cohortId } : {}) }, orderBy: { startedAt: 'desc' } });
+  if (identity.role === Role.LEARNER) return ctx.prisma.caseSession.findMany({ ...query, where: { learnerId: identity.subject, ...(filter.cohortId ? { cohortId: filter.cohortId } : {}) }, orderBy: { startedAt: 'desc' } });
+  if (identity.role === Role.BI) throw forbidden('BI reads figures, not sessions');
   if (!filter.cohortId) throw badUserInput('cohortId', 'is required');
   await loadCohort(ctx, filter.cohortId);
-  return ctx.prisma.caseSession.findMany({ where: { cohortId: filter.cohortId }, orderBy: { startedAt: 'desc' } });
+  return ctx.prisma.caseSession.findMany({ ...query, where: { cohortId: filter.cohortId }, orderBy: { startedAt: 'desc' } });
 }
 
 // ---------------------------------------------------------------- retention
@@ -580,7 +611,65 @@ export async function deleteCohortLearnerData(ctx: Ctx, cohortId: string, reason
     await tx.enrollment.deleteMany({ where: { cohortId } });
     const orphans = await tx.learner.deleteMany({ where: { id: { in: enrolled.map((e) => e.learnerId) }, enrollments: { none: {} } } });
     await audit(tx, ctx.identity, { source: SOURCE, action: 'delete-learner-data', entityType: 'Cohort', entityIds: [cohortId], reason: reason.trim() });
-    await recordEvent(tx, { source: SOURCE, type: 'training.cohort.learner_data_deleted', aggregateId: cohortId, organizationId: cohort.organizationId, partnerId: cohort.partnerId, payload: { cohortId, sessions: sessions.count, learners: orphans.count } });
+    await recordEvent(tx, { source: SOURCE, type: TRAINING_EVENTS.learnerDataDeleted, aggregateId: cohortId, organizationId: cohort.organizationId, partnerId: cohort.partnerId, payload: { cohortId, sessions: sessions.count, learners: orphans.count } });
     return { sessions: sessions.count, learners: orphans.count };
   });
+}
+
+// ---------------------------------------------------------------- directory
+
+export interface PartnerRegistration {
+  id: string;
+  organizationId: string;
+  name: string;
+  launchIssuer: string;
+  launchSecret?: string | null;
+  jwksUri?: string | null;
+  oidcAudience?: string | null;
+  principalId?: string | null;
+}
+
+export interface CohortRegistration {
+  id: string;
+  organizationId: string;
+  partnerId: string;
+  name: string;
+}
+
+/**
+ * Registers a partner (or updates it) and announces who acts for it, so domains that decide
+ * partner access from events (analytics) learn it. Announced when something they rely on
+ * changed, or when it never was announced (a database seeded before the event existed).
+ */
+export async function registerPartner(prisma: PrismaClient, partner: PartnerRegistration): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const before = await tx.partner.findUnique({ where: { id: partner.id } });
+    await tx.partner.upsert({ where: { id: partner.id }, create: partner, update: partner });
+    const unchanged = before?.organizationId === partner.organizationId && before.principalId === (partner.principalId ?? null);
+    if (unchanged && (await announced(tx, TRAINING_EVENTS.partnerRegistered, partner.id))) return;
+    await recordEvent(tx, {
+      source: SOURCE, type: TRAINING_EVENTS.partnerRegistered, aggregateId: partner.id, organizationId: partner.organizationId, partnerId: partner.id,
+      payload: { partnerId: partner.id, organizationId: partner.organizationId, principalId: partner.principalId ?? null },
+    });
+  });
+}
+
+/** Registers a cohort (or renames it) and announces it once, as registerPartner does. */
+export async function registerCohort(prisma: PrismaClient, cohort: CohortRegistration): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const before = await tx.cohort.findUnique({ where: { id: cohort.id } });
+    if (before && (before.partnerId !== cohort.partnerId || before.organizationId !== cohort.organizationId)) {
+      throw conflict('A cohort cannot move to another partner or organization');
+    }
+    await tx.cohort.upsert({ where: { id: cohort.id }, create: cohort, update: { name: cohort.name } });
+    if (await announced(tx, TRAINING_EVENTS.cohortRegistered, cohort.id)) return;
+    await recordEvent(tx, {
+      source: SOURCE, type: TRAINING_EVENTS.cohortRegistered, aggregateId: cohort.id, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
+      payload: { cohortId: cohort.id, partnerId: cohort.partnerId, organizationId: cohort.organizationId },
+    });
+  });
+}
+
+async function announced(tx: Prisma.TransactionClient, type: string, aggregateId: string): Promise<boolean> {
+  return (await tx.outboxEvent.findFirst({ where: { type, aggregateId }, select: { id: true } })) !== null;
 }

@@ -4,6 +4,7 @@ import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { verifyWebhookSignature } from '../../subgraphs/kit/outbox.js';
 import { FakeStripe, type FakeStripeObject } from '../support/fake-stripe.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/wait.js';
 
 /**
  * Billing end to end through the gateway, against a local Stripe fake over real HTTP:
@@ -75,16 +76,6 @@ async function openInvoice(lines: Array<{ description: string; quantity: number;
 }
 
 const outboxOf = (type: string, aggregateId?: string) => t.platform.database.prisma.outboxEvent.findMany({ where: { type, ...(aggregateId ? { aggregateId } : {}) } });
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('billing through Stripe', () => {
   it('invoice → checkout → signed webhook → paid (partner webhook told) → partial refund → partially paid → full refund → refunded', async () => {

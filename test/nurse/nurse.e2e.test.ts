@@ -3,6 +3,7 @@ import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { recordEvent } from '../../subgraphs/kit/outbox.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/wait.js';
 
 /**
  * The nurse queue through the gateway: a red flag raised in chat (its outbox event) becomes a
@@ -32,16 +33,6 @@ async function raiseRedFlag(patientId: string, codes: Array<{ code: string; urge
     }),
   );
   return event.id;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('the nurse queue', () => {

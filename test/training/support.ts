@@ -9,7 +9,7 @@ export async function northwindLaunchToken(claims: Record<string, unknown> = {},
   return new SignJWT({ role: 'learner', cohort_id: COHORTS.northwindA.id, ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(PARTNERS.northwind.launchIssuer)
-    .setSubject(`lms-user-${randomUUID()}`)
+    .setSubject(typeof claims['sub'] === 'string' ? claims['sub'] : `lms-user-${randomUUID()}`)
     .setJti(randomUUID())
     .setIssuedAt(now)
     .setExpirationTime(now + expiresIn)

@@ -25,9 +25,10 @@ const everyone = CALLERS.filter((c) => c !== 'ANONYMOUS');
 const ROOT: MatrixCase[] = [
   { name: 'Query.caseSession (another learner’s)', query: () => `{ caseSession(id: "${sessionId}") { id } }`, allowed: ['PARTNER', ...STAFF] },
   { name: 'Query.caseSessions (cohort)', query: () => `{ caseSessions(cohortId: "${COHORTS.northwindA.id}") { id } }`, allowed: ['LEARNER', 'PARTNER', ...STAFF] },
-  { name: 'Query.cohort (own partner’s)', query: () => `{ cohort(id: "${COHORTS.northwindA.id}") { id } }`, allowed: ['PARTNER', ...STAFF] },
-  { name: 'Query.cohort (another partner’s)', query: () => `{ cohort(id: "${COHORTS.southbank.id}") { id } }`, allowed: STAFF },
-  { name: 'Query.cohortCases', query: () => `{ cohortCases(cohortId: "${COHORTS.northwindA.id}") { caseId } }`, allowed: ['PARTNER', ...STAFF] },
+  // BI of the cohort's organization reads cohorts (to label its figures), never their sessions.
+  { name: 'Query.cohort (own partner’s)', query: () => `{ cohort(id: "${COHORTS.northwindA.id}") { id } }`, allowed: ['PARTNER', 'BI', ...STAFF] },
+  { name: 'Query.cohort (another partner’s)', query: () => `{ cohort(id: "${COHORTS.southbank.id}") { id } }`, allowed: ['BI', ...STAFF] },
+  { name: 'Query.cohortCases', query: () => `{ cohortCases(cohortId: "${COHORTS.northwindA.id}") { caseId } }`, allowed: ['PARTNER', 'BI', ...STAFF] },
   { name: 'Query.trainingCases', query: () => '{ trainingCases { id } }', allowed: STAFF },
   { name: 'Query.rescoreSession', query: () => `{ rescoreSession(sessionId: "${sessionId}") { total } }`, allowed: STAFF },
   // The token is the credential: anyone may try, a bad token is UNAUTHENTICATED for everyone.
@@ -53,8 +54,8 @@ const ROOT: MatrixCase[] = [
 
 const ENTITIES: MatrixCase[] = [
   { name: '_entities CaseSession', query: () => entitiesQuery('CaseSession', sessionId, 'status'), allowed: ['PARTNER', ...STAFF] },
-  { name: '_entities Cohort (own partner’s)', query: () => entitiesQuery('Cohort', COHORTS.northwindA.id, 'name'), allowed: ['PARTNER', ...STAFF] },
-  { name: '_entities Cohort (another partner’s)', query: () => entitiesQuery('Cohort', COHORTS.southbank.id, 'name'), allowed: STAFF },
+  { name: '_entities Cohort (own partner’s)', query: () => entitiesQuery('Cohort', COHORTS.northwindA.id, 'name'), allowed: ['PARTNER', 'BI', ...STAFF] },
+  { name: '_entities Cohort (another partner’s)', query: () => entitiesQuery('Cohort', COHORTS.southbank.id, 'name'), allowed: ['BI', ...STAFF] },
 ];
 
 describe('training authorization matrix', () => {

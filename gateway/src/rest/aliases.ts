@@ -9,8 +9,7 @@ const persisted = (name: string): string => defaultPersistedOperations().require
  * runs a GraphQL operation as the caller, so the training subgraph's rules (a partner sees
  * only its own cohorts and their sessions) apply exactly as over /graphql. The operations are
  * manifest operations (schema/operations/partner/), run by id, so partners held to the
- * safelist can use them. Adding one is an operation there and a row here; the analytics issue
- * adds `GET /integrations/partner/cohorts/:id/analytics`.
+ * safelist can use them. Adding one is an operation there and a row here.
  */
 export const REST_ALIASES: readonly RestAlias[] = [
   {
@@ -26,5 +25,12 @@ export const REST_ALIASES: readonly RestAlias[] = [
     operation: persisted('PartnerCaseSession'),
     variables: { id: pathParam('id') },
     response: { pick: 'caseSession', notFound: 'Case session' },
+  },
+  {
+    method: 'GET',
+    path: '/integrations/partner/cohorts/:id/analytics',
+    operation: persisted('PartnerCohortAnalytics'),
+    variables: { cohortId: pathParam('id'), from: queryParam('from'), to: queryParam('to') },
+    response: { pick: 'cohortAnalytics' },
   },
 ];

@@ -1,0 +1,23 @@
+import { hasRole, type IRules } from '../kit/shield.js';
+import { COHORT_VIEWERS, METRICS_VIEWERS } from './service.js';
+
+/** Deny by default: cohort figures for their viewers, organization metrics for admins and BI. Ownership is checked in service.ts. */
+const cohortViewers = hasRole(...COHORT_VIEWERS);
+const metricsViewers = hasRole(...METRICS_VIEWERS);
+
+export const analyticsPermissions: IRules = {
+  Query: { cohortAnalytics: cohortViewers, organizationCohortAnalytics: cohortViewers, organizationMetrics: metricsViewers },
+  Cohort: cohortViewers,
+  CohortAnalytics: cohortViewers,
+  ScoreBucket: cohortViewers,
+  CaseAnalytics: cohortViewers,
+  SubScoreMean: cohortViewers,
+  FlaggedErrorFrequency: cohortViewers,
+  OrganizationMetrics: metricsViewers,
+  NurseQueueMetrics: metricsViewers,
+  QueueUrgencyVolume: metricsViewers,
+  QueueSourceVolume: metricsViewers,
+  TrainingActivity: metricsViewers,
+  BillingMetrics: metricsViewers,
+  MoneyTotal: metricsViewers,
+};
