@@ -42,6 +42,18 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The persisted-query response cache, by manifest operation (a bounded set): `hit` and `miss`
+   * per lookup, `store` per response written, `invalidated` each time an event (or a supergraph
+   * reload) dropped the operation's entries.
+   */
+  readonly persistedCache = new Counter({
+    name: 'caregraph_persisted_cache_total',
+    help: 'Persisted-query response cache lookups, stores and invalidations by operation',
+    labelNames: ['operation', 'result'] as const,
+    registers: [this.registry],
+  });
+
   /** Client subscriptions open now (each subscriber counts, shared upstreams or not). */
   readonly subscriptionsActive = new Gauge({
     name: 'caregraph_subscriptions_active',

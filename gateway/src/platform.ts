@@ -87,6 +87,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log,
       redisUrl: options.redisUrl,
       redisPrefix: options.redisPrefix,
+      // The relay publishes every committed event here: cached persisted responses are invalidated by them.
+      pubsub,
       port: options.port,
       host: options.host,
     });

@@ -11,6 +11,7 @@ import {
 } from '../../subgraphs/kit/http.js';
 import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { PubSub } from '../../subgraphs/kit/pubsub.js';
 import { AuthenticationError, Authenticator, type CredentialResolver, type OidcIssuerConfig } from './auth/authenticate.js';
 import type { PlatformKeys } from './auth/keys.js';
 import type { GatewayContext } from './context.js';
@@ -19,10 +20,13 @@ import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
 import { createApqStore, type ApqStore } from './persisted/apq-store.js';
 import { BI_ROUTE, createBiExports } from './persisted/bi.js';
+import { PersistedResponseCache } from './persisted/cache-plugin.js';
+import { CachePolicies } from './persisted/cache-policy.js';
 import { isPersistedGet, servePersistedGet } from './persisted/get.js';
 import { defaultPersistedOperations, type PersistedOperations } from './persisted/manifest.js';
 import { persistedQueriesPlugin, persistedQueryCache } from './persisted/plugin.js';
 import { DEFAULT_SAFELIST, type SafelistPolicy } from './persisted/policy.js';
+import { createResponseCacheStore, type ResponseCacheStore } from './persisted/response-cache.js';
 import { REST_ALIASES } from './rest/aliases.js';
 import { createRestAliasRouter, type RestAliasRouter } from './rest/router.js';
 import { FederatedOperations } from './subscriptions/operations.js';
@@ -64,11 +68,17 @@ export interface GatewayOptions {
   log: Logger;
   port?: number;
   host?: string;
-  /** Redis for the gateway's shared caches (APQ); in memory, per instance, without it. */
+  /** Redis for the gateway's shared caches (APQ, persisted responses); in memory, per instance, without it. */
   redisUrl?: string;
   /** Prefix of the gateway's Redis keys, so deployments (and test runs) sharing a server stay apart. */
   redisPrefix?: string;
   persisted?: PersistedQueryOptions;
+  /**
+   * Where domain events arrive (the outbox relay publishes them), to invalidate cached persisted
+   * responses. Without it cached responses only expire by their TTL; a gateway in its own
+   * process hears the subgraphs' events only through a Redis pubsub.
+   */
+  pubsub?: PubSub;
 }
 
 export interface PersistedQueryOptions {
@@ -80,6 +90,10 @@ export interface PersistedQueryOptions {
   apqStore?: ApqStore;
   /** max-age of persisted GET answers and BI exports, in seconds (default 30). */
   maxAgeSeconds?: number;
+  /** A response cache store of the caller's choosing (tests); otherwise Redis with redisUrl, else memory. Closed with the gateway. */
+  cache?: ResponseCacheStore;
+  /** The cache policies; schema/persisted-query-cache.json (for `operations`) by default. */
+  cachePolicies?: CachePolicies;
 }
 
 export interface RunningGateway {
@@ -149,6 +163,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const persistedOperations = options.persisted?.operations ?? defaultPersistedOperations();
   const apqStore = options.persisted?.apqStore ?? createApqStore({ redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+  const cachePolicies = options.persisted?.cachePolicies ?? CachePolicies.load(persistedOperations);
+  if (cachePolicies.skipped.length > 0) log.warn({ operations: cachePolicies.skipped }, 'cache policies that do not match the manifest are not applied; run `npm run persisted`');
+  const responseCache = new PersistedResponseCache({
+    operations: persistedOperations,
+    policies: cachePolicies,
+    store: options.persisted?.cache ?? createResponseCacheStore({ redisUrl: options.redisUrl, redisPrefix: options.redisPrefix }),
+    metrics,
+    log,
+  });
   // Short: persisted answers are per caller and the figures behind them move within minutes.
   const persistedMaxAge = options.persisted?.maxAgeSeconds ?? 30;
   // The public API schema of the served supergraph, for laying out BI exports; rebuilt lazily after a reload.
@@ -178,9 +201,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     validationRules: [depthLimit(limits.maxDepth), aliasLimit(limits.maxAliases)],
     // Manifest ids resolve without registration; other ids are APQ (registered with their text).
     persistedQueries: { cache: persistedQueryCache(persistedOperations, apqStore) },
-    plugins: [metrics.apolloPlugin<GatewayContext>(), persistedQueriesPlugin(persistedOperations, options.persisted?.safelist ?? DEFAULT_SAFELIST)],
+    plugins: [metrics.apolloPlugin<GatewayContext>(), persistedQueriesPlugin(persistedOperations, options.persisted?.safelist ?? DEFAULT_SAFELIST), responseCache.plugin()],
   });
   await apollo.start();
+  // Before serving: an event published once the gateway is up must reach the cache.
+  if (options.pubsub) await responseCache.listen(options.pubsub);
 
   /** Verifies the caller; on a bad credential answers 401 and returns nothing. */
   const identify = async (request: RouteRequest, res: ServerResponse): Promise<Identity | undefined> => {
@@ -332,6 +357,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       servedSupergraphSdl = supergraphSdl;
       apiSchema = undefined;
       operations.reload(nextPlanner, dataSources(nextPlanner));
+      // Cached answers were computed by the old supergraph's subgraphs and rules.
+      void responseCache.clear();
       log.info({ subgraphs: nextPlanner.subgraphNames }, 'supergraph reloaded');
     },
     async close() {
@@ -341,6 +368,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await closeServer(server);
       await apollo.stop();
       await apqStore.close();
+      await responseCache.close();
     },
   };
 }

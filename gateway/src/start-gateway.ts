@@ -3,6 +3,7 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createPubSub } from '../../subgraphs/kit/pubsub.js';
 import { loadPlatformKeys } from './auth/keys.js';
 import { readGatewayConfig, subgraphUrlsFromSupergraph } from './config.js';
 import { startGateway } from './server.js';
@@ -11,6 +12,10 @@ const shared = readSharedConfig();
 const config = readGatewayConfig();
 const log = createLogger('gateway');
 const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
+// Domain events reach a separate gateway process only through Redis (the subgraphs' relays
+// publish there). Without REDIS_URL this pubsub hears nothing, and cached persisted responses
+// expire only by their TTL.
+const pubsub = createPubSub({ redisUrl: shared.redisUrl, log });
 const gateway = await startGateway({
   supergraphSdl,
   subgraphUrls: { ...subgraphUrlsFromSupergraph(supergraphSdl), ...config.subgraphUrls },
@@ -21,6 +26,7 @@ const gateway = await startGateway({
   production: shared.production,
   log,
   redisUrl: shared.redisUrl,
+  pubsub,
   port: config.port,
   host: config.host,
 });
@@ -49,6 +55,6 @@ watchFile(config.supergraphPath, { interval: 2_000 }, () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     unwatchFile(config.supergraphPath);
-    void gateway.close().then(() => process.exit(0));
+    void gateway.close().then(() => pubsub.close()).then(() => process.exit(0));
   });
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../../../subgraphs/kit/logger.js';
 import { AuthenticationError } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { statusForErrors } from '../rest/router.js';
+import { CACHE_HEADER } from './cache-plugin.js';
 import type { ManifestOperation, PersistedOperations } from './manifest.js';
 import { toCsv, toTable } from './rows.js';
 
@@ -110,7 +111,8 @@ export function createBiExports(options: BiExportOptions) {
       return { status: statusForErrors(errors), body: { errors: errors.map((e: GraphQLFormattedError) => ({ message: e.message, extensions: { code: e.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR' } })) }, headers: { 'cache-control': 'no-store' } };
     }
     const table = toTable(schema, operation.body, data);
-    const headers = { 'cache-control': `private, max-age=${options.maxAgeSeconds}`, vary: 'x-api-key' };
+    const cacheState = response.http.headers.get(CACHE_HEADER);
+    const headers = { 'cache-control': `private, max-age=${options.maxAgeSeconds}`, vary: 'x-api-key', ...(cacheState ? { [CACHE_HEADER]: cacheState } : {}) };
     if (format === 'json') return { status: 200, body: table.rows, headers };
     return {
       status: 200,

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { headerMapFrom, send, type RouteRequest } from '../../../subgraphs/kit/http.js';
 import type { GatewayContext } from '../context.js';
+import { CACHE_HEADER } from './cache-plugin.js';
 
 /** Whether a GET /graphql names a persisted query (`extensions={"persistedQuery":…}`). */
 export function isPersistedGet(request: RouteRequest): boolean {
@@ -71,6 +72,10 @@ export async function servePersistedGet(
   const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
   const caching = { etag, 'cache-control': `private, max-age=${maxAgeSeconds}`, vary: 'authorization, x-api-key' };
   const ifNoneMatch = request.headers['if-none-match'];
-  if (matches(typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined, etag)) return send(res, { status: 304, headers: caching });
+  if (matches(typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined, etag)) {
+    // A hit from the gateway's response cache has the body of the miss, so the ETag still matches.
+    const cacheState = out[CACHE_HEADER];
+    return send(res, { status: 304, headers: cacheState ? { ...caching, [CACHE_HEADER]: cacheState } : caching });
+  }
   send(res, { status, body, headers: { ...out, ...caching } });
 }

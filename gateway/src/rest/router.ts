@@ -6,6 +6,7 @@ import type { Identity } from '../../../subgraphs/kit/identity.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import { AuthenticationError } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
+import { CACHE_HEADER } from '../persisted/cache-plugin.js';
 import type { PersistedOperations } from '../persisted/manifest.js';
 import { compileAliases, type CompiledAlias, type RestAlias } from './alias.js';
 
@@ -152,7 +153,9 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
     }
     const value: unknown = data?.[alias.response.pick] ?? null;
     if (value === null && alias.response.notFound) return failure(404, [{ message: `${alias.response.notFound} not found`, code: 'NOT_FOUND' }]);
-    return { status: 200, body: alias.response.as ? { [alias.response.as]: value } : value, headers: { ...NO_STORE } };
+    // Whether the gateway's response cache answered (persisted operations with a cache policy).
+    const cacheState = response.http.headers.get(CACHE_HEADER);
+    return { status: 200, body: alias.response.as ? { [alias.response.as]: value } : value, headers: { ...NO_STORE, ...(cacheState ? { [CACHE_HEADER]: cacheState } : {}) } };
   };
 
   return {
