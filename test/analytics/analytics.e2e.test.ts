@@ -213,18 +213,18 @@ describe('partners over REST', () => {
   });
 });
 
-describe('BI access', () => {
-  async function createKey(admin: 'admin' | 'hospitalAdmin'): Promise<string> {
-    const client = await t.client(admin);
-    const { createApiKey } = await client.request(CreateApiKeyDocument, { input: { name: `analytics-bi-${randomUUID()}`, role: 'BI' } });
-    return createApiKey.key;
-  }
-  const byId = (name: string, variables: Record<string, unknown>) => ({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: operations.require(name).id } } });
-  const post = async (body: Record<string, unknown>, key: string) => {
-    const response = await fetch(t.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) });
-    return { status: response.status, json: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ extensions?: Record<string, unknown> }> } };
-  };
+async function createKey(admin: 'admin' | 'hospitalAdmin'): Promise<string> {
+  const client = await t.client(admin);
+  const { createApiKey } = await client.request(CreateApiKeyDocument, { input: { name: `analytics-bi-${randomUUID()}`, role: 'BI' } });
+  return createApiKey.key;
+}
+const byId = (name: string, variables: Record<string, unknown>) => ({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: operations.require(name).id } } });
+const post = async (body: Record<string, unknown>, key: string) => {
+  const response = await fetch(t.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) });
+  return { status: response.status, cache: response.headers.get('caregraph-cache'), json: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ extensions?: Record<string, unknown> }> } };
+};
 
+describe('BI access', () => {
   it('runs the cohort figures by id (text refused), and the CSV parses back to the same rows', async () => {
     const key = await createKey('admin');
     const variables = { organizationId: ORGS.clinicNorth.id };
@@ -313,5 +313,23 @@ describe('organization metrics', () => {
     expect(await as('hospitalAdmin')).toEqual(['FORBIDDEN']);
     expect(await as('admin')).toEqual([]);
     expect(await as('admin', { ...variables, to: '2028-01-01T00:00:00Z' })).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('cached BI figures', () => {
+  it('gets cached organization metrics until analytics announces that the figures changed', async () => {
+    const key = await createKey('admin');
+    const variables = { organizationId: ORGS.clinicNorth.id, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    const entriesOf = (json: { data?: Record<string, unknown> }): number => (json.data?.['organizationMetrics'] as { nurseQueue: { entries: number } }).nurseQueue.entries;
+    const first = await post(byId('BiOrganizationMetrics', variables), key);
+    expect(first.json.errors).toBeUndefined();
+    const second = await post(byId('BiOrganizationMetrics', variables), key);
+    expect(second.cache).toBe('hit');
+    expect(second.json).toEqual(first.json);
+
+    // A nurse's new queue entry → nurse.queue.changed → the analytics projection → analytics.figures.updated → the gateway drops the entry.
+    await gql(await t.tokenFor('nurse'), 'mutation($i: ManualQueueEntryInput!) { createQueueEntry(input: $i) { id } }', { i: { patientId: PATIENTS.amaraNorth.id, urgency: 'MEDIUM', reason: 'cache invalidation check' } });
+    const fresh = await until(() => post(byId('BiOrganizationMetrics', variables), key), (r) => r.cache === 'miss' && entriesOf(r.json) === entriesOf(first.json) + 1, 'the cached metrics to be invalidated');
+    expect(fresh.json.errors).toBeUndefined();
   });
 });
