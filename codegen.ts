@@ -1,9 +1,13 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Typed documents for the client operations under schema/operations/, against the public API
- * schema that `npm run compose` writes. The end-to-end tests use these, as a frontend would.
+ * From the client operations under schema/operations/, against the public API schema that
+ * `npm run compose` writes: typed documents (the end-to-end tests use them, as a frontend
+ * would), the persisted-query manifest (Apollo's format, id = SHA-256 of the printed body) and
+ * the response-cache policies declared on the operations. CI checks the two committed JSON
+ * files before it generates (`npm run persisted:check`).
  */
+const persisted = './scripts/codegen/persisted-documents.ts';
 const config: CodegenConfig = {
   schema: 'schema/api.graphql',
   documents: ['schema/operations/**/*.graphql'],
@@ -12,6 +16,8 @@ const config: CodegenConfig = {
       plugins: ['typescript-operations', 'typed-document-node'],
       config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', Date: 'string', JSON: 'unknown' }, strictScalars: true },
     },
+    'schema/persisted-queries.json': { plugins: [persisted], config: { output: 'manifest' } },
+    'schema/persisted-query-cache.json': { plugins: [persisted], config: { output: 'cache-policies' } },
   },
   ignoreNoDocuments: false,
 };
