@@ -4,7 +4,7 @@ import { badUserInput, forbidden, notFound, unauthenticated } from '../kit/error
 import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
 import {
   billingFigures, cohortFigures, queueFigures, trainingActivity,
-  type BillingFigures, type CohortFigures, type FlagFact, type QueueFigures, type SubScoreFact, type TrainingActivity,
+  type BillingFigures, type CohortFigures, type FlagFact, type QueueFigures, type SessionFacts, type SubScoreFact, type TrainingActivity,
 } from './domain/figures.js';
 
 /**
@@ -77,18 +77,15 @@ async function figuresFor(ctx: Ctx, cohorts: readonly AnalyticsCohort[], range: 
       orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
     }),
   ]);
-  return cohorts.map((cohort) => {
-    const enrolled = enrollments.find((e) => e.cohortId === cohort.id)?._count._all ?? 0;
-    const facts = sessions.filter((s) => s.cohortId === cohort.id).map((s) => ({
-      learnerId: s.learnerId,
-      caseId: s.caseId,
-      completed: s.completedAt !== null,
-      totalScore: s.totalScore,
-      subScores: s.subScores as unknown as SubScoreFact[],
-      flaggedErrors: s.flaggedErrors as unknown as FlagFact[],
-    }));
-    return { cohortId: cohort.id, from: range.from, to: range.to, ...cohortFigures(enrolled, facts) };
-  });
+  const enrolledBy = new Map(enrollments.map((e) => [e.cohortId, e._count._all]));
+  const factsBy = new Map<string, SessionFacts[]>();
+  for (const s of sessions) {
+    const facts = factsBy.get(s.cohortId) ?? [];
+    // The JSON columns hold what the projection wrote from a checked payload.
+    facts.push({ learnerId: s.learnerId, caseId: s.caseId, completed: s.completedAt !== null, totalScore: s.totalScore, subScores: s.subScores as unknown as SubScoreFact[], flaggedErrors: s.flaggedErrors as unknown as FlagFact[] });
+    factsBy.set(s.cohortId, facts);
+  }
+  return cohorts.map((cohort) => ({ cohortId: cohort.id, from: range.from, to: range.to, ...cohortFigures(enrolledBy.get(cohort.id) ?? 0, factsBy.get(cohort.id) ?? []) }));
 }
 
 /** One cohort's figures over an optional range (sessions count by when they started). */

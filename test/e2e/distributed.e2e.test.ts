@@ -10,6 +10,7 @@ import { COHORTS, PARTNERS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { postGraphQL } from '../support/platform.js';
 import { Processes } from '../support/processes.js';
+import { until } from '../support/wait.js';
 
 /**
  * Distributed mode: the identity subgraph and the gateway as separate OS processes, started
@@ -78,5 +79,15 @@ describe('distributed mode', () => {
     const { accessToken, session } = (await launched.json()) as { accessToken: string; session: { id: string } };
     const { json } = await postGraphQL(`${gatewayUrl}/graphql`, { query: `{ caseSession(id: "${session.id}") { id status caseTitle } }` }, { authorization: `Bearer ${accessToken}` });
     expect(json.data).toEqual({ caseSession: { id: session.id, status: 'ACTIVE', caseTitle: 'Crushing chest pain in a 58-year-old' } });
+
+    // On a shared PostgreSQL the analytics process reads the training process's event from the
+    // outbox (embedded, each process has its own PGlite and the event stays in training's).
+    const admin = await signPlatformToken(keys, { userId: USERS.admin.id, role: 'ADMIN', organizationId: USERS.admin.organizationId });
+    const started = async (): Promise<number> => {
+      const answer = await postGraphQL(`${gatewayUrl}/graphql`, { query: `{ cohortAnalytics(cohortId: "${COHORTS.northwindA.id}") { sessionsStarted } }` }, { authorization: `Bearer ${admin}` });
+      return (answer.json.data?.['cohortAnalytics'] as { sessionsStarted: number } | undefined)?.sessionsStarted ?? -1;
+    };
+    if (scratch) expect(await until(started, (n) => n === 1, 'the analytics process to count the session')).toBe(1);
+    else expect(await started()).toBe(0);
   });
 });
