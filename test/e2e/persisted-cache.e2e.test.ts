@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildSchema } from 'graphql';
 import { Redis } from 'ioredis';
-import { DEFAULT_LIMITS, startGateway, type RunningGateway } from '../../gateway/src/server.js';
+import type { RunningGateway } from '../../gateway/src/server.js';
 import { CACHE_HEADER } from '../../gateway/src/persisted/cache-plugin.js';
 import {
   buildCachePolicies, CACHE_POLICY_PATH, CachePolicies, checkCachePolicies, parseCacheAnnotation, serializeCachePolicies, type CachePolicyFile,
@@ -12,11 +12,10 @@ import {
   cacheKeyOf, cacheScopeOf, canonicalJson, MemoryResponseCacheStore, RedisResponseCacheStore, type CacheGroup, type ResponseCacheStore,
 } from '../../gateway/src/persisted/response-cache.js';
 import type { GatewayMetrics } from '../../gateway/src/metrics.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
 import { eventTopic, type RelayedEvent } from '../../subgraphs/kit/outbox.js';
 import { COHORTS, ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { CreateApiKeyDocument } from '../generated/operations.js';
-import { errorCodes, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { errorCodes, startGatewayInFront, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
 
 /**
@@ -282,20 +281,10 @@ describe('a gateway caching by TTL (no events)', () => {
     billingKey = await createKey('admin', 'BILLING');
     const committed = JSON.parse(readFileSync(CACHE_POLICY_PATH, 'utf8')) as CachePolicyFile;
     const redisUrl = process.env['REDIS_URL'];
-    gateway = await startGateway({
-      supergraphSdl: readFileSync('schema/supergraph.graphql', 'utf8'),
-      subgraphUrls: Object.fromEntries(t.platform.subgraphs.map((s) => [s.name, s.url])),
-      publicRoutes: [],
-      keys: t.keys,
-      oidcIssuers: [],
-      limits: DEFAULT_LIMITS,
-      production: false,
-      log: createLogger('persisted-cache-test'),
-      persisted: {
-        cache: redisUrl ? new RedisResponseCacheStore(redisUrl, `caregraph-test:${randomUUID()}:`) : new MemoryResponseCacheStore(),
-        // The partner alias's operation gets a policy here, to show REST aliases use the cache.
-        cachePolicies: new CachePolicies({ version: 1, operations: { ...committed.operations, PartnerCohortCases: { id: idOf('PartnerCohortCases'), ttlSeconds: 60, invalidatedBy: [] } } }, operations),
-      },
+    gateway = await startGatewayInFront(t, 'persisted-cache-test', {
+      cache: redisUrl ? new RedisResponseCacheStore(redisUrl, `caregraph-test:${randomUUID()}:`) : new MemoryResponseCacheStore(),
+      // The partner alias's operation gets a policy here, to show REST aliases use the cache.
+      cachePolicies: new CachePolicies({ version: 1, operations: { ...committed.operations, PartnerCohortCases: { id: idOf('PartnerCohortCases'), ttlSeconds: 60, invalidatedBy: [] } } }, operations),
     });
     graphqlUrl = `${gateway.url}/graphql`;
   });

@@ -2,16 +2,15 @@ import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildSchema } from 'graphql';
-import { DEFAULT_LIMITS, startGateway, type RunningGateway } from '../../gateway/src/server.js';
+import type { RunningGateway } from '../../gateway/src/server.js';
 import { MemoryApqStore, RedisApqStore } from '../../gateway/src/persisted/apq-store.js';
 import {
   API_SCHEMA_PATH, buildManifest, checkManifest, MANIFEST_PATH, PersistedOperations, readOperationSources, serializeManifest, type OperationSource,
 } from '../../gateway/src/persisted/manifest.js';
 import { cellText, parseCsv, toCsv, toTable } from '../../gateway/src/persisted/rows.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
 import { COHORTS, ORGS } from '../../prisma/seed-data.js';
 import { CreateApiKeyDocument } from '../generated/operations.js';
-import { errorCodes, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { errorCodes, startGatewayInFront, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
  * Persisted queries through the gateway: manifest operations by id, the safelist for BI and
@@ -285,17 +284,7 @@ describe('BI exports', () => {
 describe('a gateway holding partner and BI people to the manifest too', () => {
   let strict: RunningGateway;
   beforeAll(async () => {
-    strict = await startGateway({
-      supergraphSdl: readFileSync('schema/supergraph.graphql', 'utf8'),
-      subgraphUrls: Object.fromEntries(t.platform.subgraphs.map((s) => [s.name, s.url])),
-      publicRoutes: [],
-      keys: t.keys,
-      oidcIssuers: [],
-      limits: DEFAULT_LIMITS,
-      production: false,
-      log: createLogger('persisted-test'),
-      persisted: { safelist: { roles: ['PARTNER', 'BI'], credentials: ['user', 'apiKey'] } },
-    });
+    strict = await startGatewayInFront(t, 'persisted-test', { safelist: { roles: ['PARTNER', 'BI'], credentials: ['user', 'apiKey'] } });
   });
   afterAll(async () => {
     await strict?.close();

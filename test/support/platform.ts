@@ -4,7 +4,9 @@ import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/
 import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
 import type { OidcIssuerConfig } from '../../gateway/src/auth/authenticate.js';
 import { startPlatform, type Platform } from '../../gateway/src/platform.js';
-import type { GatewayLimits } from '../../gateway/src/server.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOptions, type RunningGateway } from '../../gateway/src/server.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
 import type { StripeSettings } from '../../subgraphs/kit/config.js';
@@ -94,3 +96,18 @@ export async function postGraphQL(
 
 export const errorCodes = (json: { errors?: Array<{ extensions?: Record<string, unknown> }> }): unknown[] =>
   (json.errors ?? []).map((e) => e.extensions?.['code']);
+
+/** A second gateway in front of the test platform's subgraphs, with persisted-query options of its own. */
+export function startGatewayInFront(t: TestPlatform, name: string, persisted: PersistedQueryOptions): Promise<RunningGateway> {
+  return startGateway({
+    supergraphSdl: readFileSync('schema/supergraph.graphql', 'utf8'),
+    subgraphUrls: Object.fromEntries(t.platform.subgraphs.map((s) => [s.name, s.url])),
+    publicRoutes: [],
+    keys: t.keys,
+    oidcIssuers: [],
+    limits: DEFAULT_LIMITS,
+    production: false,
+    log: createLogger(name),
+    persisted,
+  });
+}
