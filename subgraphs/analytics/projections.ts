@@ -18,6 +18,17 @@ export type Area = 'training' | 'nurse' | 'billing';
 
 /** Live projections hold this lock shared, a rebuild holds it exclusively: they never interleave. */
 const REBUILD_LOCK = 727_000_001;
+/** The namespace of per-aggregate locks (the two-key advisory locks; they never collide with REBUILD_LOCK). */
+const AGGREGATE_LOCKS = 727;
+
+/**
+ * Serializes the projections of one aggregate (a cohort, a queue entry) across consumer
+ * instances: each reads a row, decides, then writes, and two instances interleaving those
+ * steps (a deletion and a late session, two versions of an entry) would lose one's decision.
+ */
+async function lockAggregate(tx: TransactionClient, kind: string, id: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCKS}::int, hashtext(${`${kind}:${id}`}))`;
+}
 
 interface Projection {
   area: Area;
@@ -36,12 +47,24 @@ const eventSeq = (event: RelayedEvent): bigint => BigInt(event.seq);
 /** The cohort row, created from an event's envelope when the registration has not been seen (yet). */
 async function cohortFor(tx: TransactionClient, event: RelayedEvent, cohortId: string): Promise<{ organizationId: string; purgedThroughSeq: bigint }> {
   if (!event.organizationId || !event.partnerId) throw new MalformedEvent('organizationId and partnerId are required on training events');
+  await lockAggregate(tx, 'cohort', cohortId);
   return tx.analyticsCohort.upsert({
     where: { id: cohortId },
     create: { id: cohortId, organizationId: event.organizationId, partnerId: event.partnerId },
     update: {},
     select: { organizationId: true, purgedThroughSeq: true },
   });
+}
+
+/**
+ * Records an enrolment, keeping the earliest time seen. Session events record one too: a
+ * learner with a session is enrolled, even when the enrolment predates its own event.
+ */
+async function recordEnrollment(tx: TransactionClient, cohortId: string, learnerId: string, enrolledAt: Date, seq: bigint): Promise<void> {
+  const where = { cohortId_learnerId: { cohortId, learnerId } };
+  const existing = await tx.analyticsEnrollment.findUnique({ where });
+  if (!existing) await tx.analyticsEnrollment.create({ data: { cohortId, learnerId, enrolledAt, eventSeq: seq } });
+  else if (enrolledAt < existing.enrolledAt) await tx.analyticsEnrollment.update({ where, data: { enrolledAt } });
 }
 
 interface ScoreCardFacts {
@@ -54,8 +77,8 @@ function readScore(payload: PayloadReader): ScoreCardFacts | null {
   const score = payload.optionalObject('score');
   if (!score) return null;
   return {
-    total: score.number('total'),
-    subScores: score.objects('subScores', (s) => ({ section: s.string('section'), score: s.optionalNumber('score') })),
+    total: score.integer('total'),
+    subScores: score.objects('subScores', (s) => ({ section: s.string('section'), score: s.optionalInteger('score') })),
     flaggedErrors: score.objects('flaggedErrors', (f) => ({ code: f.string('code'), severity: f.string('severity') })),
   };
 }
@@ -65,7 +88,8 @@ const training: Record<string, Projection['apply']> = {
     const p = new PayloadReader(event);
     const partner = { id: p.string('partnerId'), organizationId: p.string('organizationId'), principalId: p.optionalString('principalId') };
     await tx.analyticsPartner.upsert({ where: { id: partner.id }, create: partner, update: partner });
-    return null; // who may read, not the figures
+    // Not the figures, but who reads them: answers cached for the partner's principals must go.
+    return partner.organizationId;
   },
 
   async 'training.cohort.registered'(tx, event) {
@@ -82,9 +106,7 @@ const training: Record<string, Projection['apply']> = {
     const enrolledAt = p.optionalDate('enrolledAt') ?? new Date(event.occurredAt);
     const cohort = await cohortFor(tx, event, cohortId);
     if (eventSeq(event) <= cohort.purgedThroughSeq) return null;
-    const existing = await tx.analyticsEnrollment.findUnique({ where: { cohortId_learnerId: { cohortId, learnerId } } });
-    if (!existing) await tx.analyticsEnrollment.create({ data: { cohortId, learnerId, enrolledAt, eventSeq: eventSeq(event) } });
-    else if (enrolledAt < existing.enrolledAt) await tx.analyticsEnrollment.update({ where: { cohortId_learnerId: { cohortId, learnerId } }, data: { enrolledAt } });
+    await recordEnrollment(tx, cohortId, learnerId, enrolledAt, eventSeq(event));
     return cohort.organizationId;
   },
 
@@ -95,7 +117,7 @@ const training: Record<string, Projection['apply']> = {
     const facts = {
       learnerId: p.string('learnerId'),
       caseId: p.optionalString('caseId'),
-      caseVersion: p.optionalNumber('caseVersion'),
+      caseVersion: p.optionalInteger('caseVersion'),
       startedAt: p.optionalDate('startedAt') ?? new Date(event.occurredAt),
     };
     const cohort = await cohortFor(tx, event, cohortId);
@@ -107,6 +129,7 @@ const training: Record<string, Projection['apply']> = {
       // The completion may have been applied first: fill in what it lacked, keep what it set.
       update: { caseId: facts.caseId ?? undefined, caseVersion: facts.caseVersion ?? undefined, startedAt: facts.startedAt },
     });
+    await recordEnrollment(tx, cohortId, facts.learnerId, facts.startedAt, seq);
     return cohort.organizationId;
   },
 
@@ -118,10 +141,10 @@ const training: Record<string, Projection['apply']> = {
     const facts = {
       learnerId: p.string('learnerId'),
       caseId: p.string('caseId'),
-      caseVersion: p.number('caseVersion'),
+      caseVersion: p.integer('caseVersion'),
       startedAt: p.date('startedAt'),
       completedAt: p.optionalDate('endedAt') ?? new Date(event.occurredAt),
-      durationSeconds: p.optionalNumber('durationSeconds'),
+      durationSeconds: p.optionalInteger('durationSeconds'),
       totalScore: score?.total ?? null,
       subScores: (score?.subScores ?? []) as Prisma.InputJsonValue,
       flaggedErrors: (score?.flaggedErrors ?? []) as Prisma.InputJsonValue,
@@ -134,6 +157,7 @@ const training: Record<string, Projection['apply']> = {
       create: { id, organizationId: cohort.organizationId, partnerId: event.partnerId, cohortId, ...facts, eventSeq: seq },
       update: { ...facts, eventSeq: seq },
     });
+    await recordEnrollment(tx, cohortId, facts.learnerId, facts.startedAt, seq);
     return cohort.organizationId;
   },
 
@@ -163,7 +187,7 @@ const nurse: Record<string, Projection['apply']> = {
       source: p.string('source'),
       urgency: p.string('urgency'),
       status: p.string('status'),
-      version: p.number('version'),
+      version: p.integer('version'),
       action: p.optionalString('action'),
       createdAt: p.date('createdAt'),
       slaDueAt: p.date('slaDueAt'),
@@ -171,6 +195,7 @@ const nurse: Record<string, Projection['apply']> = {
     };
     const closedAt = CLOSED_STATUSES.includes(change.status) ? change.at : null;
     const escalated = change.action === 'ESCALATE' || change.status === 'ESCALATED';
+    await lockAggregate(tx, 'queue-entry', id);
     const existing = await tx.analyticsQueueEntry.findUnique({ where: { id } });
     if (!existing) {
       await tx.analyticsQueueEntry.create({
@@ -202,8 +227,8 @@ const PAID_KINDS: Record<string, string> = { 'payment.deposit.paid': 'DEPOSIT', 
 
 async function recordMovement(tx: TransactionClient, event: RelayedEvent, idField: string, kind: string): Promise<string> {
   const p = new PayloadReader(event);
-  const movement = { id: p.string(idField), organizationId: p.string('organizationId'), kind, amount: p.number('amount'), currency: p.string('currency'), at: new Date(event.occurredAt) };
-  if (!Number.isInteger(movement.amount) || movement.amount < 0) throw new MalformedEvent('amount is not a non-negative integer');
+  const movement = { id: p.string(idField), organizationId: p.string('organizationId'), kind, amount: p.integer('amount'), currency: p.string('currency'), at: new Date(event.occurredAt) };
+  if (movement.amount < 0) throw new MalformedEvent('amount is negative');
   // Each payment succeeds once and each refund is issued once: a second event changes nothing.
   await tx.analyticsMoneyMovement.createMany({ data: [movement], skipDuplicates: true });
   return movement.organizationId;
@@ -236,8 +261,10 @@ const consumerName = (area: Area): string => `analytics.${area}`;
 export const analyticsConsumers: EventConsumer[] = (Object.keys(PROJECTIONS) as Area[]).map((area) => ({
   name: consumerName(area),
   eventTypes: Object.keys(PROJECTIONS[area]),
-  async handle(event: RelayedEvent, tx: TransactionClient) {
+  async beforeClaim(tx: TransactionClient) {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${REBUILD_LOCK})`;
+  },
+  async handle(event: RelayedEvent, tx: TransactionClient) {
     await applyEvent(tx, area, event, true);
   },
 }));

@@ -109,7 +109,7 @@ export function buildAnalyticsSchema(): GraphQLSchema {
       stillOpen: t.exposeInt('stillOpen'),
       medianWaitSeconds: t.exposeInt('medianWaitSeconds', { nullable: true, description: 'Arrival to first nurse action, over entries picked up.' }),
       p90WaitSeconds: t.exposeInt('p90WaitSeconds', { nullable: true }),
-      slaBreaches: t.exposeInt('slaBreaches', { description: 'First action after the SLA due time, or none yet and past it.' }),
+      slaBreaches: t.exposeInt('slaBreaches', { description: 'First action after the SLA due time, or none yet and past it. The due time is the entry’s current one (an urgency change moves it), as the nurse dashboard counts.' }),
       slaBreachRate: t.exposeFloat('slaBreachRate', { nullable: true }),
     }),
   });

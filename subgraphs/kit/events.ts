@@ -16,6 +16,12 @@ export interface EventConsumer {
   eventTypes: string[];
   /** Runs inside the transaction that records the event as consumed. Throwing retries it later. */
   handle(event: RelayedEvent, tx: TransactionClient): Promise<void>;
+  /**
+   * Runs first in that transaction, before the claim: where a consumer takes a lock that a
+   * maintenance job (a read-model rebuild) holds exclusively. Taken after the claim instead,
+   * the job would wait on the claimed row while the consumer waits on the job: a deadlock.
+   */
+  beforeClaim?(tx: TransactionClient): Promise<void>;
 }
 
 /**
@@ -61,6 +67,18 @@ export class PayloadReader {
   optionalNumber(field: string): number | null {
     const value = this.payload[field];
     return value === undefined || value === null ? null : this.number(field);
+  }
+
+  /** A whole number within PostgreSQL's integer range (what an Int column takes). */
+  integer(field: string): number {
+    const value = this.number(field);
+    if (!Number.isInteger(value) || Math.abs(value) > 2_147_483_647) throw this.problem(field, 'a 32-bit integer');
+    return value;
+  }
+
+  optionalInteger(field: string): number | null {
+    const value = this.payload[field];
+    return value === undefined || value === null ? null : this.integer(field);
   }
 
   date(field: string): Date {
@@ -157,6 +175,7 @@ export class EventConsumerRunner {
       let done: boolean;
       try {
         done = await prisma.$transaction(async (tx) => {
+          await consumer.beforeClaim?.(tx);
           // Claim first: a concurrent instance that got here too fails on the key and backs off.
           const claimed = await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true });
           if (claimed.count === 0) return false;
@@ -167,7 +186,10 @@ export class EventConsumerRunner {
         if (!(error instanceof MalformedEvent)) throw error;
         // Retrying cannot fix a payload: the handler's writes were rolled back; only the claim is kept, and the skip is logged.
         this.options.log.warn({ consumer: consumer.name, eventId: id, eventType: event.type, problem: error.message }, 'malformed event skipped');
-        done = (await prisma.eventConsumption.createMany({ data: [claim], skipDuplicates: true })).count > 0;
+        done = await prisma.$transaction(async (tx) => {
+          await consumer.beforeClaim?.(tx);
+          return (await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true })).count > 0;
+        });
       }
       if (done) processed += 1;
     }
