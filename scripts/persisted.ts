@@ -8,10 +8,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildSchema } from 'graphql';
-import {
-  API_SCHEMA_PATH, buildManifest, checkManifest, MANIFEST_PATH, readOperationSources, serializeManifest,
-} from '../gateway/src/persisted/manifest.js';
-import { buildCachePolicies, CACHE_POLICY_PATH, checkCachePolicies, serializeCachePolicies } from '../gateway/src/persisted/cache-policy.js';
+import { API_SCHEMA_PATH, buildManifest, checkManifest, MANIFEST_PATH, readOperationSources } from '../gateway/src/persisted/manifest.js';
+import { buildPersistedFiles, CACHE_POLICY_PATH, checkCachePolicies } from '../gateway/src/persisted/cache-policy.js';
 
 const sources = readOperationSources();
 const schemaSdl = readFileSync(API_SCHEMA_PATH, 'utf8');
@@ -31,14 +29,12 @@ if (process.argv.includes('--check')) {
   }
   process.stdout.write(`persisted queries ok: ${MANIFEST_PATH} and ${CACHE_POLICY_PATH} match schema/operations/\n`);
 } else {
-  const { manifest, problems } = buildManifest(sources, buildSchema(schemaSdl));
-  const policies = buildCachePolicies(sources, manifest);
-  problems.push(...policies.problems);
+  const { manifest, policies, texts, problems } = buildPersistedFiles(sources, buildSchema(schemaSdl));
   if (problems.length > 0) {
     process.stderr.write(`persisted queries not written:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
     process.exit(1);
   }
-  writeFileSync(MANIFEST_PATH, serializeManifest(manifest));
-  writeFileSync(CACHE_POLICY_PATH, serializeCachePolicies(policies.file));
-  process.stdout.write(`wrote ${MANIFEST_PATH}: ${manifest.operations.length} operations; ${CACHE_POLICY_PATH}: ${Object.keys(policies.file.operations).length} cached\n`);
+  writeFileSync(MANIFEST_PATH, texts.manifest);
+  writeFileSync(CACHE_POLICY_PATH, texts.policies);
+  process.stdout.write(`wrote ${MANIFEST_PATH}: ${manifest.operations.length} operations; ${CACHE_POLICY_PATH}: ${Object.keys(policies.operations).length} cached\n`);
 }

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { buildCachePolicies, serializeCachePolicies } from '../../gateway/src/persisted/cache-policy.js';
-import { buildManifest, OPERATIONS_DIR, serializeManifest, type OperationSource } from '../../gateway/src/persisted/manifest.js';
+import { buildPersistedFiles } from '../../gateway/src/persisted/cache-policy.js';
+import { OPERATIONS_DIR, type OperationSource } from '../../gateway/src/persisted/manifest.js';
 
 interface PluginConfig {
   output?: 'manifest' | 'cache-policies';
@@ -26,10 +26,7 @@ function sourcesOf(documents: ReadonlyArray<{ location?: string }>): OperationSo
 }
 
 export function plugin(schema: GraphQLSchema, documents: ReadonlyArray<{ location?: string }>, config: PluginConfig): string {
-  const sources = sourcesOf(documents);
-  const { manifest, problems } = buildManifest(sources, schema);
-  const policies = buildCachePolicies(sources, manifest);
-  const all = [...problems, ...policies.problems];
-  if (all.length > 0) throw new Error(`persisted documents:\n${all.map((p) => `  ${p}`).join('\n')}`);
-  return config.output === 'cache-policies' ? serializeCachePolicies(policies.file) : serializeManifest(manifest);
+  const { texts, problems } = buildPersistedFiles(sourcesOf(documents), schema);
+  if (problems.length > 0) throw new Error(`persisted documents:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return config.output === 'cache-policies' ? texts.policies : texts.manifest;
 }

@@ -242,6 +242,9 @@ const billing: Record<string, Projection['apply']> = {
 // ---------------------------------------------------------------- consumers
 
 const PROJECTIONS: Record<Area, Record<string, Projection['apply']>> = { training, nurse, billing };
+const AREAS = Object.keys(PROJECTIONS) as Area[];
+/** Which area projects each event type (an event type belongs to one area). */
+const AREA_OF = new Map(AREAS.flatMap((area) => Object.keys(PROJECTIONS[area]).map((type) => [type, area] as const)));
 
 async function applyEvent(tx: TransactionClient, area: Area, event: RelayedEvent, announce: boolean): Promise<void> {
   const apply = PROJECTIONS[area][event.type];
@@ -258,7 +261,7 @@ async function applyEvent(tx: TransactionClient, area: Area, event: RelayedEvent
 const consumerName = (area: Area): string => `analytics.${area}`;
 
 /** One durable consumer per area, so a failing billing projection does not hold training up. */
-export const analyticsConsumers: EventConsumer[] = (Object.keys(PROJECTIONS) as Area[]).map((area) => ({
+export const analyticsConsumers: EventConsumer[] = AREAS.map((area) => ({
   name: consumerName(area),
   eventTypes: Object.keys(PROJECTIONS[area]),
   async beforeClaim(tx: TransactionClient) {
@@ -285,8 +288,6 @@ export interface RebuildResult {
 export async function rebuildReadModels(prisma: PrismaClient, log: Logger, options: { batchSize?: number; timeoutMs?: number } = {}): Promise<RebuildResult> {
   const batchSize = options.batchSize ?? 500;
   const byArea: Record<Area, number> = { training: 0, nurse: 0, billing: 0 };
-  const areas = Object.keys(PROJECTIONS) as Area[];
-  const allTypes = areas.flatMap((area) => Object.keys(PROJECTIONS[area]));
   let events = 0;
   await prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REBUILD_LOCK})`;
@@ -296,14 +297,15 @@ export async function rebuildReadModels(prisma: PrismaClient, log: Logger, optio
     await tx.analyticsPartner.deleteMany({});
     await tx.analyticsQueueEntry.deleteMany({});
     await tx.analyticsMoneyMovement.deleteMany({});
-    for (const area of areas) await resetConsumer(tx, consumerName(area));
+    for (const area of AREAS) await resetConsumer(tx, consumerName(area));
     let after = -1n;
     for (;;) {
-      const batch = await tx.outboxEvent.findMany({ where: { seq: { gt: after }, type: { in: allTypes } }, orderBy: { seq: 'asc' }, take: batchSize });
+      const batch = await tx.outboxEvent.findMany({ where: { seq: { gt: after }, type: { in: [...AREA_OF.keys()] } }, orderBy: { seq: 'asc' }, take: batchSize });
       if (batch.length === 0) break;
+      const areaOf = (type: string): Area => AREA_OF.get(type) as Area; // the query asked for these types only
       for (const row of batch) {
         const event = toRelayed(row);
-        const area = areas.find((a) => PROJECTIONS[a][event.type]) as Area;
+        const area = areaOf(event.type);
         try {
           await applyEvent(tx, area, event, false);
         } catch (error) {
@@ -314,7 +316,7 @@ export async function rebuildReadModels(prisma: PrismaClient, log: Logger, optio
         byArea[area] += 1;
       }
       await tx.eventConsumption.createMany({
-        data: batch.map((row) => ({ consumer: consumerName(areas.find((a) => PROJECTIONS[a][row.type]) as Area), eventId: row.id })),
+        data: batch.map((row) => ({ consumer: consumerName(areaOf(row.type)), eventId: row.id })),
         skipDuplicates: true,
       });
       events += batch.length;

@@ -58,21 +58,10 @@ export class PayloadReader {
     return value === undefined || value === null ? null : this.string(field);
   }
 
-  number(field: string): number {
-    const value = this.payload[field];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw this.problem(field, 'a number');
-    return value;
-  }
-
-  optionalNumber(field: string): number | null {
-    const value = this.payload[field];
-    return value === undefined || value === null ? null : this.number(field);
-  }
-
   /** A whole number within PostgreSQL's integer range (what an Int column takes). */
   integer(field: string): number {
-    const value = this.number(field);
-    if (!Number.isInteger(value) || Math.abs(value) > 2_147_483_647) throw this.problem(field, 'a 32-bit integer');
+    const value = this.payload[field];
+    if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > 2_147_483_647) throw this.problem(field, 'a 32-bit integer');
     return value;
   }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Kind, parse, TokenKind, type DocumentNode, type OperationDefinitionNode, type Token } from 'graphql';
-import type { OperationSource, PersistedOperations, PersistedQueryManifest } from './manifest.js';
+import { Kind, parse, TokenKind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type Token } from 'graphql';
+import { buildManifest, serializeManifest, type OperationSource, type PersistedOperations, type PersistedQueryManifest } from './manifest.js';
 
 /**
  * Response caching declared with the operation: a comment line in the comment block directly
@@ -138,6 +138,18 @@ export function buildCachePolicies(sources: readonly OperationSource[], manifest
 
 export const serializeCachePolicies = (file: CachePolicyFile): string => `${JSON.stringify(file, null, 2)}\n`;
 
+/** Both trusted-document files as `npm run persisted` and codegen write them, and every problem with the operations. */
+export function buildPersistedFiles(sources: readonly OperationSource[], schema: GraphQLSchema): { manifest: PersistedQueryManifest; policies: CachePolicyFile; texts: { manifest: string; policies: string }; problems: string[] } {
+  const { manifest, problems } = buildManifest(sources, schema);
+  const policies = buildCachePolicies(sources, manifest);
+  return {
+    manifest,
+    policies: policies.file,
+    texts: { manifest: serializeManifest(manifest), policies: serializeCachePolicies(policies.file) },
+    problems: [...problems, ...policies.problems],
+  };
+}
+
 /** What `npm run persisted -- --check` reports about caching: bad annotations and a stale or missing policy file. */
 export function checkCachePolicies(input: { sources: readonly OperationSource[]; manifest: PersistedQueryManifest; committed: string | undefined }): string[] {
   const { file, problems } = buildCachePolicies(input.sources, input.manifest);
@@ -200,10 +212,6 @@ export class CachePolicies {
 
   forId(id: string): ResolvedCachePolicy | undefined {
     return this.byIdMap.get(id);
-  }
-
-  get size(): number {
-    return this.byIdMap.size;
   }
 
   /** Every event type some policy is invalidated by. */

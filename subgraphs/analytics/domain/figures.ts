@@ -122,7 +122,9 @@ export function cohortFigures(enrolled: number, sessions: readonly SessionFacts[
   const byCase = new Map<string, SessionFacts[]>();
   for (const session of sessions) {
     if (!session.caseId) continue;
-    byCase.set(session.caseId, [...(byCase.get(session.caseId) ?? []), session]);
+    const attempts = byCase.get(session.caseId) ?? [];
+    attempts.push(session);
+    byCase.set(session.caseId, attempts);
   }
   const cases = [...byCase].map(([caseId, attempts]): CaseFigures => {
     const scored = attempts.filter((s) => s.completed && s.totalScore !== null).map((s) => s.totalScore as number);
