@@ -6,7 +6,7 @@
 import { identitySubgraph } from '../subgraphs/identity/index.js';
 import { jsonFromEnv, readSharedConfig } from '../subgraphs/kit/config.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
-import { loadPlatformKeys } from '../gateway/src/auth/keys.js';
+import { loadPlatformKeys } from '../subgraphs/kit/keys.js';
 import { DEFAULT_LIMITS, startGateway } from '../gateway/src/server.js';
 import { composeSupergraph } from '../scripts/composition.js';
 import { visitsSubgraph } from '../test/support/visits-subgraph.js';
@@ -26,6 +26,7 @@ const gateway = await startGateway({
   log,
   port: Number(process.env['PORT'] ?? 0),
   host: '127.0.0.1',
+  metrics: { port: 0 },
 });
-process.stdout.write(`gateway ready at ${gateway.url}/graphql\n`);
+process.stdout.write(`gateway ready at ${gateway.url}/graphql, metrics at ${gateway.metricsUrl}\n`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void gateway.close().then(() => process.exit(0)));

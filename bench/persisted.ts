@@ -20,13 +20,13 @@
  * (16), BENCH_SECONDS (40: total measuring time, split over BENCH_ROUNDS (5) × 2 modes).
  */
 import { randomUUID } from 'node:crypto';
-import { generatePlatformKeys } from '../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../gateway/src/auth/tokens.js';
+import { generatePlatformKeys } from '../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../subgraphs/kit/tokens.js';
 import { CACHE_HEADER } from '../gateway/src/persisted/cache-plugin.js';
 import { CachePolicies } from '../gateway/src/persisted/cache-policy.js';
 import { PersistedOperations } from '../gateway/src/persisted/manifest.js';
 import { canonicalJson } from '../gateway/src/persisted/response-cache.js';
-import { startPlatform, type Platform } from '../gateway/src/platform.js';
+import { startPlatform, type Platform } from '../scripts/platform.js';
 import { createScratchPostgresDatabase } from '../subgraphs/kit/database.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { USERS } from '../prisma/seed-data.js';

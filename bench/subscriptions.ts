@@ -31,11 +31,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { generatePlatformKeys } from '../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../gateway/src/auth/tokens.js';
+import { generatePlatformKeys } from '../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../subgraphs/kit/tokens.js';
 import { createScratchPostgresDatabase } from '../subgraphs/kit/database.js';
 import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../subgraphs/kit/identity.js';
 import { ORGS, USERS } from '../prisma/seed-data.js';
+import { identitySubgraph } from '../subgraphs/identity/index.js';
+import { createLogger } from '../subgraphs/kit/logger.js';
+import { openRuntime, seedSubgraphs } from '../subgraphs/kit/runtime.js';
+import type { PlatformKeys } from '../subgraphs/kit/keys.js';
 import { wallClock, type BenchStamp } from './stamp.js';
 
 const intEnv = (name: string, fallback: number): number => {
@@ -67,13 +71,30 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 
-/** A server process started with tsx (as the npm scripts do); `url` is parsed from its ready line. */
+/** A server process started with tsx (as the npm scripts do); `url` (and `metricsUrl`, for the gateway) parsed from its ready line. */
 interface ServerProcess {
   url: string;
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
+
+const benchNurseId = (i: number): string => `bench-nurse-${i}`;
+
+/** `count` nurses of Clinic North in the identity database, before its process opens it (PGlite is single-process). */
+async function seedBenchUsers(count: number, database: { databaseUrl?: string; pgliteDir?: string; keys: PlatformKeys }): Promise<void> {
+  const runtime = await openRuntime({ ...database, log: createLogger('bench', 'warn') });
+  try {
+    await seedSubgraphs([identitySubgraph], runtime.deps);
+    const ids = Array.from({ length: count }, (_, i) => benchNurseId(i));
+    const { prisma } = runtime.deps;
+    await prisma.user.createMany({ data: ids.map((id) => ({ id, email: `${id}@bench.invalid`, displayName: id })), skipDuplicates: true });
+    await prisma.membership.createMany({ data: ids.map((userId) => ({ userId, organizationId: ORGS.clinicNorth.id, role: 'NURSE' as const })), skipDuplicates: true });
+  } finally {
+    await runtime.close();
+  }
+}
 
 function startServer(script: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', script, ...args], {
@@ -99,7 +120,7 @@ function startServer(script: string, args: string[], env: Record<string, string>
       if (match?.[1]) {
         started = true;
         clearTimeout(timer);
-        resolve({ url: match[1], stop });
+        resolve({ url: match[1], metricsUrl: match[2], stop });
       }
     };
     child.stdout?.on('data', onData);
@@ -170,8 +191,10 @@ interface GatewayMemory {
   heapUsed: number;
 }
 
-async function gatewayMemory(base: string): Promise<GatewayMemory> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+/** From the gateway's metrics listener (never on its public port). */
+async function gatewayMemory(gateway: ServerProcess): Promise<GatewayMemory> {
+  if (!gateway.metricsUrl) throw new Error('the gateway did not say where its metrics are');
+  const text = await (await fetch(gateway.metricsUrl)).text();
   const read = (name: string): number => {
     const match = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
     if (!match?.[1]) throw new Error(`gateway /metrics has no ${name}`);
@@ -221,13 +244,15 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
   };
   try {
+    // The gateway refuses platform tokens of users identity does not know: the distinct users must exist.
+    await seedBenchUsers(SUBSCRIBERS, { databaseUrl: scratch?.url, pgliteDir: scratch ? undefined : join(dataDir, 'pglite-identity'), keys });
     log(`starting identity and visits subgraphs (${scratch ? 'PostgreSQL' : 'embedded PGlite'}, ${redisUrl ? 'Redis' : 'in-memory'} pubsub)`);
     const [identity, visits] = await Promise.all([
       startServer('subgraphs/start-subgraph.ts', ['identity', '--seed'], env, /identity subgraph ready at (http:\/\/[\d.:]+)\/graphql/),
       startServer('bench/visits-subgraph.ts', [], env, /visits subgraph ready at (http:\/\/[\d.:]+)\/graphql/),
     ]);
     const startGatewayProcess = (): Promise<ServerProcess> =>
-      startServer('bench/gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify({ identity: identity.url, visits: visits.url }) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
+      startServer('bench/gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify({ identity: identity.url, visits: visits.url }) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql, metrics at (http:\/\/[\d.:]+\/metrics)/);
     const wsOf = (base: string): string => `${base.replace(/^http/, 'ws')}/graphql`;
 
     const serviceIdentity: Identity = { kind: 'service', subject: 'bench', role: 'SERVICE', organizationId: null };
@@ -283,7 +308,7 @@ async function main(): Promise<void> {
       const gateway = await startGatewayProcess();
       try {
         const run = `${label}-${randomUUID()}`;
-        const memoryBefore = await gatewayMemory(gateway.url);
+        const memoryBefore = await gatewayMemory(gateway);
         const subs: Subscriber[] = [];
         const setupStarted = Date.now();
         for (let i = 0; i < tokens.length; i += CONNECT_BATCH) {
@@ -292,7 +317,7 @@ async function main(): Promise<void> {
         }
         await untilAllProbed(subs, label);
         const setupMs = Date.now() - setupStarted;
-        const memorySubscribed = await gatewayMemory(gateway.url);
+        const memorySubscribed = await gatewayMemory(gateway);
 
         const count = Math.max(1, Math.round(rate * seconds));
         log(`${label}: ${subs.length} subscribers live after ${setupMs} ms; publishing ${count} events at ${rate}/s`);
@@ -302,7 +327,7 @@ async function main(): Promise<void> {
         const drainStarted = Date.now();
         await drain(received, expected);
         const drainMs = Date.now() - drainStarted;
-        const memoryAfter = await gatewayMemory(gateway.url);
+        const memoryAfter = await gatewayMemory(gateway);
         await Promise.all(subs.map((s) => s.client.dispose()));
 
         const latencies = subs.flatMap((s) => s.latencies).sort((a, b) => a - b);
@@ -321,7 +346,7 @@ async function main(): Promise<void> {
     };
 
     const distinctTokens = await Promise.all(
-      Array.from({ length: SUBSCRIBERS }, (_, i) => signPlatformToken(keys, { userId: `bench-nurse-${i}`, role: 'NURSE', organizationId: ORGS.clinicNorth.id })),
+      Array.from({ length: SUBSCRIBERS }, (_, i) => signPlatformToken(keys, { userId: benchNurseId(i), role: 'NURSE', organizationId: ORGS.clinicNorth.id })),
     );
     const nurseToken = await signPlatformToken(keys, { userId: USERS.nurse.id, role: 'NURSE', organizationId: USERS.nurse.organizationId });
     const results: FanoutResult[] = [];

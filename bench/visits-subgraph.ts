@@ -9,7 +9,7 @@
  * round trip; and the schedule is kept by one timer loop next to the pubsub, not by HTTP calls
  * whose jitter would bend the "steady rate".
  */
-import { loadPlatformKeys } from '../gateway/src/auth/keys.js';
+import { loadPlatformKeys } from '../subgraphs/kit/keys.js';
 import { intFromEnv, readSharedConfig } from '../subgraphs/kit/config.js';
 import { openDatabase } from '../subgraphs/kit/database.js';
 import { createLogger } from '../subgraphs/kit/logger.js';

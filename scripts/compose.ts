@@ -1,10 +1,12 @@
 /**
  * `npm run compose`: writes schema/subgraphs/<name>.graphql, schema/supergraph.graphql and
- * schema/api.graphql from the code. `npm run compose -- --check` fails when composition fails
+ * schema/api.graphql, schema/public-routes.json and schema/events.md from the code. `npm run compose -- --check` fails when composition fails
  * or the committed files differ from what the code generates (CI runs it).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { SUBGRAPHS } from '../subgraphs/index.js';
+import { catalogueMarkdown } from '../subgraphs/kit/events/catalogue.js';
+import { PUBLIC_ROUTES_PATH, publicRoutesOf } from '../subgraphs/kit/routes.js';
 import { composeSupergraph } from './composition.js';
 
 const check = process.argv.includes('--check');
@@ -13,6 +15,9 @@ const files = new Map<string, string>([
   ...Object.entries(composition.subgraphSdl).map(([name, sdl]) => [`schema/subgraphs/${name}.graphql`, sdl] as const),
   ['schema/supergraph.graphql', composition.supergraphSdl],
   ['schema/api.graphql', composition.apiSdl],
+  [PUBLIC_ROUTES_PATH, `${JSON.stringify(publicRoutesOf(SUBGRAPHS), null, 2)}\n`],
+  // The event catalogue, for partners reading webhooks.
+  ['schema/events.md', catalogueMarkdown()],
 ]);
 
 if (check) {

@@ -4,8 +4,8 @@
  * seeded user with that role (for PATIENT, one linked to a seeded patient).
  */
 import { parseArgs } from 'node:util';
-import { loadPlatformKeys } from '../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../gateway/src/auth/tokens.js';
+import { loadPlatformKeys } from '../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../subgraphs/kit/tokens.js';
 import { readSharedConfig } from '../subgraphs/kit/config.js';
 import { parseRole, ROLES } from '../subgraphs/kit/identity.js';
 import { defaultUserForRole } from '../prisma/seed-data.js';
@@ -21,7 +21,14 @@ if (!values.user && !seeded) {
   process.stderr.write(`no seeded ${role} user${values.org ? ` in organization ${values.org}` : ''}; pass --user\n`);
   process.exit(2);
 }
-const keys = await loadPlatformKeys(process.env, readSharedConfig().dataDir);
+let keys;
+try {
+  // The server's keys only: a token signed with keys the server does not know would be refused.
+  keys = await loadPlatformKeys(process.env, readSharedConfig().dataDir, { create: false });
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
 const token = await signPlatformToken(
   keys,
   {

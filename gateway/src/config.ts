@@ -1,15 +1,26 @@
 import { intFromEnv, jsonFromEnv } from '../../subgraphs/kit/config.js';
+import { PUBLIC_ROUTES_PATH } from '../../subgraphs/kit/routes.js';
 import type { OidcIssuerConfig } from './auth/authenticate.js';
-import { DEFAULT_LIMITS, type GatewayLimits } from './server.js';
+import { DEFAULT_LIMITS, DEFAULT_SUBGRAPH_TIMEOUT_MS, type GatewayLimits } from './server.js';
 
 export interface GatewayConfig {
   port: number;
   host: string;
   supergraphPath: string;
+  /** The subgraphs' public routes (webhooks, REST integrations), from `npm run compose`. */
+  publicRoutesPath: string;
   /** `{"identity":"http://10.0.0.5:4101"}`; subgraphs not listed use the URL in the supergraph. */
   subgraphUrls: Record<string, string>;
   oidcIssuers: OidcIssuerConfig[];
   limits: GatewayLimits;
+  /** `GATEWAY_SUBGRAPH_TIMEOUT_MS`: how long one subgraph call may take. */
+  subgraphTimeoutMs: number;
+  /**
+   * `METRICS_PORT` / `METRICS_HOST`: the listener /metrics is served on, never the public port.
+   * Loopback by default, on a free port (printed at start) unless METRICS_PORT names one for
+   * the scraper: a fixed default could collide with another process on the host.
+   */
+  metrics: { port: number; host: string };
 }
 
 export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -17,8 +28,11 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     port: intFromEnv(env, 'PORT', 4000),
     host: env['HOST'] || '127.0.0.1',
     supergraphPath: env['SUPERGRAPH_PATH'] || 'schema/supergraph.graphql',
+    publicRoutesPath: env['PUBLIC_ROUTES_PATH'] || PUBLIC_ROUTES_PATH,
     subgraphUrls: jsonFromEnv<Record<string, string>>(env, 'SUBGRAPH_URLS', {}),
     oidcIssuers: jsonFromEnv<OidcIssuerConfig[]>(env, 'OIDC_ISSUERS', []),
+    subgraphTimeoutMs: positive(intFromEnv(env, 'GATEWAY_SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS), 'GATEWAY_SUBGRAPH_TIMEOUT_MS'),
+    metrics: { port: intFromEnv(env, 'METRICS_PORT', 0), host: env['METRICS_HOST'] || '127.0.0.1' },
     limits: {
       maxDepth: intFromEnv(env, 'GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth),
       maxAliases: intFromEnv(env, 'GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
@@ -31,7 +45,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
 }
 
-/** A buffer of 0 would end every subscriber at its first event. */
+/** A buffer of 0 would end every subscriber at its first event; a timeout of 0 every fetch. */
 function positive(value: number, name: string): number {
   if (value < 1) throw new Error(`${name} must be at least 1`);
   return value;

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isErrorCode } from '../../subgraphs/kit/errors.js';
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_OPERATION_LABELS = 500;
@@ -124,7 +125,9 @@ export class GatewayMetrics {
           },
           didEncounterErrors: async ({ operationName, errors }) => {
             for (const error of errors) {
-              const code = typeof error.extensions['code'] === 'string' ? error.extensions['code'] : 'INTERNAL_SERVER_ERROR';
+              // Not every error here is a GraphQLError (a federation fetch may throw anything): read defensively.
+              const raw: unknown = (error as { extensions?: Record<string, unknown> }).extensions?.['code'];
+              const code = isErrorCode(raw) ? raw : 'INTERNAL_SERVER_ERROR';
               this.errors.inc({ operation: this.operationLabel(operationName), code });
             }
           },

@@ -1,44 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import type { Server, ServerResponse } from 'node:http';
-import { ApolloGateway, type SupergraphSdlUpdateFunction } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import type { Server } from 'node:http';
 import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLSchema } from 'graphql';
-import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
-import {
-  closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
-  type HttpMethod, type RouteRequest,
-} from '../../subgraphs/kit/http.js';
-import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
+import { closeServer, listen } from '../../subgraphs/kit/http.js';
+import type { PlatformKeys } from '../../subgraphs/kit/keys.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { PubSub } from '../../subgraphs/kit/pubsub.js';
-import { AuthenticationError, Authenticator, type CredentialResolver, type OidcIssuerConfig } from './auth/authenticate.js';
-import type { PlatformKeys } from './auth/keys.js';
-import type { GatewayContext } from './context.js';
+import type { PublicRoute } from '../../subgraphs/kit/routes.js';
+import { startApollo } from './apollo.js';
+import { Authenticator, type OidcIssuerConfig } from './auth/authenticate.js';
+import { subgraphCredentials } from './auth/credentials.js';
 import { SignedIdentityDataSource } from './datasource.js';
-import { aliasLimit, depthLimit } from './limits/rules.js';
 import { GatewayMetrics } from './metrics.js';
-import { createApqStore, type ApqStore } from './persisted/apq-store.js';
-import { BI_ROUTE, createBiExports } from './persisted/bi.js';
-import { PersistedResponseCache } from './persisted/cache-plugin.js';
-import { CachePolicies } from './persisted/cache-policy.js';
-import { isPersistedGet, servePersistedGet } from './persisted/get.js';
-import { defaultPersistedOperations, type PersistedOperations } from './persisted/manifest.js';
-import { persistedQueriesPlugin, persistedQueryCache } from './persisted/plugin.js';
-import { DEFAULT_SAFELIST, type SafelistPolicy } from './persisted/policy.js';
-import { createResponseCacheStore, type ResponseCacheStore } from './persisted/response-cache.js';
+import { biExportModule } from './persisted/bi.js';
+import { openPersistedQueries, type PersistedQueryOptions } from './persisted/setup.js';
 import { REST_ALIASES } from './rest/aliases.js';
-import { createRestAliasRouter, type RestAliasRouter } from './rest/router.js';
-import { FederatedOperations } from './subscriptions/operations.js';
-import { SubscriptionPlanner } from './subscriptions/planner.js';
-import { createSseHandler } from './subscriptions/sse.js';
-import { serveGatewaySockets } from './subscriptions/ws.js';
+import { restAliasModule } from './rest/router.js';
+import { graphqlModule } from './routes/graphql.js';
+import { healthModule } from './routes/health.js';
+import { jwksModule } from './routes/jwks.js';
+import { metricsModule } from './routes/metrics.js';
+import { proxyModule } from './routes/proxy.js';
+import { Callers } from './runtime/callers.js';
+import { createGatewayServer } from './runtime/http.js';
+import { scopedLogger } from './runtime/request.js';
+import { RouteTable, type GatewayModule } from './runtime/router.js';
+import { IdentitySigner } from './runtime/signer.js';
+import { Subgraphs } from './runtime/subgraphs.js';
+import { subscriptionsModule } from './subscriptions/module.js';
 
-export interface PublicRoute {
-  subgraph: string;
-  method: HttpMethod;
-  path: string;
-}
+export type { PersistedQueryOptions } from './persisted/setup.js';
 
 export interface GatewayLimits {
   maxDepth: number;
@@ -64,6 +54,10 @@ export interface GatewayOptions {
   oidcIssuers: OidcIssuerConfig[];
   /** The HTTP limits are required; the streaming ones default to DEFAULT_LIMITS. */
   limits: Pick<GatewayLimits, 'maxDepth' | 'maxAliases' | 'maxBodyBytes'> & Partial<GatewayLimits>;
+  /** How long one subgraph call may take (fetches, per-event entity fetches, credential checks); DEFAULT_SUBGRAPH_TIMEOUT_MS. */
+  subgraphTimeoutMs?: number;
+  /** Where /metrics is served: never on the public port. Loopback and a free port (0) by default. */
+  metrics?: { port?: number; host?: string };
   production: boolean;
   log: Logger;
   port?: number;
@@ -81,23 +75,10 @@ export interface GatewayOptions {
   pubsub?: PubSub;
 }
 
-export interface PersistedQueryOptions {
-  /** The trusted documents; schema/persisted-queries.json by default. */
-  operations?: PersistedOperations;
-  /** Who may run only manifest operations; DEFAULT_SAFELIST by default. */
-  safelist?: SafelistPolicy;
-  /** An APQ store of the caller's choosing (tests); otherwise Redis with redisUrl, else memory. */
-  apqStore?: ApqStore;
-  /** max-age of persisted GET answers and BI exports, in seconds (default 30). */
-  maxAgeSeconds?: number;
-  /** A response cache store of the caller's choosing (tests); otherwise Redis with redisUrl, else memory. Closed with the gateway. */
-  cache?: ResponseCacheStore;
-  /** The cache policies; schema/persisted-query-cache.json (for `operations`) by default. */
-  cachePolicies?: CachePolicies;
-}
-
 export interface RunningGateway {
   url: string;
+  /** The Prometheus endpoint, on the metrics listener (`http://127.0.0.1:PORT/metrics` by default). */
+  metricsUrl: string;
   metrics: GatewayMetrics;
   /**
    * Serves a new supergraph: HTTP operations plan against it at once (ApolloGateway's update
@@ -108,10 +89,6 @@ export interface RunningGateway {
   reloadSupergraph(supergraphSdl: string, subgraphUrls?: Record<string, string>): void;
   close(): Promise<void>;
 }
-
-const GATEWAY_IDENTITY: Identity = { kind: 'service', subject: 'gateway', role: 'SERVICE', organizationId: null };
-/** Headers that describe one hop, or carry credentials the gateway has already replaced. */
-const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'authorization', 'x-api-key', 'cookie', INTERNAL_IDENTITY_HEADER]);
 
 export const DEFAULT_LIMITS: GatewayLimits = {
   maxDepth: 12,
@@ -126,255 +103,90 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   subscriptionBuffer: 256,
 };
 
+/** A subgraph that has not answered in 10 s is failing, not slow: its fields are answered as errors. */
+export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 10_000;
+
+/**
+ * The gateway: a small runtime (route table, request scope, one identity signer, subgraph calls
+ * with a timeout) and the modules that register its routes — GraphQL over HTTP, subscriptions
+ * (graphql-ws, graphql-sse), health and readiness, JWKS, REST aliases, BI exports, the
+ * subgraphs' public routes — plus /metrics on a listener of its own.
+ */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const { log, keys } = options;
+  // Apollo's hooks, the federation executor and error masking log through this: within a request, with its id.
+  const log = scopedLogger(options.log);
   // Older callers pass only the HTTP limits; the streaming ones then take their defaults.
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new GatewayMetrics();
-  const subgraphUrls: Record<string, string> = { ...options.subgraphUrls };
-  const subgraphUrl = (name: string): string => {
-    const url = subgraphUrls[name];
-    if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-    return url;
-  };
-
-  const internalFetch = async (subgraph: string, path: string, body: unknown): Promise<Response> =>
-    fetch(`${subgraphUrl(subgraph)}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(GATEWAY_IDENTITY, keys.internalIdentitySecret) },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(5_000),
-    });
-
-  const resolver: CredentialResolver = {
-    async apiKey(key) {
-      const response = await internalFetch('identity', '/internal/credentials/api-key', { key });
-      if (response.status === 401) return null;
-      if (!response.ok) throw new Error(`identity subgraph answered ${response.status}`);
-      return ((await response.json()) as { identity: Identity }).identity;
-    },
-    async oidc(signIn) {
-      const response = await internalFetch('identity', '/internal/credentials/oidc', signIn);
-      if (!response.ok) throw new Error(`identity subgraph answered ${response.status}`);
-      return ((await response.json()) as { identity: Identity }).identity;
-    },
-  };
-  const authenticator = new Authenticator(keys, options.oidcIssuers, resolver);
-
-  const persistedOperations = options.persisted?.operations ?? defaultPersistedOperations();
-  const apqStore = options.persisted?.apqStore ?? createApqStore({ redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
-  const cachePolicies = options.persisted?.cachePolicies ?? CachePolicies.load(persistedOperations);
-  if (cachePolicies.skipped.length > 0) log.warn({ operations: cachePolicies.skipped }, 'cache policies that do not match the manifest are not applied; run `npm run persisted`');
-  const responseCache = new PersistedResponseCache({
-    operations: persistedOperations,
-    policies: cachePolicies,
-    store: options.persisted?.cache ?? createResponseCacheStore({ redisUrl: options.redisUrl, redisPrefix: options.redisPrefix }),
-    metrics,
-    log,
-  });
-  // Short: persisted answers are per caller and the figures behind them move within minutes.
-  const persistedMaxAge = options.persisted?.maxAgeSeconds ?? 30;
-  // The public API schema of the served supergraph, for laying out BI exports; rebuilt lazily after a reload.
-  let servedSupergraphSdl = options.supergraphSdl;
-  let apiSchema: GraphQLSchema | undefined;
-  const currentApiSchema = (): GraphQLSchema => {
-    apiSchema ??= Supergraph.build(servedSupergraphSdl).apiSchema().toGraphQLJSSchema();
-    return apiSchema;
-  };
-
-  // The SDL hook (rather than a static string) hands back `update`, through which
-  // reloadSupergraph swaps the schema and query planner of the running gateway.
-  let updateSupergraph: SupergraphSdlUpdateFunction | undefined;
-  const gateway = new ApolloGateway({
-    supergraphSdl: async ({ update }) => {
-      updateSupergraph = update;
-      return { supergraphSdl: options.supergraphSdl };
-    },
-    logger: log,
-    buildService: ({ name }) => new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics),
-  });
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    introspection: !options.production,
-    includeStacktraceInErrorResponses: false,
-    formatError: maskUnexpectedErrors(log),
-    validationRules: [depthLimit(limits.maxDepth), aliasLimit(limits.maxAliases)],
-    // Manifest ids resolve without registration; other ids are APQ (registered with their text).
-    persistedQueries: { cache: persistedQueryCache(persistedOperations, apqStore) },
-    plugins: [metrics.apolloPlugin<GatewayContext>(), persistedQueriesPlugin(persistedOperations, options.persisted?.safelist ?? DEFAULT_SAFELIST), responseCache.plugin()],
-  });
-  await apollo.start();
-  // Before serving: an event published once the gateway is up must reach the cache.
-  if (options.pubsub) await responseCache.listen(options.pubsub);
-
-  /** Verifies the caller; on a bad credential answers 401 and returns nothing. */
-  const identify = async (request: RouteRequest, res: ServerResponse): Promise<Identity | undefined> => {
-    try {
-      return await authenticator.authenticate(request.headers);
-    } catch (error) {
-      if (!(error instanceof AuthenticationError)) throw error;
-      send(res, errorResponse(401, 'UNAUTHENTICATED', error.message, { 'www-authenticate': 'Bearer' }));
-      return undefined;
-    }
-  };
-
-  const requestIdOf = (request: RouteRequest): string => {
-    const given = request.headers['x-request-id'];
-    return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
-  };
-
-  /** What an operation runs with, over /graphql and REST aliases alike. */
-  const contextFor = async (identity: Identity, request: RouteRequest): Promise<GatewayContext> => ({
-    identity,
-    internalIdentityToken: await signInternalIdentity(identity, keys.internalIdentitySecret),
-    requestId: requestIdOf(request),
-  });
-
-  // REST aliases run their operation through `apollo` as the caller, so the subgraphs' rules,
-  // the limits, metrics and error masking are those of /graphql; nothing is authorized here.
-  const restAliases: RestAliasRouter = createRestAliasRouter({
-    apollo,
-    aliases: REST_ALIASES,
-    operations: persistedOperations,
-    authenticate: (headers) => authenticator.authenticate(headers),
-    context: contextFor,
-    log,
-  });
-
-  const biExports = createBiExports({
-    apollo,
-    operations: persistedOperations,
-    apiSchema: currentApiSchema,
-    authenticate: (headers) => authenticator.authenticate(headers),
-    context: contextFor,
-    maxAgeSeconds: persistedMaxAge,
-    log,
-  });
-
-  const proxy = async (route: PublicRoute, request: RouteRequest, res: ServerResponse, identity: Identity): Promise<void> => {
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(request.headers)) {
-      if (value !== undefined && !NOT_FORWARDED.has(key)) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    headers[INTERNAL_IDENTITY_HEADER] = await signInternalIdentity(identity, keys.internalIdentitySecret);
-    headers['x-request-id'] = requestIdOf(request);
-    const upstream = await fetch(`${subgraphUrl(route.subgraph)}${request.url.pathname}${request.url.search}`, {
-      method: request.method,
-      headers,
-      body: request.method === 'GET' ? undefined : request.body,
-      signal: AbortSignal.timeout(30_000),
-    });
-    const responseHeaders: Record<string, string> = {};
-    upstream.headers.forEach((value, key) => {
-      if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(key)) responseHeaders[key] = value;
-    });
-    send(res, { status: upstream.status, body: Buffer.from(await upstream.arrayBuffer()), headers: responseHeaders });
-  };
-
-  const ready = async (): Promise<{ ok: boolean; subgraphs: Record<string, string> }> => {
-    const results = await Promise.all(
-      Object.entries(subgraphUrls).map(async ([name, url]) => {
-        try {
-          const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
-          return [name, response.ok ? 'ok' : `status ${response.status}`] as const;
-        } catch {
-          return [name, 'unreachable'] as const;
-        }
-      }),
-    );
-    return { ok: results.every(([, status]) => status === 'ok'), subgraphs: Object.fromEntries(results) };
-  };
-
-  /** HTTP data sources for the entity fetches of subscription events, by subgraph name. */
-  const dataSources = (planner: SubscriptionPlanner) =>
-    Object.fromEntries(planner.subgraphNames.map((name) => [name, new SignedIdentityDataSource(name, `${subgraphUrl(name)}/graphql`, metrics)]));
-  const planner = new SubscriptionPlanner(options.supergraphSdl);
-  const operations = new FederatedOperations({
-    apollo,
-    planner,
-    services: dataSources(planner),
-    subgraphUrl,
-    internalIdentitySecret: keys.internalIdentitySecret,
+  const subgraphs = new Subgraphs(options.subgraphUrls, options.subgraphTimeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS);
+  const signer = new IdentitySigner(options.keys.internalIdentitySecret);
+  const authenticator = new Authenticator(options.keys, options.oidcIssuers, subgraphCredentials({ subgraphs, signer, log }));
+  const callers = new Callers(authenticator, signer);
+  const persisted = openPersistedQueries(options.persisted ?? {}, { redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, metrics, log });
+  const { apollo, serve } = await startApollo({
+    supergraphSdl: options.supergraphSdl,
+    production: options.production,
     limits,
-    metrics,
     log,
-    trusted: { policy: options.persisted?.safelist ?? DEFAULT_SAFELIST, operations: persistedOperations },
+    dataSource: (name) => new SignedIdentityDataSource(name, `${subgraphs.url(name)}/graphql`, metrics, subgraphs.timeoutMs),
+    persistedQueries: persisted.apolloOptions.persistedQueries,
+    plugins: [metrics.apolloPlugin(), ...persisted.plugins],
   });
-  const serveSse = createSseHandler({ operations, authenticator });
+  if (options.pubsub) await persisted.listen(options.pubsub);
 
-  const server: Server = createHttpServer(
-    async (request, res) => {
-      const path = request.url.pathname;
-      res.on('finish', () => metrics.httpResponses.inc({ route: restAliases.routeOf(path) ?? routeLabel(path, options.publicRoutes), status: String(res.statusCode) }));
-      // GraphQL over SSE (graphql-sse, distinct connections): a path of its own, so that a
-      // plain GET or POST to /graphql stays exactly GraphQL over HTTP.
-      if (path === '/graphql/stream') return serveSse(request, res);
-      if (path === '/graphql' && (request.method === 'POST' || request.method === 'GET')) {
-        const identity = await identify(request, res);
-        if (!identity) return;
-        const context = await contextFor(identity, request);
-        if (isPersistedGet(request)) return servePersistedGet(apollo, request, res, async () => context, persistedMaxAge);
-        return serveGraphQL(apollo, request, res, async () => context);
-      }
-      if (path === '/health' && request.method === 'GET') return send(res, { status: 200, body: { status: 'ok' } });
-      if (path === '/ready' && request.method === 'GET') {
-        const state = await ready();
-        return send(res, { status: state.ok ? 200 : 503, body: state });
-      }
-      if (path === '/metrics' && request.method === 'GET') {
-        return send(res, { status: 200, body: await metrics.registry.metrics(), headers: { 'content-type': metrics.registry.contentType } });
-      }
-      if (path === '/.well-known/jwks.json' && request.method === 'GET') {
-        return send(res, { status: 200, body: { keys: keys.publicKeys }, headers: { 'cache-control': 'public, max-age=300' } });
-      }
-      // Before the proxied subgraph routes: the gateway's alias wins over a subgraph route on the same path.
-      if (await restAliases.handle(request, res)) return;
-      if (await biExports.handle(request, res)) return;
-      const route = options.publicRoutes.find((r) => r.method === request.method && matchPath(r.path, path));
-      if (route) {
-        const identity = await identify(request, res);
-        if (!identity) return;
-        return proxy(route, request, res, identity);
-      }
-      send(res, errorResponse(404, 'NOT_FOUND', 'no such route'));
-    },
-    { bodyLimitBytes: limits.maxBodyBytes, onError: (error) => log.error({ err: error }, 'gateway request failed') },
-  );
-  const sockets = serveGatewaySockets({ server, operations, authenticator, log });
+  // The public API schema of the served supergraph, for laying out BI exports; rebuilt lazily after a reload.
+  let servedSdl = options.supergraphSdl;
+  let apiSchema: GraphQLSchema | undefined;
+  const currentApiSchema = (): GraphQLSchema => (apiSchema ??= Supergraph.build(servedSdl).apiSchema().toGraphQLJSSchema());
+
+  const subscriptions = subscriptionsModule({
+    apollo, supergraphSdl: options.supergraphSdl, subgraphs, signer, authenticator, limits, metrics, log,
+    production: options.production, trusted: { policy: persisted.safelist, operations: persisted.operations },
+  });
+  // In priority order: a REST alias wins over a subgraph's public route on the same path.
+  const modules: GatewayModule[] = [
+    graphqlModule({ apollo, callers, persistedMaxAgeSeconds: persisted.maxAgeSeconds }),
+    subscriptions,
+    healthModule({ subgraphs }),
+    jwksModule({ keys: options.keys }),
+    restAliasModule({ apollo, aliases: REST_ALIASES, operations: persisted.operations, callers }),
+    biExportModule({ apollo, operations: persisted.operations, apiSchema: currentApiSchema, callers, maxAgeSeconds: persisted.maxAgeSeconds }),
+    proxyModule({ routes: options.publicRoutes, subgraphs, callers }),
+  ];
+  const server: Server = createGatewayServer(new RouteTable().add(...modules.flatMap((m) => m.routes)), {
+    log,
+    bodyLimitBytes: limits.maxBodyBytes,
+    onResponse: (route, status) => metrics.httpResponses.inc({ route, status: String(status) }),
+  });
+  for (const module of modules) module.attach?.(server);
+  const metricsServer = createGatewayServer(new RouteTable().add(...metricsModule({ metrics }).routes), { log, bodyLimitBytes: 0 });
 
   const url = await listen(server, options.port ?? 0, options.host);
-  log.info({ url }, 'gateway listening');
+  const metricsUrl = `${await listen(metricsServer, options.metrics?.port ?? 0, options.metrics?.host ?? '127.0.0.1')}/metrics`;
+  log.info({ url, metricsUrl }, 'gateway listening');
   return {
     url,
+    metricsUrl,
     metrics,
     reloadSupergraph(supergraphSdl, newUrls = {}) {
-      // Built first: an SDL that is not a valid supergraph throws here, before anything changes.
-      const nextPlanner = new SubscriptionPlanner(supergraphSdl);
-      if (!updateSupergraph) throw new Error('the gateway has not loaded its first supergraph yet');
-      Object.assign(subgraphUrls, newUrls);
+      // Planned first: an SDL that is not a valid supergraph throws here, before anything changes.
+      const reload = subscriptions.prepareReload(supergraphSdl);
+      subgraphs.update(newUrls);
       // Synchronous: the next HTTP request is planned against the new supergraph.
-      updateSupergraph(supergraphSdl);
-      servedSupergraphSdl = supergraphSdl;
+      serve(supergraphSdl);
+      servedSdl = supergraphSdl;
       apiSchema = undefined;
-      operations.reload(nextPlanner, dataSources(nextPlanner));
+      reload.apply();
       // Cached answers were computed by the old supergraph's subgraphs and rules.
-      void responseCache.clear();
-      log.info({ subgraphs: nextPlanner.subgraphNames }, 'supergraph reloaded');
+      void persisted.responseCache.clear();
+      log.info({ subgraphs: reload.subgraphNames }, 'supergraph reloaded');
     },
     async close() {
-      // Open sockets first: an upgraded connection would keep the HTTP server from closing.
-      await sockets.close();
-      await operations.close();
+      for (const module of modules) await module.close?.();
       await closeServer(server);
+      await closeServer(metricsServer);
       await apollo.stop();
-      await apqStore.close();
-      await responseCache.close();
+      await persisted.close();
     },
   };
-}
-
-function routeLabel(path: string, routes: PublicRoute[]): string {
-  if (path.startsWith('/bi/')) return BI_ROUTE;
-  if (['/graphql', '/graphql/stream', '/health', '/ready', '/metrics', '/.well-known/jwks.json'].includes(path)) return path;
-  return routes.find((r) => matchPath(r.path, path))?.path ?? 'unmatched';
 }

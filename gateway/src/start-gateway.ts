@@ -1,10 +1,10 @@
 /** `npm run start:gateway`: the gateway alone, in front of subgraphs running as their own processes. */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createPubSub } from '../../subgraphs/kit/pubsub.js';
-import { loadPlatformKeys } from './auth/keys.js';
+import { readPublicRoutes } from '../../subgraphs/kit/routes.js';
+import { loadPlatformKeys } from '../../subgraphs/kit/keys.js';
 import { readGatewayConfig, subgraphUrlsFromSupergraph } from './config.js';
 import { startGateway } from './server.js';
 
@@ -19,10 +19,13 @@ const pubsub = createPubSub({ redisUrl: shared.redisUrl, log });
 const gateway = await startGateway({
   supergraphSdl,
   subgraphUrls: { ...subgraphUrlsFromSupergraph(supergraphSdl), ...config.subgraphUrls },
-  publicRoutes: SUBGRAPHS.flatMap((d) => d.routes.filter((r) => r.public).map((r) => ({ subgraph: d.name, method: r.method, path: r.path }))),
+  // Declared by the subgraphs, written at compose time next to the supergraph.
+  publicRoutes: readPublicRoutes(config.publicRoutesPath),
   keys: await loadPlatformKeys(process.env, shared.dataDir),
   oidcIssuers: config.oidcIssuers,
   limits: config.limits,
+  subgraphTimeoutMs: config.subgraphTimeoutMs,
+  metrics: config.metrics,
   production: shared.production,
   log,
   redisUrl: shared.redisUrl,
@@ -30,7 +33,7 @@ const gateway = await startGateway({
   port: config.port,
   host: config.host,
 });
-process.stdout.write(`gateway ready at ${gateway.url}/graphql\n`);
+process.stdout.write(`gateway ready at ${gateway.url}/graphql\ngateway metrics at ${gateway.metricsUrl}\n`);
 
 // A new supergraph at SUPERGRAPH_PATH (a deploy writing the composed file) is served without a
 // restart. Polling rather than fs.watch: it also sees a file replaced by rename, and on every

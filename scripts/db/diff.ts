@@ -17,7 +17,7 @@ import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-util
 import * as engineModule from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { SchemaContainer, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations, pgliteExecutor, readMigrations } from './migrations.js';
+import { applyMigrations, pgliteExecutor, readMigrations } from '../../subgraphs/kit/migrations.js';
 
 export const DEFAULT_SCHEMA_DIR = 'prisma/schema';
 export const DEFAULT_MIGRATIONS_DIR = 'prisma/migrations';

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
-import { applyMigrations, pgExecutor, pgliteExecutor, type ApplyMigrationsOptions } from './migrations.js';
+import { applyMigrations, pgExecutor, pgliteExecutor, type ApplyMigrationsOptions } from '../../subgraphs/kit/migrations.js';
 
 const migrationsDir = 'prisma/migrations';
 const options: ApplyMigrationsOptions = {

@@ -1,13 +1,21 @@
 /** `npm run db:seed`: migrates, then loads the synthetic demo data (idempotent) into DATABASE_URL or the embedded database. */
+import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { readSharedConfig } from '../../subgraphs/kit/config.js';
-import { openDatabase } from '../../subgraphs/kit/database.js';
-import { seed } from '../../prisma/seed.js';
+import { loadPlatformKeys } from '../../subgraphs/kit/keys.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { openRuntime, seedSubgraphs } from '../../subgraphs/kit/runtime.js';
 
 const config = readSharedConfig();
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`, migrate: true });
+const runtime = await openRuntime({
+  databaseUrl: config.databaseUrl,
+  pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`,
+  redisUrl: config.redisUrl,
+  keys: await loadPlatformKeys(process.env, config.dataDir),
+  log: createLogger('seed'),
+});
 try {
-  await seed(database.prisma);
+  await seedSubgraphs(SUBGRAPHS, runtime.deps);
   process.stdout.write(`seeded ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/pglite`}\n`);
 } finally {
-  await database.close();
+  await runtime.close();
 }

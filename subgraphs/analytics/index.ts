@@ -1,5 +1,6 @@
 import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { analyticsPermissions } from './permissions.js';
+import { analyticsPolicies } from './policies.js';
 import { analyticsConsumers } from './projections.js';
 import { buildAnalyticsSchema } from './schema.js';
 
@@ -8,6 +9,7 @@ export const analyticsSubgraph: SubgraphDefinition = {
   defaultPort: 4109,
   buildSchema: buildAnalyticsSchema,
   permissions: analyticsPermissions,
+  policies: analyticsPolicies,
   routes: [],
   consumers: analyticsConsumers,
 };

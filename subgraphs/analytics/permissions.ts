@@ -1,7 +1,7 @@
 import { hasRole, type IRules } from '../kit/shield.js';
-import { COHORT_VIEWERS, METRICS_VIEWERS } from './service.js';
+import { COHORT_VIEWERS, METRICS_VIEWERS } from './policies.js';
 
-/** Deny by default: cohort figures for their viewers, organization metrics for admins and BI. Ownership is checked in service.ts. */
+/** Deny by default: cohort figures for their viewers, organization metrics for admins and BI. Which cohorts and organizations is policies.ts (applied by ctx.db) and service.ts (the organization asked for). */
 const cohortViewers = hasRole(...COHORT_VIEWERS);
 const metricsViewers = hasRole(...METRICS_VIEWERS);
 

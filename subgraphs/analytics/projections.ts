@@ -1,7 +1,12 @@
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
-import { MalformedEvent, PayloadReader, resetConsumer, type EventConsumer } from '../kit/events.js';
+import { AnalyticsEvents } from '../kit/events/analytics.js';
+import { BillingEvents } from '../kit/events/billing.js';
+import { MalformedEvent, on, parseEvent, resetConsumer, type ConsumedEvent, type EventConsumer } from '../kit/events/consumers.js';
+import type { EventDefinition, EventPayload } from '../kit/events/define.js';
+import { NurseEvents } from '../kit/events/nurse.js';
+import { TrainingEvents } from '../kit/events/training.js';
 import type { Logger } from '../kit/logger.js';
-import { recordEvent, toRelayed, type RelayedEvent, type TransactionClient } from '../kit/outbox.js';
+import { recordEvent, toRelayed, type TransactionClient } from '../kit/outbox.js';
 
 /**
  * The analytics read models, projected from other domains' events. Each projection applies
@@ -12,8 +17,6 @@ import { recordEvent, toRelayed, type RelayedEvent, type TransactionClient } fro
  * organization (in the same transaction), which is what invalidates cached BI answers.
  */
 
-export const SOURCE = 'analytics';
-export const FIGURES_UPDATED = 'analytics.figures.updated';
 export type Area = 'training' | 'nurse' | 'billing';
 
 /** Live projections hold this lock shared, a rebuild holds it exclusively: they never interleave. */
@@ -30,22 +33,29 @@ async function lockAggregate(tx: TransactionClient, kind: string, id: string): P
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AGGREGATE_LOCKS}::int, hashtext(${`${kind}:${id}`}))`;
 }
 
-interface Projection {
-  area: Area;
-  /**
-   * Applies one event; returns the organization whose figures changed (null when none did).
-   * Reads and checks the whole payload before writing anything, so a MalformedEvent never
-   * leaves half an event applied (the rebuild replays in one transaction).
-   */
-  apply(tx: TransactionClient, event: RelayedEvent): Promise<string | null>;
+/**
+ * Applies one event of its type; returns the organization whose figures changed (null when
+ * none did). The kit has parsed the payload against its schema before this runs, and a
+ * projection checks what the schema cannot say before it writes anything, so a malformed event
+ * never leaves half of itself applied (the rebuild replays in one transaction).
+ */
+interface Projection<E extends EventDefinition = EventDefinition> {
+  readonly definition: E;
+  apply(tx: TransactionClient, event: ConsumedEvent<EventPayload<E>>): Promise<string | null>;
 }
 
-const eventSeq = (event: RelayedEvent): bigint => BigInt(event.seq);
+const project = <E extends EventDefinition>(definition: E, apply: (tx: TransactionClient, event: ConsumedEvent<EventPayload<E>>) => Promise<string | null>): Projection<E> => ({ definition, apply });
+
+const eventSeq = (event: { seq: string }): bigint => BigInt(event.seq);
+const timeOr = (iso: string | null | undefined, fallback: string): Date => new Date(iso ?? fallback);
+
+// Whole numbers that fit an Int column and non-empty flag codes are the catalogue's to check
+// (kit/events/fields.ts): an event that breaks them is malformed before a handler sees it.
 
 // ---------------------------------------------------------------- training
 
 /** The cohort row, created from an event's envelope when the registration has not been seen (yet). */
-async function cohortFor(tx: TransactionClient, event: RelayedEvent, cohortId: string): Promise<{ organizationId: string; purgedThroughSeq: bigint }> {
+async function cohortFor(tx: TransactionClient, event: { organizationId: string | null; partnerId: string | null }, cohortId: string): Promise<{ organizationId: string; purgedThroughSeq: bigint }> {
   if (!event.organizationId || !event.partnerId) throw new MalformedEvent('organizationId and partnerId are required on training events');
   await lockAggregate(tx, 'cohort', cohortId);
   return tx.analyticsCohort.upsert({
@@ -67,62 +77,34 @@ async function recordEnrollment(tx: TransactionClient, cohortId: string, learner
   else if (enrolledAt < existing.enrolledAt) await tx.analyticsEnrollment.update({ where, data: { enrolledAt } });
 }
 
-interface ScoreCardFacts {
-  total: number;
-  subScores: Array<{ section: string; score: number | null }>;
-  flaggedErrors: Array<{ code: string; severity: string }>;
-}
-
-function readScore(payload: PayloadReader): ScoreCardFacts | null {
-  const score = payload.optionalObject('score');
-  if (!score) return null;
-  return {
-    total: score.integer('total'),
-    subScores: score.objects('subScores', (s) => ({ section: s.string('section'), score: s.optionalInteger('score') })),
-    flaggedErrors: score.objects('flaggedErrors', (f) => ({ code: f.string('code'), severity: f.string('severity') })),
-  };
-}
-
-const training: Record<string, Projection['apply']> = {
-  async 'training.partner.registered'(tx, event) {
-    const p = new PayloadReader(event);
-    const partner = { id: p.string('partnerId'), organizationId: p.string('organizationId'), principalId: p.optionalString('principalId') };
+const training: Projection[] = [
+  project(TrainingEvents.partnerRegistered, async (tx, { payload }) => {
+    const partner = { id: payload.partnerId, organizationId: payload.organizationId, principalId: payload.principalId };
     await tx.analyticsPartner.upsert({ where: { id: partner.id }, create: partner, update: partner });
     // Not the figures, but who reads them: answers cached for the partner's principals must go.
     return partner.organizationId;
-  },
+  }),
 
-  async 'training.cohort.registered'(tx, event) {
-    const p = new PayloadReader(event);
-    const cohort = { id: p.string('cohortId'), organizationId: p.string('organizationId'), partnerId: p.string('partnerId') };
+  project(TrainingEvents.cohortRegistered, async (tx, { payload }) => {
+    const cohort = { id: payload.cohortId, organizationId: payload.organizationId, partnerId: payload.partnerId };
     await tx.analyticsCohort.upsert({ where: { id: cohort.id }, create: cohort, update: { organizationId: cohort.organizationId, partnerId: cohort.partnerId } });
     return cohort.organizationId;
-  },
+  }),
 
-  async 'training.learner.enrolled'(tx, event) {
-    const p = new PayloadReader(event);
-    const cohortId = p.string('cohortId');
-    const learnerId = p.string('learnerId');
-    const enrolledAt = p.optionalDate('enrolledAt') ?? new Date(event.occurredAt);
+  project(TrainingEvents.learnerEnrolled, async (tx, event) => {
+    const { cohortId, learnerId } = event.payload;
     const cohort = await cohortFor(tx, event, cohortId);
     if (eventSeq(event) <= cohort.purgedThroughSeq) return null;
-    await recordEnrollment(tx, cohortId, learnerId, enrolledAt, eventSeq(event));
+    await recordEnrollment(tx, cohortId, learnerId, timeOr(event.payload.enrolledAt, event.occurredAt), eventSeq(event));
     return cohort.organizationId;
-  },
+  }),
 
-  async 'training.session.started'(tx, event) {
-    const p = new PayloadReader(event);
-    const id = p.string('sessionId');
-    const cohortId = p.string('cohortId');
-    const facts = {
-      learnerId: p.string('learnerId'),
-      caseId: p.optionalString('caseId'),
-      caseVersion: p.optionalInteger('caseVersion'),
-      startedAt: p.optionalDate('startedAt') ?? new Date(event.occurredAt),
-    };
+  project(TrainingEvents.sessionStarted, async (tx, event) => {
+    const { sessionId: id, cohortId, learnerId } = event.payload;
+    const facts = { learnerId, caseId: event.payload.caseId ?? null, caseVersion: event.payload.caseVersion ?? null, startedAt: timeOr(event.payload.startedAt, event.occurredAt) };
     const cohort = await cohortFor(tx, event, cohortId);
-    if (eventSeq(event) <= cohort.purgedThroughSeq) return null;
     const seq = eventSeq(event);
+    if (seq <= cohort.purgedThroughSeq) return null;
     await tx.analyticsTrainingSession.upsert({
       where: { id },
       create: { id, organizationId: cohort.organizationId, partnerId: event.partnerId, cohortId, ...facts, eventSeq: seq },
@@ -131,69 +113,56 @@ const training: Record<string, Projection['apply']> = {
     });
     await recordEnrollment(tx, cohortId, facts.learnerId, facts.startedAt, seq);
     return cohort.organizationId;
-  },
+  }),
 
-  async 'training.session.completed'(tx, event) {
-    const p = new PayloadReader(event);
-    const id = p.string('sessionId');
-    const cohortId = p.string('cohortId');
-    const score = readScore(p);
+  project(TrainingEvents.sessionCompleted, async (tx, event) => {
+    const { payload } = event;
     const facts = {
-      learnerId: p.string('learnerId'),
-      caseId: p.string('caseId'),
-      caseVersion: p.integer('caseVersion'),
-      startedAt: p.date('startedAt'),
-      completedAt: p.optionalDate('endedAt') ?? new Date(event.occurredAt),
-      durationSeconds: p.optionalInteger('durationSeconds'),
-      totalScore: score?.total ?? null,
-      subScores: (score?.subScores ?? []) as Prisma.InputJsonValue,
-      flaggedErrors: (score?.flaggedErrors ?? []) as Prisma.InputJsonValue,
+      learnerId: payload.learnerId,
+      caseId: payload.caseId,
+      caseVersion: payload.caseVersion,
+      startedAt: new Date(payload.startedAt),
+      completedAt: timeOr(payload.endedAt, event.occurredAt),
+      durationSeconds: payload.durationSeconds,
+      totalScore: payload.score?.total ?? null,
+      subScores: (payload.score?.subScores ?? []).map((s) => ({ section: s.section, score: s.score })) as Prisma.InputJsonValue,
+      flaggedErrors: (payload.score?.flaggedErrors ?? []).map((f) => ({ code: f.code, severity: f.severity })) as Prisma.InputJsonValue,
     };
-    const cohort = await cohortFor(tx, event, cohortId);
+    const cohort = await cohortFor(tx, event, payload.cohortId);
     const seq = eventSeq(event);
     if (seq <= cohort.purgedThroughSeq) return null;
     await tx.analyticsTrainingSession.upsert({
-      where: { id },
-      create: { id, organizationId: cohort.organizationId, partnerId: event.partnerId, cohortId, ...facts, eventSeq: seq },
+      where: { id: payload.sessionId },
+      create: { id: payload.sessionId, organizationId: cohort.organizationId, partnerId: event.partnerId, cohortId: payload.cohortId, ...facts, eventSeq: seq },
       update: { ...facts, eventSeq: seq },
     });
-    await recordEnrollment(tx, cohortId, facts.learnerId, facts.startedAt, seq);
+    await recordEnrollment(tx, payload.cohortId, facts.learnerId, facts.startedAt, seq);
     return cohort.organizationId;
-  },
+  }),
 
   /** Retention in training: the cohort's learner data goes here too, and stays gone on replay. */
-  async 'training.cohort.learner_data_deleted'(tx, event) {
-    const cohortId = new PayloadReader(event).string('cohortId');
+  project(TrainingEvents.learnerDataDeleted, async (tx, event) => {
+    const { cohortId } = event.payload;
     const cohort = await cohortFor(tx, event, cohortId);
     const seq = eventSeq(event);
     if (seq > cohort.purgedThroughSeq) await tx.analyticsCohort.update({ where: { id: cohortId }, data: { purgedThroughSeq: seq } });
     await tx.analyticsTrainingSession.deleteMany({ where: { cohortId, eventSeq: { lte: seq } } });
     await tx.analyticsEnrollment.deleteMany({ where: { cohortId, eventSeq: { lte: seq } } });
     return cohort.organizationId;
-  },
-};
+  }),
+];
 
 // ---------------------------------------------------------------- nurse queue
 
-const CLOSED_STATUSES = ['APPROVED', 'OVERRIDDEN', 'RESOLVED'];
+const CLOSED_STATUSES: readonly string[] = ['APPROVED', 'OVERRIDDEN', 'RESOLVED'];
 
-const nurse: Record<string, Projection['apply']> = {
-  async 'nurse.queue.changed'(tx, event) {
-    const p = new PayloadReader(event);
-    const id = p.string('entryId');
-    const change = {
-      kind: p.string('kind'),
-      organizationId: p.string('organizationId'),
-      source: p.string('source'),
-      urgency: p.string('urgency'),
-      status: p.string('status'),
-      version: p.integer('version'),
-      action: p.optionalString('action'),
-      createdAt: p.date('createdAt'),
-      slaDueAt: p.date('slaDueAt'),
-      at: p.optionalDate('at') ?? new Date(event.occurredAt),
-    };
-    const closedAt = CLOSED_STATUSES.includes(change.status) ? change.at : null;
+const nurse: Projection[] = [
+  project(NurseEvents.queueChanged, async (tx, { payload: change }) => {
+    const id = change.entryId;
+    const at = new Date(change.at);
+    const createdAt = new Date(change.createdAt);
+    const slaDueAt = new Date(change.slaDueAt);
+    const closedAt = CLOSED_STATUSES.includes(change.status) ? at : null;
     const escalated = change.action === 'ESCALATE' || change.status === 'ESCALATED';
     await lockAggregate(tx, 'queue-entry', id);
     const existing = await tx.analyticsQueueEntry.findUnique({ where: { id } });
@@ -201,60 +170,55 @@ const nurse: Record<string, Projection['apply']> = {
       await tx.analyticsQueueEntry.create({
         data: {
           id, organizationId: change.organizationId, source: change.source, initialUrgency: change.urgency, urgency: change.urgency, status: change.status,
-          createdAt: change.createdAt, slaDueAt: change.slaDueAt, firstActionAt: change.action ? change.at : null, closedAt, escalated, version: change.version,
+          createdAt, slaDueAt, firstActionAt: change.action ? at : null, closedAt, escalated, version: change.version,
         },
       });
       return change.organizationId;
     }
     const newer = change.version > existing.version;
-    const firstAction = change.action && (!existing.firstActionAt || change.at < existing.firstActionAt);
+    const firstAction = change.action && (!existing.firstActionAt || at < existing.firstActionAt);
     await tx.analyticsQueueEntry.update({
       where: { id },
       data: {
         ...(change.kind === 'ADDED' ? { initialUrgency: change.urgency } : {}),
-        ...(newer ? { urgency: change.urgency, status: change.status, slaDueAt: change.slaDueAt, closedAt, version: change.version } : {}),
-        ...(firstAction ? { firstActionAt: change.at } : {}),
+        ...(newer ? { urgency: change.urgency, status: change.status, slaDueAt, closedAt, version: change.version } : {}),
+        ...(firstAction ? { firstActionAt: at } : {}),
         ...(escalated ? { escalated: true } : {}),
       },
     });
     return change.organizationId;
-  },
-};
+  }),
+];
 
 // ---------------------------------------------------------------- billing
 
-const PAID_KINDS: Record<string, string> = { 'payment.deposit.paid': 'DEPOSIT', 'payment.balance.paid': 'BALANCE', 'payment.tele_fee.paid': 'TELE_FEE' };
-
-async function recordMovement(tx: TransactionClient, event: RelayedEvent, idField: string, kind: string): Promise<string> {
-  const p = new PayloadReader(event);
-  const movement = { id: p.string(idField), organizationId: p.string('organizationId'), kind, amount: p.integer('amount'), currency: p.string('currency'), at: new Date(event.occurredAt) };
-  if (movement.amount < 0) throw new MalformedEvent('amount is negative');
+async function recordMovement(tx: TransactionClient, movement: { id: string; organizationId: string; kind: string; amount: number; currency: string; at: Date }): Promise<string> {
   // Each payment succeeds once and each refund is issued once: a second event changes nothing.
   await tx.analyticsMoneyMovement.createMany({ data: [movement], skipDuplicates: true });
   return movement.organizationId;
 }
 
-const billing: Record<string, Projection['apply']> = {
-  ...Object.fromEntries(Object.entries(PAID_KINDS).map(([type, kind]) => [type, (tx: TransactionClient, event: RelayedEvent) => recordMovement(tx, event, 'paymentId', kind)])),
-  'payment.refund.issued': (tx, event) => recordMovement(tx, event, 'refundId', 'REFUND'),
-};
+const paid = (definition: typeof BillingEvents.depositPaid, kind: string): Projection =>
+  project(definition, (tx, { payload, occurredAt }) => recordMovement(tx, { id: payload.paymentId, organizationId: payload.organizationId, kind, amount: payload.amount, currency: payload.currency, at: new Date(occurredAt) }));
+
+const billing: Projection[] = [
+  paid(BillingEvents.depositPaid, 'DEPOSIT'),
+  paid(BillingEvents.balancePaid, 'BALANCE'),
+  paid(BillingEvents.teleFeePaid, 'TELE_FEE'),
+  project(BillingEvents.refundIssued, (tx, { payload, occurredAt }) => recordMovement(tx, { id: payload.refundId, organizationId: payload.organizationId, kind: 'REFUND', amount: payload.amount, currency: payload.currency, at: new Date(occurredAt) })),
+];
 
 // ---------------------------------------------------------------- consumers
 
-const PROJECTIONS: Record<Area, Record<string, Projection['apply']>> = { training, nurse, billing };
+const PROJECTIONS: Record<Area, Projection[]> = { training, nurse, billing };
 const AREAS = Object.keys(PROJECTIONS) as Area[];
 /** Which area projects each event type (an event type belongs to one area). */
-const AREA_OF = new Map(AREAS.flatMap((area) => Object.keys(PROJECTIONS[area]).map((type) => [type, area] as const)));
+const PROJECTION_OF = new Map(AREAS.flatMap((area) => PROJECTIONS[area].map((projection) => [projection.definition.type, { area, projection }] as const)));
 
-async function applyEvent(tx: TransactionClient, area: Area, event: RelayedEvent, announce: boolean): Promise<void> {
-  const apply = PROJECTIONS[area][event.type];
-  if (!apply) return;
-  const organizationId = await apply(tx, event);
+async function applyProjection(tx: TransactionClient, area: Area, projection: Projection, event: ConsumedEvent<unknown>, announce: boolean): Promise<void> {
+  const organizationId = await projection.apply(tx, event as never);
   if (announce && organizationId) {
-    await recordEvent(tx, {
-      source: SOURCE, type: FIGURES_UPDATED, aggregateId: organizationId, organizationId,
-      payload: { organizationId, area, cause: event.type, causeEventId: event.id },
-    });
+    await recordEvent(tx, AnalyticsEvents.figuresUpdated, { aggregateId: organizationId, organizationId, payload: { organizationId, area, cause: event.type, causeEventId: event.id } });
   }
 }
 
@@ -263,12 +227,9 @@ const consumerName = (area: Area): string => `analytics.${area}`;
 /** One durable consumer per area, so a failing billing projection does not hold training up. */
 export const analyticsConsumers: EventConsumer[] = AREAS.map((area) => ({
   name: consumerName(area),
-  eventTypes: Object.keys(PROJECTIONS[area]),
+  handlers: PROJECTIONS[area].map((projection) => on(projection.definition, (event, tx) => applyProjection(tx, area, projection, event, true))),
   async beforeClaim(tx: TransactionClient) {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${REBUILD_LOCK})`;
-  },
-  async handle(event: RelayedEvent, tx: TransactionClient) {
-    await applyEvent(tx, area, event, true);
   },
 }));
 
@@ -300,29 +261,30 @@ export async function rebuildReadModels(prisma: PrismaClient, log: Logger, optio
     for (const area of AREAS) await resetConsumer(tx, consumerName(area));
     let after = -1n;
     for (;;) {
-      const batch = await tx.outboxEvent.findMany({ where: { seq: { gt: after }, type: { in: [...AREA_OF.keys()] } }, orderBy: { seq: 'asc' }, take: batchSize });
+      const batch = await tx.outboxEvent.findMany({ where: { seq: { gt: after }, type: { in: [...PROJECTION_OF.keys()] } }, orderBy: { seq: 'asc' }, take: batchSize });
       if (batch.length === 0) break;
-      const areaOf = (type: string): Area => AREA_OF.get(type) as Area; // the query asked for these types only
+      const consumptions: Prisma.EventConsumptionCreateManyInput[] = [];
       for (const row of batch) {
         const event = toRelayed(row);
-        const area = areaOf(event.type);
+        // The query asked for these types only.
+        const { area, projection } = PROJECTION_OF.get(event.type) as { area: Area; projection: Projection };
+        let skippedReason: string | null = null;
         try {
-          await applyEvent(tx, area, event, false);
+          await applyProjection(tx, area, projection, parseEvent(projection.definition, event), false);
         } catch (error) {
-          // As the live consumer does: a malformed event is skipped (and logged), not fatal.
+          // As the live consumer does: a malformed event is skipped, logged and recorded with the reason, not fatal.
           if (!(error instanceof MalformedEvent)) throw error;
           log.warn({ eventId: event.id, eventType: event.type, problem: error.message }, 'malformed event skipped in rebuild');
+          skippedReason = error.message.slice(0, 1000);
         }
+        consumptions.push({ consumer: consumerName(area), eventId: row.id, skippedReason });
         byArea[area] += 1;
       }
-      await tx.eventConsumption.createMany({
-        data: batch.map((row) => ({ consumer: consumerName(areaOf(row.type)), eventId: row.id })),
-        skipDuplicates: true,
-      });
+      await tx.eventConsumption.createMany({ data: consumptions, skipDuplicates: true });
       events += batch.length;
       after = (batch.at(-1) as { seq: bigint }).seq;
     }
-    await recordEvent(tx, { source: SOURCE, type: FIGURES_UPDATED, aggregateId: 'rebuild', organizationId: null, payload: { organizationId: null, area: 'all', cause: 'rebuild' } });
+    await recordEvent(tx, AnalyticsEvents.figuresUpdated, { aggregateId: 'rebuild', organizationId: null, payload: { organizationId: null, area: 'all', cause: 'rebuild' } });
   }, { timeout: options.timeoutMs ?? 10 * 60_000, maxWait: 60_000 });
   log.info({ events, byArea }, 'analytics read models rebuilt');
   return { events, byArea };

@@ -1,36 +1,32 @@
-import type { AnalyticsCohort, AnalyticsPartner, Prisma } from '../../prisma/generated/client/client.js';
+import type { AnalyticsCohort, Prisma } from '../../prisma/generated/client/client.js';
+import { visibleRows } from '../kit/access.js';
 import type { SubgraphContext } from '../kit/context.js';
-import { badUserInput, forbidden, notFound, unauthenticated } from '../kit/errors.js';
-import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
+import { badUserInput, DomainError, ErrorCode, forbidden, notFound } from '../kit/errors.js';
+import { requireRole, requireStaffOf, Role } from '../kit/identity.js';
 import {
   billingFigures, cohortFigures, queueFigures, trainingActivity,
   type BillingFigures, type CohortFigures, type FlagFact, type QueueFigures, type SessionFacts, type SubScoreFact, type TrainingActivity,
 } from './domain/figures.js';
+import { COHORT_VIEWERS, METRICS_VIEWERS } from './policies.js';
 
 /**
  * Analytics reads: cohort figures for partners and training staff, organization metrics for
- * dashboards and BI. Everything comes from the read models (projections.ts); access is
- * decided here, on the one path root fields and entity lookups share.
+ * dashboards and BI. Everything comes from the read models (projections.ts), read through
+ * `ctx.db`: which cohorts, sessions and metrics a caller sees is policies.ts, on the one path
+ * root fields and entity lookups share. What is left here is about the arguments: the role a
+ * field needs, and that an organization asked for is the caller's own (FORBIDDEN, rather than
+ * the empty answer the row filters alone would give).
  */
 
-type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders'>;
+/** What the services use of a request: `db` for every read; `prisma` only for visibleRows' system lookup. */
+type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders'>;
 
-/** Who reads cohort figures: the cohort's organization's training staff and BI, and its partner. */
-export const COHORT_VIEWERS: readonly RoleName[] = [Role.ADMIN, Role.CLINICIAN, Role.BI, Role.PARTNER];
-/** Who reads an organization's operational metrics. */
-export const METRICS_VIEWERS: readonly RoleName[] = [Role.ADMIN, Role.BI];
-const ORGANIZATION_COHORT_VIEWERS: readonly RoleName[] = [Role.ADMIN, Role.CLINICIAN, Role.BI];
 /** A longer window is a job for an export, not a request. */
 const MAX_RANGE_DAYS = 400;
 
 export interface DateRange {
   from: Date | null;
   to: Date | null;
-}
-
-function requireIdentity(ctx: Ctx): AuthenticatedIdentity {
-  if (!isAuthenticated(ctx.identity)) throw unauthenticated();
-  return ctx.identity;
 }
 
 export function checkRange(range: DateRange): DateRange {
@@ -43,20 +39,15 @@ export function checkRange(range: DateRange): DateRange {
 
 const startedIn = (range: DateRange): Prisma.DateTimeFilter => ({ ...(range.from ? { gte: range.from } : {}), ...(range.to ? { lt: range.to } : {}) });
 
-/** The partner the caller acts for (a partner principal: user or API key), if any. */
-async function callerPartner(ctx: Ctx, identity: AuthenticatedIdentity): Promise<AnalyticsPartner | null> {
-  if (identity.role !== Role.PARTNER) return null;
-  return ctx.loaders
-    .get<string, AnalyticsPartner | null>('analyticsPartnerByPrincipal', async (principals) => {
-      const rows = await ctx.prisma.analyticsPartner.findMany({ where: { principalId: { in: [...principals] } } });
-      return principals.map((principal) => rows.find((row) => row.principalId === principal) ?? null);
-    })
-    .load(identity.subject);
-}
+/** The kit's answer for a cohort row, in the API's words (`Cohort`, not the read model's name). */
+const asCohort = (row: AnalyticsCohort | Error): AnalyticsCohort | Error =>
+  row instanceof DomainError ? (row.code === ErrorCode.NOT_FOUND ? notFound('Cohort') : forbidden('You may not see this cohort')) : row;
 
-async function canSeeCohort(ctx: Ctx, identity: AuthenticatedIdentity, cohort: AnalyticsCohort): Promise<boolean> {
-  if (identity.role === Role.PARTNER) return (await callerPartner(ctx, identity))?.id === cohort.partnerId;
-  return ORGANIZATION_COHORT_VIEWERS.includes(identity.role) && identity.organizationId === cohort.organizationId;
+/** A cohort by id through the policies, batched per request: FORBIDDEN when it is someone else's, NOT_FOUND when unknown. */
+function loadCohort(ctx: Ctx, cohortId: string): Promise<AnalyticsCohort> {
+  return ctx.loaders
+    .get<string, AnalyticsCohort>('analytics.cohortById', async (ids) => (await visibleRows(ids, await ctx.db.analyticsCohort.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'AnalyticsCohort')).map(asCohort))
+    .load(cohortId);
 }
 
 export interface CohortAnalytics extends CohortFigures {
@@ -70,8 +61,8 @@ async function figuresFor(ctx: Ctx, cohorts: readonly AnalyticsCohort[], range: 
   const ids = cohorts.map((c) => c.id);
   if (ids.length === 0) return [];
   const [enrollments, sessions] = await Promise.all([
-    ctx.prisma.analyticsEnrollment.groupBy({ by: ['cohortId'], where: { cohortId: { in: ids }, ...(range.to ? { enrolledAt: { lt: range.to } } : {}) }, _count: { _all: true } }),
-    ctx.prisma.analyticsTrainingSession.findMany({
+    ctx.db.analyticsEnrollment.groupBy({ by: ['cohortId'], where: { cohortId: { in: ids }, ...(range.to ? { enrolledAt: { lt: range.to } } : {}) }, _count: { _all: true } }),
+    ctx.db.analyticsTrainingSession.findMany({
       where: { cohortId: { in: ids }, startedAt: startedIn(range) },
       select: { cohortId: true, learnerId: true, caseId: true, completedAt: true, totalScore: true, subScores: true, flaggedErrors: true },
       orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
@@ -90,30 +81,25 @@ async function figuresFor(ctx: Ctx, cohorts: readonly AnalyticsCohort[], range: 
 
 /** One cohort's figures over an optional range (sessions count by when they started). */
 export async function cohortAnalytics(ctx: Ctx, cohortId: string, range: DateRange): Promise<CohortAnalytics> {
-  const identity = requireIdentity(ctx);
-  if (!COHORT_VIEWERS.includes(identity.role)) throw forbidden('You may not see cohort analytics');
+  requireRole(ctx.identity, COHORT_VIEWERS, 'You may not see cohort analytics');
   checkRange(range);
-  const cohort = await ctx.loaders.byId('analyticsCohortById', (ids) => ctx.prisma.analyticsCohort.findMany({ where: { id: { in: ids } } })).load(cohortId);
-  if (!cohort) throw notFound('Cohort');
-  if (!(await canSeeCohort(ctx, identity, cohort))) throw forbidden('You may not see this cohort');
+  const cohort = await loadCohort(ctx, cohortId);
   const [figures] = await figuresFor(ctx, [cohort], range);
   return figures as CohortAnalytics;
 }
 
 /** Every cohort of an organization (staff and BI), or the caller's own partner's cohorts in it. */
 export async function organizationCohortAnalytics(ctx: Ctx, organizationId: string, range: DateRange): Promise<CohortAnalytics[]> {
-  const identity = requireIdentity(ctx);
+  const caller = requireRole(ctx.identity, COHORT_VIEWERS, 'You may not see cohort analytics');
   checkRange(range);
-  let where: Prisma.AnalyticsCohortWhereInput;
-  if (identity.role === Role.PARTNER) {
-    const partner = await callerPartner(ctx, identity);
-    if (!partner || partner.organizationId !== organizationId) throw forbidden('You may see only your own cohorts');
-    where = { organizationId, partnerId: partner.id };
-  } else {
-    if (!ORGANIZATION_COHORT_VIEWERS.includes(identity.role) || identity.organizationId !== organizationId) throw forbidden('You may see only your organization’s cohorts');
-    where = { organizationId };
+  if (caller.role === Role.PARTNER) {
+    // The partners the caller acts for (policies.ts): one of them must belong to the organization.
+    if ((await ctx.db.analyticsPartner.count({ where: { organizationId } })) === 0) throw forbidden('You may see only your own cohorts');
+  } else if (caller.organizationId !== organizationId) {
+    throw forbidden('You may see only your organization’s cohorts');
   }
-  const cohorts = await ctx.prisma.analyticsCohort.findMany({ where, orderBy: { id: 'asc' } });
+  // The policy narrows a partner to its own cohorts.
+  const cohorts = await ctx.db.analyticsCohort.findMany({ where: { organizationId }, orderBy: { id: 'asc' } });
   return figuresFor(ctx, cohorts, range);
 }
 
@@ -128,15 +114,15 @@ export interface OrganizationMetrics {
 
 /** An organization's operations over [from, to): the nurse queue, training activity, money collected. */
 export async function organizationMetrics(ctx: Ctx, organizationId: string, from: Date, to: Date): Promise<OrganizationMetrics> {
-  const identity = requireIdentity(ctx);
-  if (!METRICS_VIEWERS.includes(identity.role) || identity.organizationId !== organizationId) throw forbidden('You may see only your organization’s metrics');
+  const caller = requireStaffOf(ctx.identity, METRICS_VIEWERS, 'You may see only your organization’s metrics');
+  if (caller.organizationId !== organizationId) throw forbidden('You may see only your organization’s metrics');
   checkRange({ from, to });
   const window = { gte: from, lt: to };
   const [entries, started, completed, movements] = await Promise.all([
-    ctx.prisma.analyticsQueueEntry.findMany({ where: { organizationId, createdAt: window } }),
-    ctx.prisma.analyticsTrainingSession.findMany({ where: { organizationId, startedAt: window }, select: { learnerId: true } }),
-    ctx.prisma.analyticsTrainingSession.findMany({ where: { organizationId, completedAt: window }, select: { learnerId: true, totalScore: true, flaggedErrors: true } }),
-    ctx.prisma.analyticsMoneyMovement.findMany({ where: { organizationId, at: window }, select: { kind: true, amount: true, currency: true } }),
+    ctx.db.analyticsQueueEntry.findMany({ where: { organizationId, createdAt: window } }),
+    ctx.db.analyticsTrainingSession.findMany({ where: { organizationId, startedAt: window }, select: { learnerId: true } }),
+    ctx.db.analyticsTrainingSession.findMany({ where: { organizationId, completedAt: window }, select: { learnerId: true, totalScore: true, flaggedErrors: true } }),
+    ctx.db.analyticsMoneyMovement.findMany({ where: { organizationId, at: window }, select: { kind: true, amount: true, currency: true } }),
   ]);
   return {
     organizationId,

@@ -1,10 +1,10 @@
 import { Role } from '../kit/identity.js';
 import { hasRole, type IRules } from '../kit/shield.js';
-import { BILLING_STAFF } from './service.js';
+import { BILLING_STAFF } from './policies.js';
 
 /**
  * Billing staff and administrators manage their organization's invoices; a patient sees and
- * pays only their own (service.ts decides which invoice is whose). Nobody else.
+ * pays only their own (policies.ts decides which invoice is whose). Nobody else.
  */
 const staff = hasRole(...BILLING_STAFF);
 const staffOrPatient = hasRole(Role.PATIENT, ...BILLING_STAFF);

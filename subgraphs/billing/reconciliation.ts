@@ -1,7 +1,9 @@
-import { badUserInput, forbidden, unauthenticated } from '../kit/errors.js';
-import { isAuthenticated } from '../kit/identity.js';
-import { stripeClient, stripeSettingsFromEnv } from './adapters/stripe.js';
-import { BILLING_STAFF, type Ctx } from './service.js';
+import type Stripe from 'stripe';
+import { badUserInput, forbidden } from '../kit/errors.js';
+import { requireStaffOf } from '../kit/identity.js';
+import { atStripe } from './adapters/stripe.js';
+import { BILLING_STAFF } from './policies.js';
+import { stripeFor, type Ctx } from './service.js';
 
 /**
  * Finance's proof that every payment is accounted for: our succeeded payments and refunds in
@@ -34,24 +36,26 @@ export interface ReconciliationReport {
 
 const MAX_PERIOD_DAYS = 366;
 
+const REFUSED = 'Only the organization’s billing staff and administrators reconcile its payments';
+
 export async function reconciliationReport(ctx: Ctx, organizationId: string, from: Date, to: Date): Promise<ReconciliationReport> {
-  if (!isAuthenticated(ctx.identity)) throw unauthenticated();
-  if (!BILLING_STAFF.includes(ctx.identity.role) || ctx.identity.organizationId !== organizationId) throw forbidden('Only the organization’s billing staff and administrators reconcile its payments');
+  const caller = requireStaffOf(ctx.identity, BILLING_STAFF, REFUSED);
+  if (caller.organizationId !== organizationId) throw forbidden(REFUSED);
   if (!(from < to)) throw badUserInput('from', 'must be before to');
   if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * 86_400_000) throw badUserInput('to', `the period may span at most ${MAX_PERIOD_DAYS} days`);
-  const stripe = stripeClient(ctx.stripe ?? stripeSettingsFromEnv());
-  const { prisma } = ctx;
+  const stripe = stripeFor(ctx);
+  const { db } = ctx;
 
-  const payments = await prisma.payment.findMany({ where: { organizationId, status: 'SUCCEEDED', paidAt: { gte: from, lt: to } } });
-  const refunds = await prisma.refund.findMany({ where: { organizationId, status: 'SUCCEEDED', settledAt: { gte: from, lt: to } } });
+  const payments = await db.payment.findMany({ where: { organizationId, status: 'SUCCEEDED', paidAt: { gte: from, lt: to } } });
+  const refunds = await db.refund.findMany({ where: { organizationId, status: 'SUCCEEDED', settledAt: { gte: from, lt: to } } });
   // A checkout payment learns its charge id only from payment_intent.succeeded; ask Stripe for the rest.
   for (const payment of payments) {
     if (payment.stripeChargeId || !payment.stripePaymentIntentId) continue;
-    const intent = await stripe.paymentIntents.retrieve(payment.stripePaymentIntentId);
+    const intent = await atStripe(stripe.paymentIntents.retrieve(payment.stripePaymentIntentId));
     const chargeId = typeof intent.latest_charge === 'string' ? intent.latest_charge : (intent.latest_charge?.id ?? null);
     if (chargeId) {
       payment.stripeChargeId = chargeId;
-      await prisma.payment.updateMany({ where: { id: payment.id, stripeChargeId: null }, data: { stripeChargeId: chargeId } });
+      await db.payment.updateMany({ where: { id: payment.id, stripeChargeId: null }, data: { stripeChargeId: chargeId } });
     }
   }
 
@@ -62,38 +66,42 @@ export async function reconciliationReport(ctx: Ctx, organizationId: string, fro
   const seenRefunds = new Set<string>();
   const unknownSources: Array<{ kind: 'PAYMENT' | 'REFUND'; txnId: string; source: string; amount: number; currency: string }> = [];
 
-  // The SDK follows `has_more` / `starting_after` for us, a page of 100 at a time.
-  for await (const txn of stripe.balanceTransactions.list({ created: { gte: Math.floor(from.getTime() / 1000), lt: Math.ceil(to.getTime() / 1000) }, limit: 100 })) {
-    report.stripeTransactionsRead += 1;
-    const source = typeof txn.source === 'string' ? txn.source : (txn.source?.id ?? null);
-    if (!source) continue;
-    const currency = txn.currency.toUpperCase();
-    if ((txn.type === 'charge' || txn.type === 'payment') && (source.startsWith('ch_') || source.startsWith('py_'))) {
-      const payment = paymentsByCharge.get(source);
-      if (!payment) {
-        unknownSources.push({ kind: 'PAYMENT', txnId: txn.id, source, amount: txn.amount, currency });
-        continue;
+  await atStripe(
+    eachBalanceTransaction(stripe, from, to, (txn) => {
+      report.stripeTransactionsRead += 1;
+      const source = typeof txn.source === 'string' ? txn.source : (txn.source?.id ?? null);
+      if (!source) return;
+      const currency = txn.currency.toUpperCase();
+      if ((txn.type === 'charge' || txn.type === 'payment') && (source.startsWith('ch_') || source.startsWith('py_'))) {
+        const payment = paymentsByCharge.get(source);
+        if (!payment) {
+          unknownSources.push({ kind: 'PAYMENT', txnId: txn.id, source, amount: txn.amount, currency });
+          return;
+        }
+        seenPayments.add(payment.id);
+        const item: ReconciliationItem = { kind: 'PAYMENT', localId: payment.id, stripeObjectId: source, balanceTransactionId: txn.id, currency, localAmount: payment.amount, stripeAmount: txn.amount };
+        (payment.amount === txn.amount && payment.currency === currency ? report.matched : report.amountMismatches).push(item);
+      } else if (txn.type === 'refund' || txn.type === 'payment_refund') {
+        const refund = refundsByStripeId.get(source);
+        // Stripe books a refund as a negative amount.
+        const amount = -txn.amount;
+        if (!refund) {
+          unknownSources.push({ kind: 'REFUND', txnId: txn.id, source, amount, currency });
+          return;
+        }
+        seenRefunds.add(refund.id);
+        const item: ReconciliationItem = { kind: 'REFUND', localId: refund.id, stripeObjectId: source, balanceTransactionId: txn.id, currency, localAmount: refund.amount, stripeAmount: amount };
+        (refund.amount === amount && refund.currency === currency ? report.matched : report.amountMismatches).push(item);
       }
-      seenPayments.add(payment.id);
-      const item: ReconciliationItem = { kind: 'PAYMENT', localId: payment.id, stripeObjectId: source, balanceTransactionId: txn.id, currency, localAmount: payment.amount, stripeAmount: txn.amount };
-      (payment.amount === txn.amount && payment.currency === currency ? report.matched : report.amountMismatches).push(item);
-    } else if (txn.type === 'refund' || txn.type === 'payment_refund') {
-      const refund = refundsByStripeId.get(source);
-      // Stripe books a refund as a negative amount.
-      const amount = -txn.amount;
-      if (!refund) {
-        unknownSources.push({ kind: 'REFUND', txnId: txn.id, source, amount, currency });
-        continue;
-      }
-      seenRefunds.add(refund.id);
-      const item: ReconciliationItem = { kind: 'REFUND', localId: refund.id, stripeObjectId: source, balanceTransactionId: txn.id, currency, localAmount: refund.amount, stripeAmount: amount };
-      (refund.amount === amount && refund.currency === currency ? report.matched : report.amountMismatches).push(item);
-    }
-  }
+    }),
+  );
 
   // Stripe's transactions for other organizations (one Stripe account serves all) are not this
-  // report's business: only what no organization knows is missing locally.
+  // report's business: only what no organization knows is missing locally. Which charges and
+  // refunds other organizations know is asked of the system view on purpose (ids only, nothing
+  // of their rows leaves this function): through the caller's scope they would all be "missing".
   if (unknownSources.length > 0) {
+    const { prisma } = ctx;
     const elsewhereCharges = new Set((await prisma.payment.findMany({ where: { stripeChargeId: { in: unknownSources.map((u) => u.source) } }, select: { stripeChargeId: true } })).map((p) => p.stripeChargeId));
     const elsewhereRefunds = new Set((await prisma.refund.findMany({ where: { stripeRefundId: { in: unknownSources.map((u) => u.source) } }, select: { stripeRefundId: true } })).map((r) => r.stripeRefundId));
     for (const unknown of unknownSources) {
@@ -108,4 +116,9 @@ export async function reconciliationReport(ctx: Ctx, organizationId: string, fro
     if (!seenRefunds.has(refund.id)) report.missingAtStripe.push({ kind: 'REFUND', localId: refund.id, stripeObjectId: refund.stripeRefundId, balanceTransactionId: null, currency: refund.currency, localAmount: refund.amount, stripeAmount: null });
   }
   return report;
+}
+
+/** Every balance transaction in [from, to): the SDK follows `has_more` / `starting_after` for us, a page of 100 at a time. */
+async function eachBalanceTransaction(stripe: Stripe, from: Date, to: Date, visit: (txn: Stripe.BalanceTransaction) => void): Promise<void> {
+  for await (const txn of stripe.balanceTransactions.list({ created: { gte: Math.floor(from.getTime() / 1000), lt: Math.ceil(to.getTime() / 1000) }, limit: 100 })) visit(txn);
 }

@@ -1,9 +1,12 @@
 import type { GraphQLSchema } from 'graphql';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
-import * as billing from './service.js';
+import * as invoices from './invoices.js';
+import * as payments from './payments.js';
 import * as reconciliation from './reconciliation.js';
+import * as refunds from './refunds.js';
+import { MINOR_UNITS, totalsOf } from './service.js';
 
-/** The billing subgraph's types. Resolvers translate; access and rules live in service.ts. */
+/** The billing subgraph's types. Resolvers translate; rules live in the services, access in policies.ts. */
 export function buildBillingSchema(): GraphQLSchema {
   const builder = createBuilder();
 
@@ -45,7 +48,7 @@ export function buildBillingSchema(): GraphQLSchema {
       failureCode: t.exposeString('failureCode', { nullable: true }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
       paidAt: t.expose('paidAt', { type: 'DateTime', nullable: true }),
-      refunds: t.field({ type: [RefundRef], resolve: (p, _args, ctx) => billing.refundsOf(ctx, p.id) }),
+      refunds: t.field({ type: [RefundRef], resolve: (p, _args, ctx) => invoices.refundsOf(ctx, p.id) }),
     }),
   });
 
@@ -64,20 +67,20 @@ export function buildBillingSchema(): GraphQLSchema {
       organizationId: t.exposeID('organizationId'),
       patient: t.field({ type: PatientRef, resolve: (i) => ({ id: i.patientId }) }),
       currency: t.field({ type: CurrencyEnum, resolve: (i) => i.currency }),
-      minorUnits: t.int({ description: 'Digits after the decimal point of the currency.', resolve: (i) => billing.MINOR_UNITS[i.currency] }),
+      minorUnits: t.int({ description: 'Digits after the decimal point of the currency.', resolve: (i) => MINOR_UNITS[i.currency] }),
       status: t.field({ type: InvoiceStatusEnum, resolve: (i) => i.status }),
       total: t.exposeInt('total'),
-      amountPaid: t.int({ resolve: async (i, _args, ctx) => billing.totalsOf(i, await billing.paymentsOf(ctx, i.id)).paid }),
-      amountRefunded: t.int({ resolve: async (i, _args, ctx) => billing.totalsOf(i, await billing.paymentsOf(ctx, i.id)).refunded }),
-      amountDue: t.int({ resolve: async (i, _args, ctx) => billing.totalsOf(i, await billing.paymentsOf(ctx, i.id)).due }),
-      lines: t.field({ type: [LineRef], resolve: (i, _args, ctx) => billing.linesOf(ctx, i.id) }),
-      payments: t.field({ type: [PaymentRef], resolve: (i, _args, ctx) => billing.paymentsOf(ctx, i.id) }),
+      amountPaid: t.int({ resolve: async (i, _args, ctx) => totalsOf(i, await invoices.paymentsOf(ctx, i.id)).paid }),
+      amountRefunded: t.int({ resolve: async (i, _args, ctx) => totalsOf(i, await invoices.paymentsOf(ctx, i.id)).refunded }),
+      amountDue: t.int({ resolve: async (i, _args, ctx) => totalsOf(i, await invoices.paymentsOf(ctx, i.id)).due }),
+      lines: t.field({ type: [LineRef], resolve: (i, _args, ctx) => invoices.linesOf(ctx, i.id) }),
+      payments: t.field({ type: [PaymentRef], resolve: (i, _args, ctx) => invoices.paymentsOf(ctx, i.id) }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
       finalizedAt: t.expose('finalizedAt', { type: 'DateTime', nullable: true }),
       voidedAt: t.expose('voidedAt', { type: 'DateTime', nullable: true }),
     }),
   });
-  builder.asEntity(InvoiceRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => billing.loadInvoice(ctx, ref.id) });
+  builder.asEntity(InvoiceRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => invoices.loadInvoice(ctx, ref.id) });
 
   PatientRef.implement({
     externalFields: (t) => ({ id: t.id() }),
@@ -85,15 +88,15 @@ export function buildBillingSchema(): GraphQLSchema {
       invoices: t.field({
         type: [InvoiceRef],
         description: 'This patient’s invoices: the caller’s organization’s for billing staff, their own issued ones for the patient.',
-        resolve: (patient, _args, ctx) => billing.invoicesForPatient(ctx, patient.id),
+        resolve: (patient, _args, ctx) => invoices.invoicesForPatient(ctx, patient.id),
       }),
     }),
   });
 
-  const CheckoutRef = builder.objectRef<billing.CheckoutResult>('CheckoutSession').implement({
+  const CheckoutRef = builder.objectRef<payments.CheckoutResult>('CheckoutSession').implement({
     fields: (t) => ({ url: t.exposeString('url'), sessionId: t.exposeString('sessionId'), payment: t.field({ type: PaymentRef, resolve: (r) => r.payment }) }),
   });
-  const IntentRef = builder.objectRef<billing.PaymentIntentResult>('PaymentIntentResult').implement({
+  const IntentRef = builder.objectRef<payments.PaymentIntentResult>('PaymentIntentResult').implement({
     fields: (t) => ({
       paymentIntentId: t.exposeString('paymentIntentId'),
       clientSecret: t.exposeString('clientSecret', { description: 'For Stripe.js on the payer’s page; give it to no one else.' }),
@@ -139,12 +142,12 @@ export function buildBillingSchema(): GraphQLSchema {
   });
 
   builder.queryFields((t) => ({
-    invoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => billing.readInvoice(ctx, String(args.id)) }),
+    invoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => invoices.loadInvoice(ctx, String(args.id)) }),
     invoices: t.field({
       type: [InvoiceRef],
       description: 'The organization’s invoices, newest first (billing staff and administrators).',
       args: { organizationId: t.arg.id({ required: false }), status: t.arg({ type: [InvoiceStatusEnum], required: false }), first: t.arg.int({ required: false }) },
-      resolve: (_root, args, ctx) => billing.listInvoices(ctx, args.organizationId ? String(args.organizationId) : null, args.status, args.first ?? 50),
+      resolve: (_root, args, ctx) => invoices.listInvoices(ctx, args.organizationId ? String(args.organizationId) : null, args.status, args.first ?? 50),
     }),
     reconciliationReport: t.field({
       type: ReportRef,
@@ -159,31 +162,31 @@ export function buildBillingSchema(): GraphQLSchema {
       type: InvoiceRef,
       args: { input: t.arg({ type: InvoiceInput, required: true }) },
       resolve: (_root, { input }, ctx) =>
-        billing.createInvoice(ctx, {
+        invoices.createInvoice(ctx, {
           patientId: String(input.patientId),
           currency: input.currency,
           lines: input.lines.map((l) => ({ description: l.description, quantity: l.quantity, unitAmount: l.unitAmount })),
           organizationId: input.organizationId ? String(input.organizationId) : null,
         }),
     }),
-    finalizeInvoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => billing.finalizeInvoice(ctx, String(args.id)) }),
-    voidInvoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => billing.voidInvoice(ctx, String(args.id)) }),
+    finalizeInvoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => invoices.finalizeInvoice(ctx, String(args.id)) }),
+    voidInvoice: t.field({ type: InvoiceRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => invoices.voidInvoice(ctx, String(args.id)) }),
     startCheckout: t.field({
       type: CheckoutRef,
       description: 'A Stripe Checkout page for the amount still due (or `amount`); asking again returns the same open session.',
       args: { invoiceId: t.arg.id({ required: true }), kind: t.arg({ type: PaymentKindEnum, required: true }), amount: t.arg.int({ required: false }) },
-      resolve: (_root, args, ctx) => billing.startCheckout(ctx, String(args.invoiceId), args.kind, args.amount),
+      resolve: (_root, args, ctx) => payments.startCheckout(ctx, String(args.invoiceId), args.kind, args.amount),
     }),
     createPaymentIntent: t.field({
       type: IntentRef,
       args: { invoiceId: t.arg.id({ required: true }), amount: t.arg.int({ required: true }), kind: t.arg({ type: PaymentKindEnum, required: true }) },
-      resolve: (_root, args, ctx) => billing.createPaymentIntent(ctx, String(args.invoiceId), args.amount, args.kind),
+      resolve: (_root, args, ctx) => payments.createPaymentIntent(ctx, String(args.invoiceId), args.amount, args.kind),
     }),
     refundPayment: t.field({
       type: RefundRef,
       description: 'Refunds all that remains refundable, or `amount`; never more than was paid.',
       args: { paymentId: t.arg.id({ required: true }), amount: t.arg.int({ required: false }), reason: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => billing.refundPayment(ctx, String(args.paymentId), args.amount, args.reason),
+      resolve: (_root, args, ctx) => refunds.refundPayment(ctx, String(args.paymentId), args.amount, args.reason),
     }),
   }));
 

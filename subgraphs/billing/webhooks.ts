@@ -6,7 +6,7 @@ import type { Logger } from '../kit/logger.js';
 import type { TransactionClient } from '../kit/outbox.js';
 import type { SubgraphRoute } from '../kit/subgraph.js';
 import { isSignatureError, StripeNotConfigured, stripeSettingsFromEnv, verifyWebhook } from './adapters/stripe.js';
-import { applyChargeRefunded, applyRefundStatus, markPaymentFailed, markPaymentSucceeded } from './service.js';
+import { applyChargeRefunded, applyStripeRefund, markPaymentFailed, markPaymentSucceeded } from './settlement.js';
 
 /**
  * `POST /webhooks/stripe`: Stripe tells us what happened to our payments and refunds. The
@@ -67,23 +67,22 @@ async function apply(tx: TransactionClient, event: Stripe.Event): Promise<boolea
       if (!payment.stripeChargeId) await tx.payment.updateMany({ where: { id: payment.id, stripeChargeId: null }, data: { stripeChargeId: charge.id } });
       // Stored even if the payment's success event has not arrived yet: the invoice counts it once it has.
       await applyChargeRefunded(tx, payment, charge.amount_refunded);
-      for (const refund of charge.refunds?.data ?? []) await applyStripeRefund(tx, refund);
+      for (const refund of charge.refunds?.data ?? []) await applyRefund(tx, refund);
       return true;
     }
     case 'refund.created':
     case 'refund.updated':
     case 'refund.failed':
-      return applyStripeRefund(tx, event.data.object);
+      return applyRefund(tx, event.data.object);
     default:
       return false;
   }
 }
 
-async function applyStripeRefund(tx: TransactionClient, refund: Stripe.Refund): Promise<boolean> {
-  const local = await tx.refund.findFirst({ where: { OR: [{ stripeRefundId: refund.id }, ...(refund.metadata?.['refund_id'] ? [{ id: refund.metadata['refund_id'] }] : [])] } });
+async function applyRefund(tx: TransactionClient, refund: Stripe.Refund): Promise<boolean> {
+  const local = await tx.refund.findFirst({ where: { OR: [{ stripeRefundId: refund.id }, ...(refund.metadata?.['refund_id'] ? [{ id: refund.metadata['refund_id'] }] : [])] }, select: { id: true } });
   if (!local) return false;
-  if (!local.stripeRefundId) await tx.refund.updateMany({ where: { id: local.id, stripeRefundId: null }, data: { stripeRefundId: refund.id } });
-  await applyRefundStatus(tx, local.id, refund.status);
+  await applyStripeRefund(tx, local.id, refund);
   return true;
 }
 
@@ -112,21 +111,21 @@ export const stripeWebhookRoute: SubgraphRoute = {
   async handle(request, deps: SubgraphDeps): Promise<RouteResponse> {
     const settings = deps.stripe ?? stripeSettingsFromEnv();
     const header = request.headers['stripe-signature'];
-    if (typeof header !== 'string' || header === '') return errorResponse(400, 'BAD_REQUEST', 'missing Stripe-Signature header');
+    if (typeof header !== 'string' || header === '') return errorResponse('BAD_REQUEST', 'missing Stripe-Signature header');
     let event: Stripe.Event;
     try {
       event = verifyWebhook(settings, request.body, header);
     } catch (error) {
       if (error instanceof StripeNotConfigured) {
         deps.log.error({ err: error }, 'stripe webhook received but STRIPE_WEBHOOK_SECRET is not set');
-        return errorResponse(503, 'UNAVAILABLE', 'webhooks are not configured');
+        return errorResponse('SERVICE_UNAVAILABLE', 'webhooks are not configured');
       }
       if (isSignatureError(error)) {
         // Nothing stored, nothing logged from the body: it is unauthenticated input.
         deps.log.warn({ reason: error instanceof Error ? error.message.slice(0, 120) : 'invalid' }, 'stripe webhook signature rejected');
-        return errorResponse(400, 'BAD_REQUEST', 'invalid Stripe signature');
+        return errorResponse('BAD_REQUEST', 'invalid Stripe signature');
       }
-      return errorResponse(400, 'BAD_REQUEST', 'invalid webhook payload');
+      return errorResponse('BAD_REQUEST', 'invalid webhook payload');
     }
     const outcome = await processStripeEvent(deps.prisma, event, deps.log);
     // 2xx for duplicates too: Stripe retries anything else, and this event is already done.

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { ChatMessage, ChatSession, Prisma } from '../../prisma/generated/client/client.js';
+import { visibleRows } from '../kit/access.js';
 import { runInBackground, type SubgraphContext, type SubgraphDeps } from '../kit/context.js';
-import { audit } from '../kit/audit.js';
-import { badUserInput, forbidden, notFound, unauthenticated } from '../kit/errors.js';
-import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
-import { recordEvent } from '../kit/outbox.js';
+import { badUserInput, forbidden } from '../kit/errors.js';
+import { requireRole, requireSignedIn, requireStaffOf, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
+import { ChatEvents } from '../kit/events/chat.js';
+import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
 import { detectRedFlags, emergencyGuidance, type RedFlag } from './domain/red-flags.js';
 
@@ -12,16 +14,16 @@ import { detectRedFlags, emergencyGuidance, type RedFlag } from './domain/red-fl
  * before the assistant answers: a critical flag makes the assistant send emergency guidance
  * at once instead of a reply, and any flag raises a nurse alert (a `chat.red_flag.raised`
  * event in the message's transaction; the nurse subgraph turns it into a queue entry).
- * Message text is PHI: it stays in this schema, is audited when read, and never goes into
- * events or logs.
+ * Message text is PHI: it stays in this schema, is read and written only through the chat's
+ * access policies (policies.ts: audited there), and never goes into events or logs.
  */
 
-export const SOURCE = 'chat';
-export const RED_FLAG_RAISED = 'chat.red_flag.raised';
-type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log' | 'pubsub'> & Partial<Pick<SubgraphDeps, 'llm' | 'rateLimiter' | 'background'>>;
+type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'pubsub' | 'directory'> & Partial<Pick<SubgraphDeps, 'llm' | 'rateLimiter' | 'background'>>;
 
 /** Staff who see and join their organization's patients' chats. */
 export const CHAT_STAFF: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN];
+/** Everyone who takes part in chats: patients (their own) and staff. */
+const PARTICIPANTS: readonly RoleName[] = [Role.PATIENT, ...CHAT_STAFF];
 /** Per patient: generous for a conversation, tight for a script. */
 export const MESSAGE_LIMIT = { perWindow: 20, windowSeconds: 60 };
 const MAX_MESSAGE_LENGTH = 4_000;
@@ -37,68 +39,58 @@ export interface ReplyChunk {
   text: string;
 }
 
-function requireIdentity(ctx: Ctx): AuthenticatedIdentity {
-  if (!isAuthenticated(ctx.identity)) throw unauthenticated();
-  return ctx.identity;
-}
-
-function canSee(identity: AuthenticatedIdentity, session: Pick<ChatSession, 'patientId' | 'organizationId'>): boolean {
-  if (identity.role === Role.PATIENT) return identity.patientId === session.patientId;
-  return CHAT_STAFF.includes(identity.role) && identity.organizationId === session.organizationId;
-}
-
+/** A chat the caller may see (FORBIDDEN when it is someone else's, NOT_FOUND when there is none); the read is audited. */
 export async function loadSession(ctx: Ctx, id: string): Promise<ChatSession> {
-  const identity = requireIdentity(ctx);
-  const session = await ctx.loaders.byId('chatSessionById', (ids) => ctx.prisma.chatSession.findMany({ where: { id: { in: ids } } })).load(id);
-  if (!session) throw notFound('Chat session');
-  if (!canSee(identity, session)) throw forbidden('You may not see this chat');
-  return session;
+  requireSignedIn(ctx.identity);
+  return ctx.loaders
+    .get<string, ChatSession>('chatSessionById', async (ids) => visibleRows(ids, await ctx.db.chatSession.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'ChatSession'))
+    .load(id);
 }
 
-/** A patient starts a chat for themself; a nurse or clinician on a patient's behalf. */
+/** A patient starts a chat for themself; a nurse or clinician on behalf of a patient of their organization. */
 export async function startChat(ctx: Ctx, patientId?: string | null): Promise<ChatSession> {
-  const identity = requireIdentity(ctx);
-  if (identity.role === Role.PATIENT) {
-    if (!identity.patientId || !identity.organizationId) throw forbidden('Your account is not linked to a patient record');
-    if (patientId && patientId !== identity.patientId) throw forbidden('Patients start chats for themselves only');
-    return ctx.prisma.chatSession.create({ data: { patientId: identity.patientId, organizationId: identity.organizationId, startedById: identity.subject } });
+  const caller = requireRole(ctx.identity, PARTICIPANTS, 'You may not start chats');
+  if (caller.role === Role.PATIENT) {
+    if (!caller.patientId || !caller.organizationId) throw forbidden('Your account is not linked to a patient record');
+    if (patientId && patientId !== caller.patientId) throw forbidden('Patients start chats for themselves only');
+    return ctx.db.chatSession.create({ data: { patientId: caller.patientId, organizationId: caller.organizationId, startedById: caller.subject } });
   }
-  if (!CHAT_STAFF.includes(identity.role) || !identity.organizationId) throw forbidden('You may not start chats');
+  const staff = requireStaffOf(caller, CHAT_STAFF, 'You may not start chats');
   if (!patientId) throw badUserInput('patientId', 'is required when staff start a chat');
-  return ctx.prisma.chatSession.create({ data: { patientId, organizationId: identity.organizationId, startedById: identity.subject } });
+  // Another organization's patient is FORBIDDEN, an unknown one NOT_FOUND: nothing is written.
+  await ctx.directory.require('Patient', patientId, [staff.organizationId]);
+  return ctx.db.chatSession.create({ data: { patientId, organizationId: staff.organizationId, startedById: staff.subject } });
 }
 
 export async function joinChat(ctx: Ctx, sessionId: string): Promise<ChatSession> {
-  const identity = requireIdentity(ctx);
-  if (!CHAT_STAFF.includes(identity.role)) throw forbidden('Only nurses and clinicians join chats');
+  const staff = requireStaffOf(ctx.identity, CHAT_STAFF, 'Only nurses and clinicians join chats');
   const session = await loadSession(ctx, sessionId);
-  await ctx.prisma.chatParticipant.upsert({ where: { sessionId_userId: { sessionId, userId: identity.subject } }, create: { sessionId, userId: identity.subject }, update: {} });
+  await ctx.db.chatParticipant.upsert({ where: { sessionId_userId: { sessionId, userId: staff.subject } }, create: { sessionId, userId: staff.subject }, update: {} });
   return session;
 }
 
+/** A chat's history: the chat's read and each message's read are audited by the data path, once each. */
 export async function listMessages(ctx: Ctx, sessionId: string): Promise<ChatMessage[]> {
   await loadSession(ctx, sessionId);
-  const messages = await ctx.prisma.chatMessage.findMany({ where: { sessionId }, orderBy: { createdAt: 'asc' } });
-  await audit(ctx.prisma, ctx.identity, { source: SOURCE, action: 'read', entityType: 'ChatSession', entityIds: [sessionId] });
-  return messages;
+  return ctx.db.chatMessage.findMany({ where: { sessionId }, orderBy: { createdAt: 'asc' } });
 }
 
 /** The latest message of each session, batched: one query however many sessions a page shows. */
 export async function lastMessages(ctx: Ctx, sessionId: string): Promise<ChatMessage | null> {
   return ctx.loaders
     .get<string, ChatMessage | null>('lastChatMessage', async (ids) => {
-      const rows = await ctx.prisma.chatMessage.findMany({ where: { sessionId: { in: [...ids] } }, orderBy: [{ sessionId: 'asc' }, { createdAt: 'desc' }], distinct: ['sessionId'] });
+      const rows = await ctx.db.chatMessage.findMany({ where: { sessionId: { in: [...ids] } }, orderBy: [{ sessionId: 'asc' }, { createdAt: 'desc' }], distinct: ['sessionId'] });
       return ids.map((id) => rows.find((row) => row.sessionId === id) ?? null);
     })
     .load(sessionId);
 }
 
 export async function sessionsForPatient(ctx: Ctx, patientId: string): Promise<ChatSession[]> {
-  const identity = requireIdentity(ctx);
-  if (identity.role === Role.PATIENT && identity.patientId !== patientId) throw forbidden('You may see only your own chats');
-  if (identity.role !== Role.PATIENT && !CHAT_STAFF.includes(identity.role)) throw forbidden('You may not see chats');
+  const caller = requireRole(ctx.identity, PARTICIPANTS, 'You may not see chats');
+  // Refused rather than shown empty: a patient asking for another patient's chats is not allowed to ask.
+  if (caller.role === Role.PATIENT && caller.patientId !== patientId) throw forbidden('You may see only your own chats');
   return ctx.loaders
-    .groupedBy<ChatSession>(`chatSessionsByPatient:${identity.organizationId ?? ''}`, (patientIds) => ctx.prisma.chatSession.findMany({ where: { patientId: { in: patientIds }, ...(identity.role === Role.PATIENT ? {} : { organizationId: identity.organizationId ?? '∅' }) }, orderBy: { createdAt: 'desc' } }), (row) => row.patientId)
+    .groupedBy<ChatSession>('chatSessionsByPatient', (patientIds) => ctx.db.chatSession.findMany({ where: { patientId: { in: patientIds } }, orderBy: { createdAt: 'desc' } }), (row) => row.patientId)
     .load(patientId);
 }
 
@@ -115,6 +107,25 @@ export interface SentMessage {
   replyMessageId: string | null;
 }
 
+type NewMessage = Pick<ChatMessage, 'role' | 'text'> & { id?: string; authorId?: string | null; redFlags?: Prisma.InputJsonValue };
+
+/**
+ * Appends messages to a chat through the chat itself: the chat's write policy decides who may,
+ * the change is audited on the chat, and the messages keep the order given. (Written nested
+ * rather than checked per message: a per-message check would look the chat up outside the
+ * caller's transaction.)
+ */
+async function appendMessages<const T extends readonly NewMessage[]>(db: TransactionClient, sessionId: string, messages: T): Promise<{ [K in keyof T]: ChatMessage }> {
+  const now = Date.now();
+  const rows = messages.map((message, i) => ({ ...message, id: message.id ?? randomUUID(), createdAt: new Date(now + i) }));
+  const updated = await db.chatSession.update({
+    where: { id: sessionId },
+    data: { messages: { create: rows } },
+    select: { id: true, messages: { where: { id: { in: rows.map((row) => row.id) } }, orderBy: { createdAt: 'asc' } } },
+  });
+  return updated.messages as { [K in keyof T]: ChatMessage };
+}
+
 /**
  * Stores a message. For a patient's message: red flags first; any flag raises a nurse alert in
  * the same transaction; a critical flag answers at once with emergency guidance (no model
@@ -122,20 +133,22 @@ export interface SentMessage {
  * treated as a red flag of unknown kind: the nurse is alerted rather than nothing.
  */
 export async function sendMessage(ctx: Ctx, sessionId: string, rawText: string): Promise<SentMessage> {
-  const identity = requireIdentity(ctx);
+  const caller = requireRole(ctx.identity, PARTICIPANTS, 'You may not write in chats');
   const text = rawText.trim();
   if (text.length === 0 || text.length > MAX_MESSAGE_LENGTH) throw badUserInput('text', `must be 1-${MAX_MESSAGE_LENGTH} characters`);
   const session = await loadSession(ctx, sessionId);
-  if (identity.role === Role.PATIENT) {
-    await ctx.rateLimiter?.consume(`chat:patient:${session.patientId}`, MESSAGE_LIMIT.perWindow, MESSAGE_LIMIT.windowSeconds);
-    return sendPatientMessage(ctx, session, identity, text);
+  if (caller.role === Role.PATIENT) {
+    // A patient is never refused because the limiter's store (Redis) is down: the limiter
+    // lets the message through and logs that it did (the limit's name only, no patient).
+    await ctx.rateLimiter?.consume(`chat:patient:${session.patientId}`, MESSAGE_LIMIT.perWindow, MESSAGE_LIMIT.windowSeconds, { failOpen: true });
+    return sendPatientMessage(ctx, session, caller, text);
   }
-  const message = await ctx.prisma.chatMessage.create({ data: { sessionId, role: 'NURSE', authorId: identity.subject, text } });
+  const [message] = await appendMessages(ctx.db, sessionId, [{ role: 'NURSE', authorId: caller.subject, text }]);
   await publishMessage(ctx, message);
   return { message, replyMessageId: null };
 }
 
-async function sendPatientMessage(ctx: Ctx, session: ChatSession, identity: AuthenticatedIdentity, text: string): Promise<SentMessage> {
+async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: AuthenticatedIdentity, text: string): Promise<SentMessage> {
   let flags: RedFlag[];
   let detectionFailed = false;
   try {
@@ -146,26 +159,27 @@ async function sendPatientMessage(ctx: Ctx, session: ChatSession, identity: Auth
     detectionFailed = true;
   }
   const guidance = emergencyGuidance(flags);
-  const { message, emergency } = await ctx.prisma.$transaction(async (tx) => {
-    const created = await tx.chatMessage.create({ data: { sessionId: session.id, role: 'PATIENT', authorId: identity.subject, text, redFlags: flags as unknown as Prisma.InputJsonValue } });
+  const messageId = randomUUID();
+  const [message, emergency] = await ctx.db.$transaction(async (tx) => {
+    const stored = await appendMessages(tx, session.id, [
+      { id: messageId, role: 'PATIENT', authorId: caller.subject, text, redFlags: flags as unknown as Prisma.InputJsonValue },
+      ...(guidance ? [{ role: 'ASSISTANT' as const, text: guidance }] : []),
+    ]);
     if (flags.length > 0 || detectionFailed) {
-      await recordEvent(tx, {
-        source: SOURCE,
-        type: RED_FLAG_RAISED,
+      await recordEvent(tx, ChatEvents.redFlagRaised, {
         aggregateId: session.id,
         organizationId: session.organizationId,
         // Codes and urgency only: the patient's words stay in the chat schema.
         payload: {
           sessionId: session.id,
-          messageId: created.id,
+          messageId,
           patientId: session.patientId,
           organizationId: session.organizationId,
           flags: detectionFailed ? [{ code: 'DETECTION_FAILED', urgency: 'high' }] : flags.map((f) => ({ code: f.code, urgency: f.urgency })),
         },
       });
     }
-    const emergencyMessage = guidance ? await tx.chatMessage.create({ data: { sessionId: session.id, role: 'ASSISTANT', text: guidance } }) : null;
-    return { message: created, emergency: emergencyMessage };
+    return stored;
   });
   await publishMessage(ctx, message);
   if (emergency) {
@@ -174,7 +188,7 @@ async function sendPatientMessage(ctx: Ctx, session: ChatSession, identity: Auth
     await publishMessage(ctx, emergency);
     return { message, replyMessageId: emergency.id };
   }
-  const replyMessageId = crypto.randomUUID();
+  const replyMessageId = randomUUID();
   runInBackground(ctx, 'chat.assistant-reply', () => streamAssistantReply(ctx, session, replyMessageId, text));
   return { message, replyMessageId };
 }
@@ -204,7 +218,8 @@ async function streamAssistantReply(ctx: Ctx, session: ChatSession, messageId: s
   let text = '';
   let seq = 0;
   try {
-    const history = await ctx.prisma.chatMessage.findMany({ where: { sessionId: session.id, role: { in: ['PATIENT', 'ASSISTANT'] } }, orderBy: { createdAt: 'asc' }, take: 20 });
+    // The model reads the patient's history: audited like any other read of it.
+    const history = await ctx.db.chatMessage.findMany({ where: { sessionId: session.id, role: { in: ['PATIENT', 'ASSISTANT'] } }, orderBy: { createdAt: 'asc' }, take: 20 });
     const turns = history.slice(0, -1).map((m) => ({ role: m.role === 'PATIENT' ? ('user' as const) : ('assistant' as const), content: m.text }));
     for await (const delta of responder.stream({ system: ASSISTANT_SYSTEM_PROMPT, history: turns, message: patientText })) {
       text += delta;
@@ -215,7 +230,7 @@ async function streamAssistantReply(ctx: Ctx, session: ChatSession, messageId: s
     ctx.log.warn({ err: error, sessionId: session.id, responder: responder.name }, 'assistant reply failed');
     text = text || 'Sorry, I cannot answer right now. A nurse can review your message; if this is an emergency, call your local emergency number.';
   }
-  const stored = await ctx.prisma.chatMessage.create({ data: { id: messageId, sessionId: session.id, role: 'ASSISTANT', text } });
+  const [stored] = await appendMessages(ctx.db, session.id, [{ id: messageId, role: 'ASSISTANT', text }]);
   await ctx.pubsub.publish(topic, { messageId, seq: seq + 1, delta: '', done: true, text } satisfies ReplyChunk);
   await publishMessage(ctx, stored);
 }

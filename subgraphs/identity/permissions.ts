@@ -1,16 +1,15 @@
 import { Role } from '../kit/identity.js';
 import { hasRole, signedIn, type IRules } from '../kit/shield.js';
-import { CLINICAL_STAFF, PATIENT_EDITORS } from './service.js';
+import { ADMINS, CLINICAL_STAFF, PATIENT_EDITORS } from './policies.js';
 
 /**
  * Who may call what in the identity subgraph. Everything not listed is denied. These rules
- * decide by role; ownership (which patient, which organization) is decided in service.ts,
- * on the same path for root fields and `_entities` lookups.
+ * decide by role; ownership (which patient, which organization) is decided by the access
+ * policies (policies.ts), on the same data path for root fields and `_entities` lookups.
  */
 const patientReaders = hasRole(Role.PATIENT, ...CLINICAL_STAFF);
 const staff = hasRole(...CLINICAL_STAFF);
-const admin = hasRole(Role.ADMIN);
-
+const admin = hasRole(...ADMINS);
 
 export const identityPermissions: IRules = {
   Query: {
@@ -25,6 +24,7 @@ export const identityPermissions: IRules = {
   Mutation: {
     createPatient: hasRole(...PATIENT_EDITORS),
     updatePatient: hasRole(Role.PATIENT, ...PATIENT_EDITORS),
+    deactivateUser: admin,
     createApiKey: admin,
     revokeApiKey: admin,
     createWebhookEndpoint: admin,
@@ -45,4 +45,6 @@ export const identityPermissions: IRules = {
   WebhookEndpoint: admin,
   CreatedWebhookEndpoint: admin,
   WebhookDelivery: admin,
+  WebhookDeliveryConnection: admin,
+  WebhookDeliveryEdge: admin,
 };

@@ -3,7 +3,7 @@ import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
 import { ROLES, type RoleName } from '../kit/identity.js';
 import * as identity from './service.js';
 
-/** The identity subgraph's types. Resolvers only translate; the rules live in service.ts. */
+/** The identity subgraph's types. Resolvers only translate: the rules live in the services (service.ts) and the access policies (policies.ts). */
 export function buildIdentitySchema(): GraphQLSchema {
   const builder = createBuilder();
 
@@ -11,7 +11,7 @@ export function buildIdentitySchema(): GraphQLSchema {
   const OrganizationKindEnum = builder.enumType('OrganizationKind', { values: ['CLINIC', 'CHAIN', 'HOSPITAL'] as const });
   const SexEnum = builder.enumType('Sex', { values: ['FEMALE', 'MALE', 'OTHER', 'UNKNOWN'] as const });
 
-  builder.prismaObject('Organization', {
+  const Organization = builder.prismaObject('Organization', {
     fields: (t) => ({
       id: t.exposeID('id'),
       name: t.exposeString('name'),
@@ -25,21 +25,6 @@ export function buildIdentitySchema(): GraphQLSchema {
       role: t.field({ type: RoleEnum, resolve: (m) => m.role }),
       organization: t.relation('organization'),
     }),
-  });
-
-  const User = builder.prismaObject('User', {
-    fields: (t) => ({
-      id: t.exposeID('id'),
-      displayName: t.exposeString('displayName'),
-      email: t.exposeString('email'),
-      roles: t.field({ type: [RoleEnum], resolve: (user, _args, ctx) => identity.userRoles(ctx, user.id) }),
-      memberships: t.field({ type: [Membership], select: { memberships: true }, resolve: (user) => user.memberships }),
-      patient: t.relation('patient', { nullable: true }),
-    }),
-  });
-  builder.asEntity(User, {
-    key: builder.selection<{ id: string }>('id'),
-    resolveReference: (ref, ctx) => identity.loadUser(ctx, ref.id),
   });
 
   interface Contact { phone: string | null; email: string | null; addressLine: string | null; city: string | null; country: string | null }
@@ -66,13 +51,31 @@ export function buildIdentitySchema(): GraphQLSchema {
         type: ContactPoint,
         resolve: (p) => ({ phone: p.phone, email: p.email, addressLine: p.addressLine, city: p.city, country: p.country }),
       }),
-      organization: t.relation('organization'),
+      // Loaded by id (batched) rather than as a relation of the patient row, which would read the patient again.
+      organization: t.field({ type: Organization, resolve: (p, _args, ctx) => identity.loadOrganization(ctx, p.organizationId) }),
       updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     }),
   });
   builder.asEntity(Patient, {
     key: builder.selection<{ id: string }>('id'),
     resolveReference: (ref, ctx) => identity.loadPatient(ctx, ref.id),
+  });
+
+  const User = builder.prismaObject('User', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      displayName: t.exposeString('displayName'),
+      email: t.exposeString('email'),
+      roles: t.field({ type: [RoleEnum], resolve: (user, _args, ctx) => identity.userRoles(ctx, user.id) }),
+      memberships: t.field({ type: [Membership], select: { memberships: true }, resolve: (user) => user.memberships }),
+      deactivatedAt: t.expose('deactivatedAt', { type: 'DateTime', nullable: true, description: 'When an admin deactivated the user: their tokens are refused and they cannot sign in.' }),
+      // Through the patient path, so reading it is checked and audited like any patient read.
+      patient: t.field({ type: Patient, nullable: true, resolve: (user, _args, ctx) => identity.userPatient(ctx, user) }),
+    }),
+  });
+  builder.asEntity(User, {
+    key: builder.selection<{ id: string }>('id'),
+    resolveReference: (ref, ctx) => identity.loadUser(ctx, ref.id),
   });
 
   builder.prismaObject('Practitioner', {
@@ -152,7 +155,7 @@ export function buildIdentitySchema(): GraphQLSchema {
     fields: (t) => ({ secret: t.exposeString('secret'), endpoint: t.field({ type: WebhookEndpointRef, resolve: (created) => created.endpoint }) }),
   });
   const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', { values: ['PENDING', 'DELIVERED', 'DEAD'] as const });
-  const WebhookDeliveryRef = builder.objectRef<Awaited<ReturnType<typeof identity.listWebhookDeliveries>>[number]>('WebhookDelivery').implement({
+  const WebhookDeliveryRef = builder.objectRef<identity.DeliveryRow>('WebhookDelivery').implement({
     fields: (t) => ({
       id: t.exposeID('id', { description: 'The delivery id receivers de-duplicate on.' }),
       endpointId: t.exposeID('endpointId'),
@@ -165,6 +168,7 @@ export function buildIdentitySchema(): GraphQLSchema {
       deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
     }),
   });
+  const WebhookDeliveryConnection = builder.connectionObject({ type: WebhookDeliveryRef, name: 'WebhookDeliveryConnection' }, { name: 'WebhookDeliveryEdge' });
   const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
     fields: (t) => ({
       url: t.string({ required: true }),
@@ -176,9 +180,14 @@ export function buildIdentitySchema(): GraphQLSchema {
   builder.queryFields((t) => ({
     webhookEndpoints: t.field({ type: [WebhookEndpointRef], resolve: (_root, _args, ctx) => identity.listWebhookEndpoints(ctx) }),
     webhookDeliveries: t.field({
-      type: [WebhookDeliveryRef],
-      args: { status: t.arg({ type: DeliveryStatusEnum, required: false }), first: t.arg.int({ required: false, defaultValue: 50 }) },
-      resolve: (_root, args, ctx) => identity.listWebhookDeliveries(ctx, args.status, args.first ?? 50),
+      type: WebhookDeliveryConnection,
+      description: 'The organization’s webhook deliveries, newest first, a page at a time.',
+      args: {
+        status: t.arg({ type: DeliveryStatusEnum, required: false }),
+        first: t.arg.int({ required: false, defaultValue: identity.DELIVERIES_PAGE.default, description: `At most ${identity.DELIVERIES_PAGE.max}.` }),
+        after: t.arg.string({ required: false, description: 'The endCursor of the previous page.' }),
+      },
+      resolve: (_root, args, ctx) => identity.listWebhookDeliveries(ctx, { status: args.status, first: args.first, after: args.after }),
     }),
   }));
 
@@ -245,6 +254,12 @@ export function buildIdentitySchema(): GraphQLSchema {
       type: CreatedApiKey,
       args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
       resolve: (_root, { input }, ctx) => identity.createApiKey(ctx, { name: input.name, role: input.role as RoleName }),
+    }),
+    deactivateUser: t.prismaField({
+      type: 'User',
+      description: 'Deactivates a member of the admin’s organization: their tokens are refused and they cannot sign in. Idempotent.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (query, _root, args, ctx) => identity.deactivateUser(ctx, String(args.id), query),
     }),
     revokeApiKey: t.field({
       type: ApiKey,

@@ -48,7 +48,8 @@ export function createBuilder(options: BuilderOptions = {}) {
     },
     defaultFieldNullability: false,
     prisma: {
-      client: (ctx) => ctx.prisma,
+      // Planned relation loads go through the request's access-checked client too.
+      client: (ctx) => ctx.db,
       dmmf: getDatamodel(),
       filterConnectionTotalCount: true,
       exposeDescriptions: false,

@@ -5,6 +5,8 @@ export interface SharedConfig {
   /** Where embedded data and local dev keys live. */
   dataDir: string;
   production: boolean;
+  /** PostgreSQL connect and statement timeouts (ms); kit/database.ts has the defaults. */
+  databaseTimeouts: { connectTimeoutMs?: number; queryTimeoutMs?: number };
 }
 
 export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedConfig {
@@ -13,6 +15,10 @@ export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedCo
     redisUrl: env['REDIS_URL'] || undefined,
     dataDir: env['DATA_DIR'] || '.caregraph',
     production: env['NODE_ENV'] === 'production',
+    databaseTimeouts: {
+      connectTimeoutMs: env['DATABASE_CONNECT_TIMEOUT_MS'] ? intFromEnv(env, 'DATABASE_CONNECT_TIMEOUT_MS', 0) : undefined,
+      queryTimeoutMs: env['DATABASE_QUERY_TIMEOUT_MS'] ? intFromEnv(env, 'DATABASE_QUERY_TIMEOUT_MS', 0) : undefined,
+    },
   };
 }
 

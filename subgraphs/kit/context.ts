@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
+import { scopedClient, type AccessPolicies } from './access.js';
 import type { BackgroundTasks } from './background.js';
 import type { StripeSettings } from './config.js';
+import { Directory } from './directory.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
@@ -37,20 +39,33 @@ export interface SubgraphDeps {
   stripe?: StripeSettings;
 }
 
-/** What every resolver receives: the verified identity and the request's own loaders. */
+/** What every resolver receives: the verified identity, the request's own loaders and its access-checked data path. */
 export interface SubgraphContext extends SubgraphDeps {
   identity: Identity;
   loaders: Loaders;
   requestId: string;
+  /** The database through the subgraph's access policies (kit/access.ts): what services read and write with. */
+  db: PrismaClient;
+  /** Which organization the patients this subgraph refers to belong to (kit/directory.ts). */
+  directory: Directory;
 }
 
-export function createContext(deps: SubgraphDeps, identity: Identity, requestId: string = randomUUID()): SubgraphContext {
+/** Which subgraph a context is for: its name (audit source, directory) and its access policies. */
+export interface ContextOwner {
+  name: string;
+  /** Every model the subgraph reads or writes has one; a model without a policy is refused. */
+  policies: AccessPolicies;
+}
+
+export function createContext(deps: SubgraphDeps, owner: ContextOwner, identity: Identity, requestId: string = randomUUID()): SubgraphContext {
   return {
     ...deps,
     identity,
     loaders: new Loaders(),
     requestId,
     log: deps.log.child({ requestId }),
+    db: scopedClient({ subgraph: owner.name, prisma: deps.prisma, identity, policies: owner.policies }),
+    directory: new Directory({ prisma: deps.prisma, log: deps.log, domain: owner.name }),
   };
 }
 

@@ -12,7 +12,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client/client.js';
-import { applyMigrations, pgExecutor, pgliteExecutor, quoteIdent } from '../../scripts/db/migrations.js';
+import { applyMigrations, pgExecutor, pgliteExecutor, quoteIdent } from './migrations.js';
 
 export interface Database {
   readonly prisma: PrismaClient;
@@ -31,14 +31,32 @@ export interface DatabaseOptions {
   migrate?: boolean;
   /** Count every SQL statement Prisma sends (costs a little per query: for tests). */
   countStatements?: boolean;
+  /** PostgreSQL: how long opening a connection may take (ms); a database that does not answer fails fast. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: how long one statement may take (ms), enforced by the client (a black-holed link) and the server. */
+  queryTimeoutMs?: number;
 }
+
+/** Defaults: generous for real work, short enough that a dead database is an error, not a hang. */
+export const DATABASE_TIMEOUTS = { connectTimeoutMs: 5_000, queryTimeoutMs: 15_000 } as const;
 
 /** prisma/migrations of this repository, independent of the working directory. */
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate === true, options.countStatements === true);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.migrate === true, options.countStatements === true, { ...DATABASE_TIMEOUTS, ...definedOnly({ connectTimeoutMs: options.connectTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }) });
   return openPglite(options.dataDir, options.migrate === true, options.countStatements === true);
+}
+
+/** Migrations on a pool of their own, without the statement timeouts (a migration may take long). */
+async function migratePostgres(databaseUrl: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => undefined);
+  try {
+    await applyMigrations(pgExecutor(pool), MIGRATIONS_DIR);
+  } finally {
+    await pool.end();
+  }
 }
 
 function createClient(adapter: PrismaPg | PrismaPGlite, countStatements: boolean): { prisma: PrismaClient; statements: string[] } {
@@ -51,14 +69,24 @@ function createClient(adapter: PrismaPg | PrismaPGlite, countStatements: boolean
   return { prisma: prisma as unknown as PrismaClient, statements };
 }
 
-async function openPostgres(databaseUrl: string, migrate: boolean, countStatements: boolean): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: databaseUrl });
+const definedOnly = <T extends object>(values: T): Partial<T> => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+async function openPostgres(databaseUrl: string, migrate: boolean, countStatements: boolean, timeouts: { connectTimeoutMs: number; queryTimeoutMs: number }): Promise<Database> {
+  if (migrate) await migratePostgres(databaseUrl);
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    // The client gives up on a statement whose answer never comes (a black-holed link)...
+    query_timeout: timeouts.queryTimeoutMs,
+    // ...and the server cancels one that runs too long.
+    statement_timeout: timeouts.queryTimeoutMs,
+    keepAlive: true,
+  });
   // An idle connection the server closes (a restart, an admin terminating backends) is
   // reported here; without a listener Node would crash the process. The pool drops that
   // client and opens a new one on the next query, so there is nothing else to do.
   pool.on('error', () => undefined);
   try {
-    if (migrate) await applyMigrations(pgExecutor(pool), MIGRATIONS_DIR);
     const { prisma, statements } = createClient(new PrismaPg(pool), countStatements);
     return {
       prisma,
@@ -94,6 +122,21 @@ async function openPglite(dataDir: string | undefined, migrate: boolean, countSt
   } catch (error) {
     await pglite.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Whether the database answers a trivial query within `timeoutMs` (health checks). */
+export async function databaseAnswers(prisma: PrismaClient, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      prisma.$queryRaw`SELECT 1`.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }
 

@@ -1,17 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { DomainError, ErrorCode, errorHttpResponse } from './errors.js';
+import { dependencyFailureOf } from './failures.js';
 
-/** An HTTP failure with a status and a GraphQL-style code, answered as JSON. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface RouteRequest {
   method: string;
@@ -35,7 +27,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limitBytes) {
     req.resume();
-    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limitBytes} bytes`);
+    throw new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, `request body exceeds ${limitBytes} bytes`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -44,7 +36,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
     size += buffer.length;
     if (size > limitBytes) {
       req.resume();
-      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limitBytes} bytes`);
+      throw new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, `request body exceeds ${limitBytes} bytes`);
     }
     chunks.push(buffer);
   }
@@ -65,9 +57,9 @@ export function send(res: ServerResponse, response: RouteResponse): void {
   res.end(payload);
 }
 
-/** A GraphQL-shaped error body, so clients parse every failure the same way. */
-export function errorResponse(status: number, code: string, message: string, headers?: Record<string, string>): RouteResponse {
-  return { status, body: { errors: [{ message, extensions: { code } }] }, headers };
+/** A GraphQL-shaped error body with the code's status (kit/errors.ts), so clients parse every failure the same way. */
+export function errorResponse(code: ErrorCode, message: string, headers?: Record<string, string>): RouteResponse {
+  return errorHttpResponse(new DomainError(code, message), headers);
 }
 
 /** Matches `/a/:id/b` style patterns; returns the params or null. */
@@ -110,7 +102,7 @@ export async function serveGraphQL<C extends BaseContext>(
     try {
       body = JSON.parse(request.body.toString('utf8'));
     } catch {
-      return send(res, errorResponse(400, 'BAD_REQUEST', 'request body is not valid JSON'));
+      return send(res, errorResponse(ErrorCode.BAD_REQUEST, 'request body is not valid JSON'));
     }
   }
   const response = await server.executeHTTPGraphQLRequest({
@@ -131,7 +123,8 @@ export type RequestHandler = (request: RouteRequest, res: ServerResponse) => Pro
 
 /**
  * A plain Node HTTP server: reads the body (bounded), hands a RouteRequest to `handle`,
- * and turns thrown HttpErrors into JSON answers. Unexpected errors become a bare 500.
+ * and turns a thrown DomainError into its JSON answer (status from the code). Anything else
+ * is a bug: logged, and answered with a bare 500.
  */
 export function createHttpServer(handle: RequestHandler, options: { bodyLimitBytes: number; onError: (error: unknown) => void }): Server {
   return createServer((req, res) => {
@@ -141,9 +134,12 @@ export function createHttpServer(handle: RequestHandler, options: { bodyLimitByt
         const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, options.bodyLimitBytes);
         await handle({ method: req.method ?? 'GET', url, params: {}, headers: req.headers, body }, res);
       } catch (error) {
-        if (error instanceof HttpError) return send(res, errorResponse(error.status, error.code, error.message, error.status === 413 ? { connection: 'close' } : undefined));
+        // An oversized body is not read to the end: the connection cannot be reused.
+        if (error instanceof DomainError) return send(res, errorHttpResponse(error, error.code === ErrorCode.PAYLOAD_TOO_LARGE ? { connection: 'close' } : undefined));
+        const dependency = dependencyFailureOf(error);
+        if (dependency) return send(res, errorHttpResponse(dependency, { 'retry-after': '5' }));
         options.onError(error);
-        send(res, errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+        send(res, errorResponse(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       }
     })();
   });

@@ -1,7 +1,23 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { Role } from '../../prisma/generated/client/enums.js';
+import { forbidden, unauthenticated } from './errors.js';
 
-export { Role };
+/**
+ * The platform's roles. Declared here rather than taken from the generated Prisma client, so
+ * the stateless gateway never loads the database layer; test/kit/roles.test.ts checks that
+ * identity's `Role` enum in Prisma has exactly these values.
+ */
+export const Role = {
+  PATIENT: 'PATIENT',
+  LEARNER: 'LEARNER',
+  NURSE: 'NURSE',
+  CLINICIAN: 'CLINICIAN',
+  PHARMACIST: 'PHARMACIST',
+  BILLING: 'BILLING',
+  PARTNER: 'PARTNER',
+  BI: 'BI',
+  ADMIN: 'ADMIN',
+  SERVICE: 'SERVICE',
+} as const;
 export type RoleName = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as RoleName[];
 
@@ -33,6 +49,26 @@ export type AuthenticatedIdentity = Exclude<Identity, { kind: 'anonymous' }>;
 export const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
 export const isAuthenticated = (identity: Identity): identity is AuthenticatedIdentity => identity.kind !== 'anonymous';
+
+/** The caller, signed in; UNAUTHENTICATED otherwise. */
+export function requireSignedIn(identity: Identity): AuthenticatedIdentity {
+  if (!isAuthenticated(identity)) throw unauthenticated();
+  return identity;
+}
+
+/** The caller, signed in with one of `roles` (and, with `inOrganization`, acting in an organization); FORBIDDEN otherwise. */
+export function requireRole(identity: Identity, roles: readonly RoleName[], message = 'You may not do this'): AuthenticatedIdentity {
+  const caller = requireSignedIn(identity);
+  if (!roles.includes(caller.role)) throw forbidden(message);
+  return caller;
+}
+
+/** As requireRole, for callers that must act inside an organization (staff). */
+export function requireStaffOf(identity: Identity, roles: readonly RoleName[], message = 'You may not do this'): AuthenticatedIdentity & { organizationId: string } {
+  const caller = requireRole(identity, roles, message);
+  if (!caller.organizationId) throw forbidden(message);
+  return caller as AuthenticatedIdentity & { organizationId: string };
+}
 
 export const INTERNAL_IDENTITY_HEADER = 'x-caregraph-identity';
 const ISSUER = 'caregraph-gateway';

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import type { Logger } from './logger.js';
+import { isCatalogued } from './events/catalogue.js';
+import type { EventDefinition, EventPayload } from './events/define.js';
 import { Poller } from './poller.js';
 import type { PubSub } from './pubsub.js';
 
@@ -14,13 +16,13 @@ import type { PubSub } from './pubsub.js';
 
 export type TransactionClient = Prisma.TransactionClient;
 
-export interface NewEvent {
-  source: string;
-  type: string;
+/** Where an event belongs: the record it is about, and who may hear of it. */
+export interface EventEnvelope<Payload> {
   aggregateId: string;
   organizationId?: string | null;
+  /** Set when only one partner may receive it (events about a partner's cohort, say). */
   partnerId?: string | null;
-  payload: Prisma.InputJsonValue;
+  payload: Payload;
 }
 
 export interface RelayedEvent {
@@ -28,6 +30,7 @@ export interface RelayedEvent {
   seq: string;
   source: string;
   type: string;
+  version: number;
   aggregateId: string;
   organizationId: string | null;
   partnerId: string | null;
@@ -35,19 +38,34 @@ export interface RelayedEvent {
   occurredAt: string;
 }
 
-/** Call inside the transaction that makes the change: `prisma.$transaction(async (tx) => { …; await recordEvent(tx, …) })`. */
-export async function recordEvent(tx: TransactionClient, event: NewEvent): Promise<{ id: string }> {
+/**
+ * Records an event of the catalogue (subgraphs/kit/events/). Call it inside the transaction that
+ * makes the change: `prisma.$transaction(async (tx) => { …; await recordEvent(tx, TrainingEvents.sessionCompleted, {…}) })`.
+ * A type that is not the catalogue's, or a payload that does not match its schema, is a bug: it
+ * throws, and the transaction (the change with it) rolls back. Only the schema's fields are
+ * stored, so nothing the schema does not name (a patient's words, say) can ride along.
+ */
+export async function recordEvent<E extends EventDefinition>(tx: TransactionClient, definition: E, event: EventEnvelope<EventPayload<E>>): Promise<{ id: string }> {
+  if (!isCatalogued(definition)) throw new Error(`event type ${definition.type} is not in the event catalogue`);
+  const parsed = definition.payload.safeParse(event.payload);
+  if (!parsed.success) throw new Error(`${definition.type} payload does not match its schema: ${describeIssues(parsed.error)}`);
   return tx.outboxEvent.create({
     data: {
-      source: event.source,
-      type: event.type,
+      source: definition.source,
+      type: definition.type,
+      version: definition.version,
       aggregateId: event.aggregateId,
       organizationId: event.organizationId ?? null,
       partnerId: event.partnerId ?? null,
-      payload: event.payload,
+      payload: parsed.data as Prisma.InputJsonValue,
     },
     select: { id: true },
   });
+}
+
+/** Which fields failed and how (zod's messages name the expectation, never the value). */
+export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(payload)'}: ${issue.message}`).join('; ');
 }
 
 /** The pubsub topic an event type is published on. */
@@ -86,33 +104,40 @@ abstract class PolledWorker {
   }
 }
 
+/** Live events older than this are not sent late after a pubsub outage: their subscribers were told they may have missed events. */
+const DEFAULT_MAX_LIVE_AGE_SECONDS = 600;
+
 export class OutboxRelay extends PolledWorker {
   private readonly batchSize: number;
+  private readonly maxLiveAgeSeconds: number;
 
-  constructor(private readonly options: RelayOptions) {
+  constructor(private readonly options: RelayOptions & { maxLiveAgeSeconds?: number }) {
     super('outbox-relay', options.pollIntervalMs ?? 250, options.log);
     this.batchSize = options.batchSize ?? 100;
+    this.maxLiveAgeSeconds = options.maxLiveAgeSeconds ?? DEFAULT_MAX_LIVE_AGE_SECONDS;
   }
 
-  protected step(): Promise<number> {
-    return this.relayOnce();
+  protected async step(): Promise<number> {
+    const fannedOut = await this.relayOnce();
+    const published = await this.publishOnce();
+    return fannedOut + published;
   }
 
   /**
-   * Claims a batch of unrelayed events (SKIP LOCKED: several relays can run side by side),
-   * creates their webhook deliveries and marks them relayed in one transaction, then
-   * publishes them. Returns how many it relayed.
+   * Claims a batch of events not yet fanned out (SKIP LOCKED: several relays can run side by
+   * side), creates their webhook deliveries and marks them relayed, in one transaction.
+   * Webhooks never wait for the pubsub. Returns how many it relayed.
    */
   async relayOnce(): Promise<number> {
     const { prisma } = this.options;
-    const events = await prisma.$transaction(async (tx) => {
+    return prisma.$transaction(async (tx) => {
       const claimed = await tx.$queryRaw<Array<{ id: string }>>`
         SELECT id FROM "platform"."OutboxEvent"
         WHERE "relayedAt" IS NULL
         ORDER BY seq
         LIMIT ${this.batchSize}
         FOR UPDATE SKIP LOCKED`;
-      if (claimed.length === 0) return [];
+      if (claimed.length === 0) return 0;
       const rows = await tx.outboxEvent.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { seq: 'asc' } });
       const organizations = [...new Set(rows.map((r) => r.organizationId).filter((o): o is string => o !== null))];
       const endpoints = organizations.length
@@ -125,15 +150,37 @@ export class OutboxRelay extends PolledWorker {
       );
       if (deliveries.length > 0) await tx.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
       await tx.outboxEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { relayedAt: new Date() } });
-      return rows;
+      return rows.length;
     });
-    for (const event of events) {
-      // Live listeners only: a missed publish loses nothing durable (webhooks have their rows).
-      await this.options.pubsub.publish(eventTopic(event.type), toRelayed(event)).catch((error: unknown) => {
-        this.options.log.warn({ err: error, eventId: event.id }, 'event publish failed');
-      });
-    }
-    return events.length;
+  }
+
+  /**
+   * Publishes relayed events to live subscribers in seq order, marking each once sent. When the
+   * pubsub is down it stops and the same events are tried again next time, so an outage delays
+   * live events instead of dropping them; events older than `maxLiveAgeSeconds` are marked
+   * without being sent (their subscribers were told they may have missed events).
+   */
+  async publishOnce(): Promise<number> {
+    const { prisma, pubsub } = this.options;
+    return prisma.$transaction(async (tx) => {
+      const claimed = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT id FROM "platform"."OutboxEvent"
+        WHERE "publishedAt" IS NULL AND "relayedAt" IS NOT NULL
+        ORDER BY seq
+        LIMIT ${this.batchSize}
+        FOR UPDATE SKIP LOCKED`;
+      if (claimed.length === 0) return 0;
+      const rows = await tx.outboxEvent.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { seq: 'asc' } });
+      const tooOld = Date.now() - this.maxLiveAgeSeconds * 1000;
+      const done: string[] = [];
+      for (const event of rows) {
+        if (event.occurredAt.getTime() >= tooOld && !(await pubsub.publish(eventTopic(event.type), toRelayed(event)))) break;
+        done.push(event.id);
+      }
+      if (done.length > 0) await tx.outboxEvent.updateMany({ where: { id: { in: done } }, data: { publishedAt: new Date() } });
+      // Nothing sent while the pubsub is down: report no progress, so the poller waits before retrying.
+      return done.length;
+    });
   }
 }
 
@@ -148,7 +195,7 @@ function endpointWants(
 
 /** An outbox row in the shape published and handed to consumers (ids and times as strings). */
 export function toRelayed(event: {
-  id: string; seq: bigint; source: string; type: string; aggregateId: string; organizationId: string | null;
+  id: string; seq: bigint; source: string; type: string; version: number; aggregateId: string; organizationId: string | null;
   partnerId: string | null; payload: Prisma.JsonValue; occurredAt: Date;
 }): RelayedEvent {
   return { ...event, seq: event.seq.toString(), occurredAt: event.occurredAt.toISOString() };
@@ -208,9 +255,10 @@ export class WebhookDispatcher extends PolledWorker {
 
   constructor(private readonly options: DispatcherOptions) {
     super('webhook-dispatcher', options.pollIntervalMs ?? 500, options.log);
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.baseDelayMs = options.baseDelayMs ?? 1_000;
-    this.maxDelayMs = options.maxDelayMs ?? 10 * 60_000;
+    // 10 s doubling to an hour, 12 attempts: a receiver may be down for about three and a half hours before a delivery is dead-lettered.
+    this.maxAttempts = options.maxAttempts ?? 12;
+    this.baseDelayMs = options.baseDelayMs ?? 10_000;
+    this.maxDelayMs = options.maxDelayMs ?? 60 * 60_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 20;
     this.fetchImpl = options.fetch ?? fetch;
@@ -278,7 +326,7 @@ export class WebhookDispatcher extends PolledWorker {
       await response.body?.cancel();
       if (response.status < 200 || response.status >= 300) failure = `HTTP ${response.status}`;
     } catch (error) {
-      failure = error instanceof Error ? error.name : 'request failed';
+      failure = describeFailure(error);
     }
     const attempts = delivery.attempts + 1;
     if (failure === null) {
@@ -301,6 +349,15 @@ export class WebhookDispatcher extends PolledWorker {
       },
     });
   }
+}
+
+/** What went wrong with a delivery, for the admin reading it: `TypeError: fetch failed (ECONNREFUSED)`, `TimeoutError: …`. */
+export function describeFailure(error: unknown): string {
+  // Duck-typed: fetch's errors may come from another realm (instanceof Error would miss them).
+  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (typeof name !== 'string' || typeof message !== 'string') return 'request failed';
+  const detail = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
+  return `${name}: ${message}${detail}`.slice(0, 500);
 }
 
 /**

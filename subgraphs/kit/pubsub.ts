@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { domainError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { closeRedisClient, createRedisClient } from './redis.js';
 
 /**
  * Topic-based publish/subscribe for subscriptions and cache invalidation.
@@ -8,8 +10,18 @@ import type { Logger } from './logger.js';
  * instance reaches subscribers on every instance.
  */
 export interface PubSub {
-  publish(topic: string, payload: unknown): Promise<void>;
-  /** Ends when the consumer stops iterating. Throws SlowConsumerError past `bufferLimit`. */
+  /**
+   * Sends to the topic's live subscribers. Best effort: live events are not durable, so a
+   * pubsub that is down is logged and reported (false), never thrown at the caller (a patient's
+   * message is stored whether or not its echo reaches a dashboard). Durable events go through
+   * the outbox, whose relay retries until this returns true.
+   */
+  publish(topic: string, payload: unknown): Promise<boolean>;
+  /**
+   * Ends when the consumer stops iterating. Throws SlowConsumerError past `bufferLimit`, and
+   * EVENTS_MAY_BE_MISSED when the connection to the shared pubsub was lost (events published
+   * meanwhile did not arrive): the subscriber reloads what it shows and subscribes again.
+   */
   subscribe<T>(topic: string, options?: { bufferLimit?: number }): AsyncIterableIterator<T>;
   /**
    * Resolves once events published on `topic` from now on reach this instance's subscribers
@@ -28,28 +40,40 @@ export class SlowConsumerError extends Error {
 
 const DEFAULT_BUFFER_LIMIT = 1000;
 
-/** A bounded queue that turns pushed events into an async iterator. */
+/** The error a subscription ends with when its pubsub connection dropped. */
+export const eventsMayBeMissed = () =>
+  domainError(ErrorCode.EVENTS_MAY_BE_MISSED, 'The live feed was interrupted and events may have been missed: reload, then subscribe again');
+
+/** A bounded queue that turns pushed events into an async iterator; `attach` gets `push` and `fail`. */
 function createQueueIterator<T>(
   topic: string,
   bufferLimit: number,
-  attach: (push: (value: T) => void) => () => void,
+  attach: (push: (value: T) => void, fail: (error: Error) => void) => () => void,
 ): AsyncIterableIterator<T> {
   const buffer: T[] = [];
   const waiting: Array<{ resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }> = [];
   let failure: Error | undefined;
   let done = false;
 
-  const detach = attach((value) => {
-    if (done) return;
-    const waiter = waiting.shift();
-    if (waiter) return waiter.resolve({ value, done: false });
-    if (buffer.length >= bufferLimit) {
-      failure = new SlowConsumerError(topic);
+  const detach = attach(
+    (value) => {
+      if (done) return;
+      const waiter = waiting.shift();
+      if (waiter) return waiter.resolve({ value, done: false });
+      if (buffer.length >= bufferLimit) {
+        failure = new SlowConsumerError(topic);
+        finish();
+        return;
+      }
+      buffer.push(value);
+    },
+    (error) => {
+      if (done) return;
+      // Events already buffered are still delivered; the failure follows them.
+      failure = error;
       finish();
-      return;
-    }
-    buffer.push(value);
-  });
+    },
+  );
 
   function finish(): void {
     if (done) return;
@@ -86,10 +110,11 @@ function createQueueIterator<T>(
 export class MemoryPubSub implements PubSub {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  async publish(topic: string, payload: unknown): Promise<void> {
+  async publish(topic: string, payload: unknown): Promise<boolean> {
     // Each subscriber gets its own copy, as it would over Redis.
     const serialized = JSON.stringify(payload);
     this.emitter.emit(topic, serialized);
+    return true;
   }
 
   subscribe<T>(topic: string, options: { bufferLimit?: number } = {}): AsyncIterableIterator<T> {
@@ -114,30 +139,43 @@ export class RedisPubSub implements PubSub {
   private readonly subscriber: Redis;
   private readonly local = new EventEmitter().setMaxListeners(0);
   private readonly counts = new Map<string, number>();
+  /** Streams to end when the subscriber connection drops. */
+  private readonly failures = new Set<(error: Error) => void>();
 
   constructor(url: string, private readonly prefix: string, private readonly log: Logger) {
-    this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    this.subscriber = new Redis(url, { lazyConnect: false });
+    this.publisher = createRedisClient(url, 'commands', log);
+    this.subscriber = createRedisClient(url, 'subscriber', log);
     this.subscriber.on('message', (channel: string, message: string) => {
       this.local.emit(channel.slice(this.prefix.length), message);
     });
-    this.publisher.on('error', (error: Error) => this.log.warn({ err: error }, 'redis publisher error'));
-    this.subscriber.on('error', (error: Error) => this.log.warn({ err: error }, 'redis subscriber error'));
+    // A dropped connection loses whatever was published until it is back: every open stream
+    // is told so (and ends) rather than silently skipping events.
+    this.subscriber.on('close', () => {
+      for (const fail of [...this.failures]) fail(eventsMayBeMissed());
+    });
   }
 
-  async publish(topic: string, payload: unknown): Promise<void> {
-    await this.publisher.publish(this.prefix + topic, JSON.stringify(payload));
+  async publish(topic: string, payload: unknown): Promise<boolean> {
+    try {
+      await this.publisher.publish(this.prefix + topic, JSON.stringify(payload));
+      return true;
+    } catch (error) {
+      this.log.warn({ err: error, topic: topic.split('.').slice(0, 2).join('.') }, 'live event not published');
+      return false;
+    }
   }
 
   subscribe<T>(topic: string, options: { bufferLimit?: number } = {}): AsyncIterableIterator<T> {
-    return createQueueIterator<T>(topic, options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, (push) => {
+    return createQueueIterator<T>(topic, options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, (push, fail) => {
       const listener = (message: string): void => push(JSON.parse(message) as T);
       this.local.on(topic, listener);
+      this.failures.add(fail);
       const count = (this.counts.get(topic) ?? 0) + 1;
       this.counts.set(topic, count);
-      if (count === 1) void this.subscriber.subscribe(this.prefix + topic);
+      if (count === 1) void this.subscriber.subscribe(this.prefix + topic).catch(() => fail(eventsMayBeMissed()));
       return () => {
         this.local.off(topic, listener);
+        this.failures.delete(fail);
         const remaining = (this.counts.get(topic) ?? 1) - 1;
         if (remaining > 0) return void this.counts.set(topic, remaining);
         this.counts.delete(topic);
@@ -152,8 +190,9 @@ export class RedisPubSub implements PubSub {
   }
 
   async close(): Promise<void> {
+    this.failures.clear();
     this.local.removeAllListeners();
-    await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
+    await Promise.allSettled([closeRedisClient(this.publisher), closeRedisClient(this.subscriber)]);
   }
 }
 

@@ -3,12 +3,14 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { createContext, type SubgraphContext, type SubgraphDeps } from './context.js';
+import { databaseAnswers } from './database.js';
 import { maskUnexpectedErrors } from './errors-format.js';
 import {
   closeServer, createHttpServer, errorResponse, listen, matchPath, send, serveGraphQL,
   type HttpMethod, type RouteRequest, type RouteResponse,
 } from './http.js';
-import { EventConsumerRunner, type EventConsumer } from './events.js';
+import { EventConsumerRunner, type EventConsumer } from './events/consumers.js';
+import type { AccessPolicies } from './access.js';
 import { applyShield, type IRules } from './shield.js';
 import { serveSubscriptions } from './subscriptions.js';
 import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
@@ -19,7 +21,11 @@ export interface SubgraphRoute {
   path: string;
   /** Public routes are also served at the gateway's address (webhooks, REST aliases). */
   public: boolean;
-  handle(request: RouteRequest & { identity: Identity }, deps: SubgraphDeps): Promise<RouteResponse>;
+  /**
+   * `deps` is the process's (system access: webhooks from vendors act for no user); `ctx` is
+   * the caller's, with the access-checked data path, for routes that act for the caller.
+   */
+  handle(request: RouteRequest & { identity: Identity }, deps: SubgraphDeps, ctx: SubgraphContext): Promise<RouteResponse>;
 }
 
 /** Everything a subgraph is: the same shape for all of them (see subgraphs/<name>/index.ts). */
@@ -31,9 +37,13 @@ export interface SubgraphDefinition {
   buildSchema(): GraphQLSchema;
   /** Its shield rules: deny by default, applied by the kit when serving. */
   permissions: IRules;
+  /** Which rows of each of its models a caller may read and change (kit/access.ts). */
+  policies: AccessPolicies;
   routes: SubgraphRoute[];
-  /** How it reacts to other domains' events (durable: see kit/events.ts). */
+  /** How it reacts to other domains' events (durable: see kit/events/consumers.ts). */
   consumers?: EventConsumer[];
+  /** Loads its part of the synthetic demo data (idempotent); run by `--seed`, `npm start` and the tests. */
+  seed?(deps: SubgraphDeps): Promise<void>;
 }
 
 export interface RunningSubgraph {
@@ -63,6 +73,8 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // Only the gateway calls a subgraph, after validating against the supergraph: no "Did you mean…" here.
+    hideSchemaDetailsFromClientErrors: true,
     formatError: maskUnexpectedErrors(log),
     csrfPrevention: true,
     // Federated tracing is for Apollo's hosted studio, which CareGraph does not use.
@@ -72,7 +84,11 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
 
   const server: Server = createHttpServer(
     async (request, res) => {
-      if (request.url.pathname === '/health') return send(res, { status: 200, body: { status: 'ok', subgraph: definition.name } });
+      if (request.url.pathname === '/health') {
+        // Ready only while its database answers: a gateway's /ready (and a load balancer) sees an outage here.
+        const database = await databaseAnswers(deps.prisma);
+        return send(res, { status: database ? 200 : 503, body: { status: database ? 'ok' : 'unavailable', subgraph: definition.name, database: database ? 'ok' : 'unavailable' } });
+      }
 
       let identity: Identity;
       try {
@@ -80,23 +96,23 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
         identity = await verifyInternalIdentity(typeof header === 'string' ? header : undefined, options.internalIdentitySecret);
       } catch (error) {
         if (!(error instanceof InvalidInternalIdentity)) throw error;
-        return send(res, errorResponse(401, 'UNAUTHENTICATED', 'requests must come through the gateway'));
+        return send(res, errorResponse('UNAUTHENTICATED', 'requests must come through the gateway'));
       }
       const requestId = typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : undefined;
 
       if (request.url.pathname === '/graphql') {
-        return serveGraphQL(apollo, request, res, async () => createContext({ ...deps, log }, identity, requestId));
+        return serveGraphQL(apollo, request, res, async () => createContext({ ...deps, log }, definition, identity, requestId));
       }
       for (const route of definition.routes) {
         if (route.method !== request.method) continue;
         const params = matchPath(route.path, request.url.pathname);
-        if (params) return send(res, await route.handle({ ...request, params, identity }, { ...deps, log }));
+        if (params) return send(res, await route.handle({ ...request, params, identity }, { ...deps, log }, createContext({ ...deps, log }, definition, identity, requestId)));
       }
-      send(res, errorResponse(404, 'NOT_FOUND', 'no such route'));
+      send(res, errorResponse('NOT_FOUND', 'no such route'));
     },
     { bodyLimitBytes: options.bodyLimitBytes ?? 2_000_000, onError: (error) => log.error({ err: error }, 'request failed') },
   );
-  const subscriptions = serveSubscriptions(server, { schema, deps: { ...deps, log }, internalIdentitySecret: options.internalIdentitySecret });
+  const subscriptions = serveSubscriptions(server, { schema, deps: { ...deps, log }, owner: definition, internalIdentitySecret: options.internalIdentitySecret });
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'subgraph listening');
   const consumers = new EventConsumerRunner({ prisma: deps.prisma, log, consumers: definition.consumers ?? [] });

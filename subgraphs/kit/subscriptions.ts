@@ -4,7 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { createContext, type SubgraphDeps } from './context.js';
+import { createContext, type ContextOwner, type SubgraphDeps } from './context.js';
 import { maskUnexpectedErrors } from './errors-format.js';
 import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
 
@@ -16,6 +16,8 @@ export interface SubscriptionServerOptions {
   /** The shielded schema: the same rules as over HTTP. */
   schema: GraphQLSchema;
   deps: SubgraphDeps;
+  /** The subgraph served: its name and access policies, for each subscription's context. */
+  owner: ContextOwner;
   internalIdentitySecret: string;
   path?: string;
 }
@@ -66,12 +68,17 @@ export function serveSubscriptions(server: Server, options: SubscriptionServerOp
         const identity = ctx.extra.identity;
         // onConnect refused the connection otherwise; graphql-ws never subscribes before ack.
         if (!identity) throw new Error('subscription before an identity was verified');
-        return createContext(deps, identity);
+        return createContext(deps, options.owner, identity);
       },
       // The same error policy as over HTTP: known codes pass, anything else is masked.
       onNext(_ctx, _id, _payload, _args, result) {
         if (!result.errors?.length) return;
         return { ...result, errors: result.errors.map((error) => mask(error.toJSON(), error)) };
+      },
+      // A stream that fails after it started (EVENTS_MAY_BE_MISSED from the pubsub) ends with an
+      // `error` message: it keeps its code the same way.
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map((error) => mask(error.toJSON(), error));
       },
     },
     wss,

@@ -1,5 +1,7 @@
+import { directoryConsumer } from '../kit/directory.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { nursePermissions } from './permissions.js';
+import { nursePolicies } from './policies.js';
 import { buildNurseSchema } from './schema.js';
 import { redFlagConsumer } from './service.js';
 
@@ -8,6 +10,8 @@ export const nurseSubgraph: SubgraphDefinition = {
   defaultPort: 4104,
   buildSchema: buildNurseSchema,
   permissions: nursePermissions,
+  policies: nursePolicies,
   routes: [],
-  consumers: [redFlagConsumer],
+  // The directory first: each pass learns of new patients before it turns red flags into entries.
+  consumers: [directoryConsumer('nurse', ['Patient']), redFlagConsumer],
 };

@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { QueueEntry } from '../../prisma/generated/client/client.js';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { NurseEvents } from '../kit/events/nurse.js';
 import { eventTopic, type RelayedEvent } from '../kit/outbox.js';
 import * as nurse from './service.js';
 
@@ -119,7 +120,7 @@ export function buildNurseSchema(): GraphQLSchema {
         maxSize: 500,
         description: 'The organization’s queue: most urgent first, then longest waiting.',
         args: { filter: t.arg({ type: QueueFilterInput, required: false }) },
-        resolve: (query, _root, args, ctx) => ctx.prisma.queueEntry.findMany({ ...query, where: nurse.queueWhere(ctx, filterOf(args.filter)), orderBy: nurse.QUEUE_ORDER }),
+        resolve: (query, _root, args, ctx) => nurse.queuePage(ctx, query, filterOf(args.filter)),
       },
       { name: 'QueueEntryConnection' },
       { name: 'QueueEntryEdge' },
@@ -163,7 +164,7 @@ export function buildNurseSchema(): GraphQLSchema {
   }));
 
   const changes = (ctx: Parameters<typeof nurse.authorizeQueueStream>[0] & { pubsub: { subscribe<T>(topic: string): AsyncIterableIterator<T>; ready(topic: string): Promise<void> } }) => {
-    const topic = eventTopic(nurse.QUEUE_CHANGED);
+    const topic = eventTopic(NurseEvents.queueChanged.type);
     const events = ctx.pubsub.subscribe<RelayedEvent>(topic);
     return { events, ready: ctx.pubsub.ready(topic) };
   };

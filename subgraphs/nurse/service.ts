@@ -1,9 +1,12 @@
 import { Prisma, type NurseAction, type QueueEntry, type QueueSource, type QueueStatus, type Urgency } from '../../prisma/generated/client/client.js';
+import { visibleRows } from '../kit/access.js';
 import type { SubgraphContext } from '../kit/context.js';
-import { badUserInput, conflict, forbidden, notFound, unauthenticated } from '../kit/errors.js';
-import type { EventConsumer } from '../kit/events.js';
-import { isAuthenticated, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
-import { recordEvent, type RelayedEvent, type TransactionClient } from '../kit/outbox.js';
+import { badUserInput, conflict, DomainError, ErrorCode, forbidden } from '../kit/errors.js';
+import { ChatEvents } from '../kit/events/chat.js';
+import { MalformedEvent, on, type EventConsumer } from '../kit/events/consumers.js';
+import { NurseEvents } from '../kit/events/nurse.js';
+import { requireStaffOf, Role, type RoleName } from '../kit/identity.js';
+import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 
 /**
  * The live nurse queue. Entries arrive from other domains' events (a red flag in chat) or
@@ -13,8 +16,7 @@ import { recordEvent, type RelayedEvent, type TransactionClient } from '../kit/o
  */
 
 export const SOURCE = 'nurse';
-export const QUEUE_CHANGED = 'nurse.queue.changed';
-type Ctx = Pick<SubgraphContext, 'prisma' | 'identity' | 'loaders' | 'log'>;
+type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory'>;
 
 /** Who works the queue. */
 export const QUEUE_STAFF: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN];
@@ -34,15 +36,11 @@ export interface QueueChange {
   source: QueueSource;
 }
 
-function requireStaff(ctx: Ctx, roles: readonly RoleName[] = QUEUE_STAFF): AuthenticatedIdentity & { organizationId: string } {
-  if (!isAuthenticated(ctx.identity)) throw unauthenticated();
-  if (!roles.includes(ctx.identity.role) || !ctx.identity.organizationId) throw forbidden('Only nurses and clinicians work the queue');
-  return ctx.identity as AuthenticatedIdentity & { organizationId: string };
-}
+const requireQueueStaff = (ctx: Ctx) => requireStaffOf(ctx.identity, QUEUE_STAFF, 'Only nurses and clinicians work the queue');
 
-function checkOrganization(identity: { organizationId: string }, organizationId: string | null | undefined): string {
+/** An organization the caller names (a filter, a dashboard) must be theirs: asking for another's is refused, not answered empty. */
+function checkOrganization(identity: { organizationId: string }, organizationId: string | null | undefined): void {
   if (organizationId && organizationId !== identity.organizationId) throw forbidden('You may see only your organization’s queue');
-  return identity.organizationId;
 }
 
 /**
@@ -50,9 +48,7 @@ function checkOrganization(identity: { organizationId: string }, organizationId:
  * a reader (analytics) can apply the events in any order by version.
  */
 async function announce(tx: TransactionClient, entry: QueueEntry, kind: QueueEventKind, action: Pick<NurseAction, 'action' | 'at'> | null = null): Promise<void> {
-  await recordEvent(tx, {
-    source: SOURCE,
-    type: QUEUE_CHANGED,
+  await recordEvent(tx, NurseEvents.queueChanged, {
     aggregateId: entry.id,
     organizationId: entry.organizationId,
     payload: {
@@ -63,19 +59,6 @@ async function announce(tx: TransactionClient, entry: QueueEntry, kind: QueueEve
 }
 
 // ---------------------------------------------------------------- entries from events
-
-interface RedFlagRaised {
-  sessionId: string;
-  messageId: string;
-  patientId: string;
-  organizationId: string;
-  flags: Array<{ code: string; urgency: 'critical' | 'high' }>;
-}
-
-function isRedFlagRaised(payload: unknown): payload is RedFlagRaised {
-  const p = payload as Partial<RedFlagRaised> | null;
-  return !!p && typeof p.patientId === 'string' && typeof p.organizationId === 'string' && Array.isArray(p.flags) && p.flags.length > 0;
-}
 
 async function addEntry(
   tx: TransactionClient,
@@ -89,29 +72,45 @@ async function addEntry(
   return entry;
 }
 
+/** The patient's organization as this subgraph's directory knows it (read in the consumer's transaction), or null. */
+async function directoryOrganizationOf(tx: TransactionClient, patientId: string): Promise<string | null> {
+  const entry = await tx.directoryEntry.findUnique({ where: { domain_kind_id: { domain: SOURCE, kind: 'Patient', id: patientId } } });
+  return entry?.organizationId ?? null;
+}
+
 /**
  * A red flag raised in chat becomes a queue entry, once: the kit records the event as
  * consumed in this transaction, and the entry's unique sourceEventId backs that up.
  * The reason names the flags, never the patient's words.
+ *
+ * Tenancy: an event whose organization is not the patient's (by the directory) is skipped as
+ * malformed rather than shown to another organization's nurses. A patient the directory has
+ * not heard of yet (its events lag) is taken at the event's word: chat checked the patient
+ * when the chat started, and a red flag must never wait or be dropped.
  */
 export const redFlagConsumer: EventConsumer = {
   name: 'nurse.queue-from-chat-red-flags',
-  eventTypes: ['chat.red_flag.raised'],
-  async handle(event: RelayedEvent, tx: TransactionClient) {
-    if (!isRedFlagRaised(event.payload)) throw new Error(`malformed chat.red_flag.raised event ${event.id}`);
-    const { flags, patientId, organizationId, sessionId } = event.payload;
-    if (await tx.queueEntry.findUnique({ where: { sourceEventId: event.id } })) return;
-    const urgency: Urgency = flags.some((f) => f.urgency === 'critical') ? 'CRITICAL' : 'HIGH';
-    const codes = [...new Set(flags.map((f) => f.code))];
-    await addEntry(tx, { organizationId, patientId, source: 'CHAT_RED_FLAG', sourceEventId: event.id, sourceRef: sessionId, urgency, reason: `Red flag in chat: ${codes.join(', ')}`, redFlagCodes: codes });
-  },
+  handlers: [
+    on(ChatEvents.redFlagRaised, async (event, tx) => {
+      const { flags, patientId, organizationId, sessionId } = event.payload;
+      if (event.organizationId !== organizationId) throw new MalformedEvent('the event’s organization differs from its payload’s');
+      const patientOrganization = await directoryOrganizationOf(tx, patientId);
+      if (patientOrganization !== null && patientOrganization !== organizationId) throw new MalformedEvent('the patient belongs to another organization than the event’s');
+      if (await tx.queueEntry.findUnique({ where: { sourceEventId: event.id } })) return;
+      const urgency: Urgency = flags.some((f) => f.urgency === 'critical') ? 'CRITICAL' : 'HIGH';
+      const codes = [...new Set(flags.map((f) => f.code))];
+      await addEntry(tx, { organizationId, patientId, source: 'CHAT_RED_FLAG', sourceEventId: event.id, sourceRef: sessionId, urgency, reason: `Red flag in chat: ${codes.join(', ')}`, redFlagCodes: codes });
+    }),
+  ],
 };
 
 export async function createManualEntry(ctx: Ctx, input: { patientId: string; urgency: Urgency; reason: string }): Promise<QueueEntry> {
-  const identity = requireStaff(ctx);
+  const staff = requireQueueStaff(ctx);
   const reason = input.reason.trim();
   if (reason.length < 3 || reason.length > 500) throw badUserInput('input.reason', 'must be 3-500 characters');
-  return ctx.prisma.$transaction((tx) => addEntry(tx, { organizationId: identity.organizationId, patientId: input.patientId, source: 'MANUAL', urgency: input.urgency, reason }));
+  // Another organization's patient is FORBIDDEN, an unknown one NOT_FOUND: nothing is written.
+  await ctx.directory.require('Patient', input.patientId, [staff.organizationId]);
+  return ctx.db.$transaction((tx) => addEntry(tx, { organizationId: staff.organizationId, patientId: input.patientId, source: 'MANUAL', urgency: input.urgency, reason }));
 }
 
 // ---------------------------------------------------------------- reading
@@ -123,14 +122,12 @@ export interface QueueFilter {
   organizationId?: string | null;
 }
 
-/** The where-clause for a caller's view of the queue with a filter. */
-export function queueWhere(ctx: Ctx, filter: QueueFilter | null | undefined): Prisma.QueueEntryWhereInput {
-  const identity = requireStaff(ctx);
-  const organizationId = checkOrganization(identity, filter?.organizationId);
+/** A filter as a where-clause; without a status filter, `statuses` (all when null). The organization comes from the access policy. */
+function filterWhere(filter: QueueFilter | null | undefined, statuses: QueueStatus[] | null): Prisma.QueueEntryWhereInput {
+  const status = filter?.status?.length ? filter.status : statuses;
   return {
-    organizationId,
     ...(filter?.urgency?.length ? { urgency: { in: filter.urgency } } : {}),
-    status: { in: filter?.status?.length ? filter.status : OPEN_STATUSES },
+    ...(status ? { status: { in: status } } : {}),
     ...(filter?.hasRedFlags === true ? { redFlagCodes: { isEmpty: false } } : filter?.hasRedFlags === false ? { redFlagCodes: { isEmpty: true } } : {}),
   };
 }
@@ -138,41 +135,43 @@ export function queueWhere(ctx: Ctx, filter: QueueFilter | null | undefined): Pr
 /** Most urgent first, then longest waiting; id breaks ties so cursors are stable. */
 export const QUEUE_ORDER: Prisma.QueueEntryOrderByWithRelationInput[] = [{ urgencyRank: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }];
 
+/** One page of the caller's queue (`page`: the connection's take, cursor and selection). */
+export function queuePage(ctx: Ctx, page: Omit<Prisma.QueueEntryFindManyArgs, 'where' | 'orderBy'>, filter: QueueFilter | null | undefined): Promise<QueueEntry[]> {
+  checkOrganization(requireQueueStaff(ctx), filter?.organizationId);
+  return ctx.db.queueEntry.findMany({ ...page, where: filterWhere(filter, OPEN_STATUSES), orderBy: QUEUE_ORDER });
+}
+
+/** An entry of the caller's organization's queue (FORBIDDEN when it is another's, NOT_FOUND when there is none). */
 export async function loadEntry(ctx: Ctx, id: string): Promise<QueueEntry> {
-  const identity = requireStaff(ctx);
-  const entry = await ctx.loaders.byId('queueEntryById', (ids) => ctx.prisma.queueEntry.findMany({ where: { id: { in: ids } } })).load(id);
-  if (!entry) throw notFound('Queue entry');
-  if (entry.organizationId !== identity.organizationId) throw forbidden('You may see only your organization’s queue');
-  return entry;
+  requireQueueStaff(ctx);
+  return ctx.loaders
+    .get<string, QueueEntry>('queueEntryById', async (ids) => visibleRows(ids, await ctx.db.queueEntry.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'QueueEntry'))
+    .load(id);
 }
 
 /** Whether a queue change concerns the caller and matches the filter (for subscriptions). */
 export async function visibleChange(ctx: Ctx, change: QueueChange, filter: QueueFilter | null | undefined): Promise<QueueEntry | null> {
-  const identity = requireStaff(ctx);
-  if (change.organizationId !== identity.organizationId) return null;
-  const entry = await ctx.prisma.queueEntry.findUnique({ where: { id: change.entryId } });
-  if (!entry) return null;
-  if (filter?.urgency?.length && !filter.urgency.includes(entry.urgency)) return null;
-  if (filter?.status?.length && !filter.status.includes(entry.status)) return null;
-  if (filter?.hasRedFlags === true && entry.redFlagCodes.length === 0) return null;
-  if (filter?.hasRedFlags === false && entry.redFlagCodes.length > 0) return null;
-  return entry;
+  const staff = requireQueueStaff(ctx);
+  if (change.organizationId !== staff.organizationId) return null;
+  // Filtered in the query, so only entries sent to the subscriber are read (and audited);
+  // findFirst: an entry outside the scope is simply not this subscriber's (no FORBIDDEN mid-stream).
+  return ctx.db.queueEntry.findFirst({ where: { id: change.entryId, ...filterWhere(filter, null) } });
 }
 
 export function authorizeQueueStream(ctx: Ctx, organizationId?: string | null): void {
-  checkOrganization(requireStaff(ctx), organizationId);
+  checkOrganization(requireQueueStaff(ctx), organizationId);
 }
 
 export async function entriesForPatient(ctx: Ctx, patientId: string): Promise<QueueEntry[]> {
-  const identity = requireStaff(ctx);
+  requireQueueStaff(ctx);
   return ctx.loaders
-    .groupedBy<QueueEntry>(`queueByPatient:${identity.organizationId}`, (patientIds) => ctx.prisma.queueEntry.findMany({ where: { organizationId: identity.organizationId, patientId: { in: patientIds } }, orderBy: QUEUE_ORDER }), (row) => row.patientId)
+    .groupedBy<QueueEntry>('queueByPatient', (patientIds) => ctx.db.queueEntry.findMany({ where: { patientId: { in: patientIds } }, orderBy: QUEUE_ORDER }), (row) => row.patientId)
     .load(patientId);
 }
 
 export async function actionsFor(ctx: Ctx, entryId: string): Promise<NurseAction[]> {
   return ctx.loaders
-    .groupedBy<NurseAction>('actionsByEntry', (ids) => ctx.prisma.nurseAction.findMany({ where: { entryId: { in: ids } }, orderBy: { at: 'asc' } }), (row) => row.entryId)
+    .groupedBy<NurseAction>('actionsByEntry', (ids) => ctx.db.nurseAction.findMany({ where: { entryId: { in: ids } }, orderBy: { at: 'asc' } }), (row) => row.entryId)
     .load(entryId);
 }
 
@@ -191,31 +190,40 @@ async function change(
   expectedVersion: number | null | undefined,
   decide: (entry: QueueEntry, nurseId: string) => { action: NurseAction['action']; status: QueueStatus; urgency?: Urgency; assignedNurseId?: string | null; reason?: string | null },
 ): Promise<QueueEntry> {
-  const identity = requireStaff(ctx);
+  const staff = requireQueueStaff(ctx);
   const current = await loadEntry(ctx, id);
   if (expectedVersion !== null && expectedVersion !== undefined && current.version !== expectedVersion) {
     throw conflict(`The entry changed (version ${current.version}, you expected ${expectedVersion}); reload it`);
   }
-  const next = decide(current, identity.subject);
+  const next = decide(current, staff.subject);
   const urgency = next.urgency ?? current.urgency;
-  return ctx.prisma.$transaction(async (tx) => {
-    const updated = await tx.queueEntry.updateMany({
-      where: { id, version: current.version },
-      data: {
-        status: next.status,
-        urgency,
-        urgencyRank: URGENCY_RANK[urgency],
-        ...(next.assignedNurseId !== undefined ? { assignedNurseId: next.assignedNurseId } : {}),
-        ...(urgency !== current.urgency ? { slaDueAt: new Date(current.createdAt.getTime() + SLA_MINUTES[urgency] * 60_000) } : {}),
-        version: { increment: 1 },
-      },
-    });
-    if (updated.count === 0) throw conflict('The entry changed while you were acting on it; reload it');
-    const action = await tx.nurseAction.create({
-      data: { entryId: id, nurseId: identity.subject, action: next.action, reason: next.reason ?? null, fromStatus: current.status, toStatus: next.status, fromUrgency: current.urgency, toUrgency: urgency },
-    });
-    const entry = await tx.queueEntry.findUniqueOrThrow({ where: { id } });
-    await announce(tx, entry, OPEN_STATUSES.includes(entry.status) ? 'CHANGED' : 'REMOVED', action);
+  const at = new Date();
+  const changedMeanwhile = () => conflict('The entry changed while you were acting on it; reload it');
+  return ctx.db.$transaction(async (tx) => {
+    // Checked first, inside the transaction: an update that matches nothing makes the data path
+    // look the row up outside the transaction, which embedded PGlite cannot serve until it ends.
+    if ((await tx.queueEntry.count({ where: { id, version: current.version } })) === 0) throw changedMeanwhile();
+    let entry: QueueEntry;
+    try {
+      // Conditional on the version; the action is written with its entry, under the entry's write policy.
+      entry = await tx.queueEntry.update({
+        where: { id, version: current.version },
+        data: {
+          status: next.status,
+          urgency,
+          urgencyRank: URGENCY_RANK[urgency],
+          ...(next.assignedNurseId !== undefined ? { assignedNurseId: next.assignedNurseId } : {}),
+          ...(urgency !== current.urgency ? { slaDueAt: new Date(current.createdAt.getTime() + SLA_MINUTES[urgency] * 60_000) } : {}),
+          version: { increment: 1 },
+          actions: { create: { nurseId: staff.subject, action: next.action, reason: next.reason ?? null, fromStatus: current.status, toStatus: next.status, fromUrgency: current.urgency, toUrgency: urgency, at } },
+        },
+      });
+    } catch (error) {
+      // Another nurse's change committed between the check and the update (PostgreSQL): the version no longer matches.
+      if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND) throw changedMeanwhile();
+      throw error;
+    }
+    await announce(tx, entry, OPEN_STATUSES.includes(entry.status) ? 'CHANGED' : 'REMOVED', { action: next.action, at });
     return entry;
   });
 }
@@ -279,12 +287,12 @@ function percentile(sorted: number[], p: number): number | null {
  * breaches (first action after the due time, or none yet and past it), and actions per nurse.
  */
 export async function dashboard(ctx: Ctx, organizationId: string, from?: Date | null, to?: Date | null): Promise<NurseDashboard> {
-  const identity = requireStaff(ctx, DASHBOARD_VIEWERS);
-  checkOrganization(identity, organizationId);
+  checkOrganization(requireStaffOf(ctx.identity, DASHBOARD_VIEWERS, 'You may not see the queue’s figures'), organizationId);
   const end = to ?? new Date();
   const start = from ?? new Date(end.getTime() - 24 * 3600_000);
   if (start >= end) throw badUserInput('from', 'must be before to');
-  const entries = await ctx.prisma.queueEntry.findMany({
+  // Figures only: no entry ids, patients or codes are selected, so there is no record read to audit.
+  const entries = await ctx.db.queueEntry.findMany({
     where: { organizationId, createdAt: { gte: start, lt: end } },
     select: { urgency: true, status: true, createdAt: true, slaDueAt: true, actions: { select: { at: true }, orderBy: { at: 'asc' }, take: 1 } },
   });
@@ -298,7 +306,7 @@ export async function dashboard(ctx: Ctx, organizationId: string, from?: Date | 
     if (waitedUntil > entry.slaDueAt.getTime()) slaBreaches += 1;
   }
   waits.sort((a, b) => a - b);
-  const actions = await ctx.prisma.nurseAction.groupBy({ by: ['nurseId'], where: { entry: { organizationId }, at: { gte: start, lt: end } }, _count: { _all: true } });
+  const actions = await ctx.db.nurseAction.groupBy({ by: ['nurseId'], where: { entry: { organizationId }, at: { gte: start, lt: end } }, _count: { _all: true } });
   const count = <K extends string>(values: K[], all: readonly K[]) => all.map((key) => ({ key, count: values.filter((v) => v === key).length }));
   return {
     byUrgency: count(entries.map((e) => e.urgency), ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const).map(({ key, count: n }) => ({ urgency: key, count: n })),

@@ -1,52 +1,67 @@
-import { createContext } from '../kit/context.js';
-import { hasKnownCode } from '../kit/errors.js';
 import { errorResponse, type RouteResponse } from '../kit/http.js';
+import type { Identity } from '../kit/identity.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
+import { trainingPolicies } from './access.js';
+import { learnerStanding } from './enrolment.js';
+import { launchSession } from './launch.js';
 import { trainingPermissions } from './permissions.js';
 import { buildTrainingSchema } from './schema.js';
-import { launchSession } from './service.js';
+import { seedTraining } from './seed.js';
 
-const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409 };
+/** A string field of a JSON object body (`{"token": …}`), or null when the body is not JSON or lacks it. */
+function jsonString(body: Buffer, field: string): string | null {
+  let parsed: unknown;
+  try { parsed = JSON.parse(body.toString('utf8')); } catch { return null; }
+  const value = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' ? value : null;
+}
 
 /** The launch token from a JSON body (`{"token": …}`) or a form post (`token=…`), as partner platforms send it. */
 function launchTokenFrom(body: Buffer, contentType: string | undefined): string | null {
-  const text = body.toString('utf8');
-  if (contentType?.startsWith('application/x-www-form-urlencoded')) return new URLSearchParams(text).get('token');
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const token = (parsed as { token?: unknown } | null)?.token;
-    return typeof token === 'string' ? token : null;
-  } catch {
-    return null;
-  }
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) return new URLSearchParams(body.toString('utf8')).get('token');
+  return jsonString(body, 'token');
 }
+
+/** Only the gateway checks credentials: its calls carry the signed `gateway` service identity. */
+const fromGateway = (identity: Identity): boolean => identity.kind === 'service' && identity.subject === 'gateway';
 
 export const trainingSubgraph: SubgraphDefinition = {
   name: 'training',
   defaultPort: 4102,
   buildSchema: buildTrainingSchema,
   permissions: trainingPermissions,
+  policies: trainingPolicies,
+  seed: seedTraining,
   routes: [
     {
       // REST alias of launchSession for partner platforms that post a launch form or JSON.
       method: 'POST',
       path: '/integrations/partner/launch',
       public: true,
-      async handle(request, deps): Promise<RouteResponse> {
+      async handle(request, _deps, ctx): Promise<RouteResponse> {
         const token = launchTokenFrom(request.body, request.headers['content-type']);
-        if (!token) return errorResponse(400, 'BAD_USER_INPUT', 'token is required');
-        try {
-          const result = await launchSession(createContext(deps, request.identity), token);
-          const body = { accessToken: result.accessToken, launchUrl: result.launchUrl, session: { id: result.session.id, status: result.session.status } };
-          // A browser form post goes straight on to the session; an API client gets JSON.
-          if (request.headers['accept']?.includes('text/html')) return { status: 303, headers: { location: result.launchUrl }, body: '' };
-          return { status: 201, body };
-        } catch (error) {
-          const graphqlError = error as { message?: string; extensions?: Record<string, unknown> };
-          if (!hasKnownCode(graphqlError)) throw error;
-          const code = String(graphqlError.extensions?.['code']);
-          return errorResponse(STATUS_BY_CODE[code] ?? 400, code, graphqlError.message ?? 'launch refused');
-        }
+        if (!token) return errorResponse('BAD_USER_INPUT', 'token is required');
+        // A refused launch throws a DomainError, which the kit answers with its code's status.
+        const result = await launchSession(ctx, token);
+        const body = { accessToken: result.accessToken, launchUrl: result.launchUrl, session: { id: result.session.id, status: result.session.status } };
+        // A browser form post goes straight on to the session; an API client gets JSON.
+        if (request.headers['accept']?.includes('text/html')) return { status: 303, headers: { location: result.launchUrl }, body: '' };
+        return { status: 201, body };
+      },
+    },
+    {
+      // The gateway asks, for a learner's platform token, whether the learner still exists
+      // (retention deletes learners) and which cohorts they are in.
+      method: 'POST',
+      path: '/internal/credentials/learner',
+      public: false,
+      async handle(request, deps): Promise<RouteResponse> {
+        if (!fromGateway(request.identity)) return errorResponse('FORBIDDEN', 'gateway only');
+        const learnerId = jsonString(request.body, 'learnerId');
+        if (!learnerId) return errorResponse('BAD_USER_INPUT', 'learnerId is required');
+        // System read (deps.prisma): the gateway asks for no user, about any learner.
+        const standing = await learnerStanding(deps.prisma, learnerId);
+        return standing ? { status: 200, body: standing } : errorResponse('UNAUTHENTICATED', 'learner not recognised');
       },
     },
   ],

@@ -1,10 +1,10 @@
 import { Role } from '../kit/identity.js';
 import { allow, hasRole, type IRules } from '../kit/shield.js';
-import { TRAINING_STAFF } from './service.js';
+import { TRAINING_STAFF } from './access.js';
 
 /**
  * Who may call what in the training subgraph; everything else is denied. Roles are decided
- * here; which cohort or session (own, the partner's, the organization's) in service.ts.
+ * here; which cohort or session (own, the partner's, the organization's) by the access policies (access.ts).
  */
 const learner = hasRole(Role.LEARNER);
 const readers = hasRole(Role.LEARNER, Role.PARTNER, ...TRAINING_STAFF);

@@ -1,12 +1,19 @@
 import type { GraphQLSchema } from 'graphql';
-import type { CaseSession, PrismaClient } from '../../prisma/generated/client/client.js';
+import type { CaseSession } from '../../prisma/generated/client/client.js';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
 import { filterEvents } from '../kit/subscriptions.js';
+import { assignToCohort, createCase, listCases, publishCaseVersion, reviseCase } from './cases.js';
+import { findCohort, listCohortCases, loadCohort, type CohortCase } from './cohorts.js';
+import { authorizeReplyStream, replyTopic, sendLearnerMessage, type ReplyChunk } from './conversation.js';
 import type { CaseContent } from './domain/case-content.js';
 import type { FlaggedError, ScoreCard, SubScore } from './domain/scoring.js';
-import * as training from './service.js';
+import { launchSession, type LaunchResult } from './launch.js';
+import { deleteCohortLearnerData } from './retention.js';
+import { findSession, listSessions, loadSession } from './sessions.js';
+import { signInWithPartnerSso, startCaseSession, type SsoSignIn } from './sso.js';
+import { completeSession, orderInvestigation, rescoreSession, submitDiagnosis, submitManagement } from './workup.js';
 
-/** The training subgraph's types. Resolvers translate; rules live in service.ts. */
+/** The training subgraph's types. Resolvers translate; rules live in the domain modules and the access policies. */
 export function buildTrainingSchema(): GraphQLSchema {
   const builder = createBuilder({ subscriptions: true });
 
@@ -38,10 +45,6 @@ export function buildTrainingSchema(): GraphQLSchema {
     }),
   });
 
-  /** Mutations change a session, then read it back with the selection the client asked for (one query). */
-  const reload = (ctx: { prisma: PrismaClient }, query: object, session: CaseSession) =>
-    ctx.prisma.caseSession.findUniqueOrThrow({ ...query, where: { id: session.id } });
-
   const scoreOf = (session: CaseSession): ScoreCard | null => (session.score as unknown as ScoreCard | null) ?? null;
 
   const CaseSessionRef = builder.prismaObject('CaseSession', {
@@ -65,10 +68,10 @@ export function buildTrainingSchema(): GraphQLSchema {
       orderedInvestigations: t.stringList({ select: { orders: { select: { code: true }, orderBy: { orderedAt: 'asc' } } }, resolve: (s) => s.orders.map((o) => o.code) }),
     }),
   });
-  builder.asEntity(CaseSessionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => training.loadSession(ctx, ref.id) });
+  builder.asEntity(CaseSessionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => loadSession(ctx, ref.id) });
   void TurnRef;
 
-  const CohortCaseRef = builder.objectRef<Awaited<ReturnType<typeof training.listCohortCases>>[number]>('CohortCase').implement({
+  const CohortCaseRef = builder.objectRef<CohortCase>('CohortCase').implement({
     fields: (t) => ({
       caseId: t.exposeID('caseId'),
       slug: t.exposeString('slug'),
@@ -84,16 +87,16 @@ export function buildTrainingSchema(): GraphQLSchema {
       name: t.exposeString('name'),
       organizationId: t.exposeID('organizationId'),
       partnerId: t.exposeID('partnerId'),
-      cases: t.field({ type: [CohortCaseRef], resolve: (cohort, _args, ctx) => training.listCohortCases(ctx, cohort.id) }),
+      cases: t.field({ type: [CohortCaseRef], resolve: (cohort, _args, ctx) => listCohortCases(ctx, cohort.id) }),
     }),
   });
-  builder.asEntity(CohortRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => training.loadCohort(ctx, ref.id) });
+  builder.asEntity(CohortRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => loadCohort(ctx, ref.id) });
 
   // What an (anonymous) launcher learns about the new session; the learner reads the rest with the access token.
   const LaunchedSessionRef = builder.objectRef<CaseSession>('LaunchedSession').implement({
     fields: (t) => ({ id: t.exposeID('id'), status: t.field({ type: SessionStatusEnum, resolve: (s) => s.status }) }),
   });
-  const LaunchResultRef = builder.objectRef<training.LaunchResult>('LaunchResult').implement({
+  const LaunchResultRef = builder.objectRef<LaunchResult>('LaunchResult').implement({
     fields: (t) => ({
       accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
       launchUrl: t.exposeString('launchUrl', { description: 'A deep link the partner can open in a web view.' }),
@@ -101,7 +104,7 @@ export function buildTrainingSchema(): GraphQLSchema {
     }),
   });
 
-  const SsoSignInRef = builder.objectRef<training.SsoSignIn>('PartnerSsoSignIn').implement({
+  const SsoSignInRef = builder.objectRef<SsoSignIn>('PartnerSsoSignIn').implement({
     fields: (t) => ({
       accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
       learnerId: t.exposeID('learnerId'),
@@ -120,7 +123,7 @@ export function buildTrainingSchema(): GraphQLSchema {
     }),
   });
 
-  const ReplyChunkRef = builder.objectRef<training.ReplyChunk>('PatientReplyChunk').implement({
+  const ReplyChunkRef = builder.objectRef<ReplyChunk>('PatientReplyChunk').implement({
     fields: (t) => ({
       turnId: t.exposeID('turnId'),
       seq: t.exposeInt('seq'),
@@ -184,13 +187,13 @@ export function buildTrainingSchema(): GraphQLSchema {
     trainingCases: t.prismaField({
       type: ['Case'],
       description: 'The caller’s organization’s cases with their versions (staff).',
-      resolve: (query, _root, _args, ctx) => training.listCases(ctx, query),
+      resolve: (query, _root, _args, ctx) => listCases(ctx, query),
     }),
     rescoreSession: t.field({
       type: ScoreResultRef,
       description: 'Scores a session again from its stored record; always the same as its stored score.',
       args: { sessionId: t.arg.id({ required: true }) },
-      resolve: (_root, args, ctx) => training.rescoreSession(ctx, String(args.sessionId)),
+      resolve: (_root, args, ctx) => rescoreSession(ctx, String(args.sessionId)),
     }),
   }));
 
@@ -199,33 +202,24 @@ export function buildTrainingSchema(): GraphQLSchema {
       type: 'CaseVersion',
       description: 'A new case with its first draft version. Content that looks like a real identifier is refused.',
       args: { input: t.arg({ type: CreateCaseInput, required: true }) },
-      resolve: async (query, _root, { input }, ctx) => {
-        const { versionId } = await training.createCase(ctx, { slug: input.slug, title: input.title, content: input.content });
-        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: versionId } });
-      },
+      resolve: (query, _root, { input }, ctx) => createCase(ctx, { slug: input.slug, title: input.title, content: input.content }, query),
     }),
     reviseCase: t.prismaField({
       type: 'CaseVersion',
       description: 'Edits the draft, or starts a new version when the latest is published (published versions never change).',
       args: { caseId: t.arg.id({ required: true }), content: t.arg({ type: 'JSON', required: true }) },
-      resolve: async (query, _root, args, ctx) => {
-        const { versionId } = await training.reviseCase(ctx, String(args.caseId), args.content);
-        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: versionId } });
-      },
+      resolve: (query, _root, args, ctx) => reviseCase(ctx, String(args.caseId), args.content, query),
     }),
     publishCaseVersion: t.prismaField({
       type: 'CaseVersion',
       args: { versionId: t.arg.id({ required: true }) },
-      resolve: async (query, _root, args, ctx) => {
-        await training.publishCaseVersion(ctx, String(args.versionId));
-        return ctx.prisma.caseVersion.findUniqueOrThrow({ ...query, where: { id: String(args.versionId) } });
-      },
+      resolve: (query, _root, args, ctx) => publishCaseVersion(ctx, String(args.versionId), query),
     }),
     assignToCohort: t.field({
       type: AssignmentRef,
       args: { input: t.arg({ type: AssignmentInput, required: true }) },
       resolve: (_root, { input }, ctx) =>
-        training.assignToCohort(ctx, { cohortId: String(input.cohortId), caseId: input.caseId ? String(input.caseId) : null, caseSetId: input.caseSetId ? String(input.caseSetId) : null, dueAt: input.dueAt ?? null }),
+        assignToCohort(ctx, { cohortId: String(input.cohortId), caseId: input.caseId ? String(input.caseId) : null, caseSetId: input.caseSetId ? String(input.caseSetId) : null, dueAt: input.dueAt ?? null }),
     }),
   }));
   void CaseVersionRef;
@@ -235,27 +229,24 @@ export function buildTrainingSchema(): GraphQLSchema {
       type: 'CaseSession',
       nullable: true,
       args: { id: t.arg.id({ required: true }) },
-      resolve: async (query, _root, args, ctx) => {
-        await training.loadSession(ctx, String(args.id));
-        return ctx.prisma.caseSession.findUnique({ ...query, where: { id: String(args.id) } });
-      },
+      resolve: (query, _root, args, ctx) => findSession(ctx, String(args.id), query),
     }),
     caseSessions: t.prismaField({
       type: ['CaseSession'],
       description: 'A learner’s own sessions, or a cohort’s sessions for its partner and staff.',
       args: { cohortId: t.arg.id({ required: false }) },
-      resolve: (query, _root, args, ctx) => training.listSessions(ctx, { cohortId: args.cohortId ? String(args.cohortId) : null }, query),
+      resolve: (query, _root, args, ctx) => listSessions(ctx, { cohortId: args.cohortId ? String(args.cohortId) : null }, query),
     }),
     cohort: t.prismaField({
       type: 'Cohort',
       nullable: true,
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_query, _root, args, ctx) => training.loadCohort(ctx, String(args.id)),
+      resolve: (query, _root, args, ctx) => findCohort(ctx, String(args.id), query),
     }),
     cohortCases: t.field({
       type: [CohortCaseRef],
       args: { cohortId: t.arg.id({ required: true }) },
-      resolve: (_root, args, ctx) => training.listCohortCases(ctx, String(args.cohortId)),
+      resolve: (_root, args, ctx) => listCohortCases(ctx, String(args.cohortId)),
     }),
   }));
 
@@ -264,50 +255,50 @@ export function buildTrainingSchema(): GraphQLSchema {
       type: LaunchResultRef,
       description: 'Verifies a partner-signed launch token and starts a case session for its learner.',
       args: { token: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => training.launchSession(ctx, args.token),
+      resolve: (_root, args, ctx) => launchSession(ctx, args.token),
     }),
     signInWithPartnerSso: t.field({
       type: SsoSignInRef,
       description: 'Signs a learner in with an OpenID Connect ID token from their partner (verified against the partner’s JWKS).',
       args: { idToken: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => training.signInWithPartnerSso(ctx, args.idToken),
+      resolve: (_root, args, ctx) => signInWithPartnerSso(ctx, args.idToken),
     }),
     startCaseSession: t.prismaField({
       type: 'CaseSession',
       description: 'A signed-in learner starts a case assigned to one of their cohorts (the first assigned when caseId is absent).',
       args: { cohortId: t.arg.id({ required: true }), caseId: t.arg.id({ required: false }) },
-      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.startCaseSession(ctx, String(args.cohortId), args.caseId ? String(args.caseId) : null)),
+      resolve: (query, _root, args, ctx) => startCaseSession(ctx, String(args.cohortId), args.caseId ? String(args.caseId) : null, query),
     }),
     sendLearnerMessage: t.field({
       type: SentMessageRef,
       args: { sessionId: t.arg.id({ required: true }), text: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => training.sendLearnerMessage(ctx, String(args.sessionId), args.text),
+      resolve: (_root, args, ctx) => sendLearnerMessage(ctx, String(args.sessionId), args.text),
     }),
     orderInvestigation: t.field({
       type: InvestigationResultRef,
       args: { sessionId: t.arg.id({ required: true }), code: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => training.orderInvestigation(ctx, String(args.sessionId), args.code),
+      resolve: (_root, args, ctx) => orderInvestigation(ctx, String(args.sessionId), args.code),
     }),
     submitDiagnosis: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }), diagnosis: t.arg.string({ required: true }) },
-      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.submitDiagnosis(ctx, String(args.sessionId), args.diagnosis)),
+      resolve: (query, _root, args, ctx) => submitDiagnosis(ctx, String(args.sessionId), args.diagnosis, query),
     }),
     submitManagement: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }), plan: t.arg.string({ required: true }) },
-      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.submitManagement(ctx, String(args.sessionId), args.plan)),
+      resolve: (query, _root, args, ctx) => submitManagement(ctx, String(args.sessionId), args.plan, query),
     }),
     completeSession: t.prismaField({
       type: 'CaseSession',
       args: { sessionId: t.arg.id({ required: true }) },
-      resolve: async (query, _root, args, ctx) => reload(ctx, query, await training.completeSession(ctx, String(args.sessionId))),
+      resolve: (query, _root, args, ctx) => completeSession(ctx, String(args.sessionId), query),
     }),
     deleteCohortLearnerData: t.field({
       type: DeletedRef,
       description: 'Retention: deletes a cohort’s learner data. Audited.',
       args: { cohortId: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
-      resolve: (_root, args, ctx) => training.deleteCohortLearnerData(ctx, String(args.cohortId), args.reason),
+      resolve: (_root, args, ctx) => deleteCohortLearnerData(ctx, String(args.cohortId), args.reason),
     }),
   }));
 
@@ -318,9 +309,9 @@ export function buildTrainingSchema(): GraphQLSchema {
       args: { sessionId: t.arg.id({ required: true }) },
       subscribe: async (_root, args, ctx) => {
         const sessionId = String(args.sessionId);
-        await training.authorizeReplyStream(ctx, sessionId);
-        const topic = training.replyTopic(sessionId);
-        const chunks = ctx.pubsub.subscribe<training.ReplyChunk>(topic);
+        await authorizeReplyStream(ctx, sessionId);
+        const topic = replyTopic(sessionId);
+        const chunks = ctx.pubsub.subscribe<ReplyChunk>(topic);
         await ctx.pubsub.ready(topic);
         return filterEvents(chunks, () => true);
       },

@@ -76,6 +76,9 @@ async function openInvoice(lines: Array<{ description: string; quantity: number;
 }
 
 const outboxOf = (type: string, aggregateId?: string) => t.platform.database.prisma.outboxEvent.findMany({ where: { type, ...(aggregateId ? { aggregateId } : {}) } });
+/** The audit trail billing's data path left for one caller and one record (what was done to what; never values). */
+const auditsOf = (user: keyof typeof USERS, entityId: string) =>
+  t.platform.database.prisma.auditEvent.findMany({ where: { source: 'billing', actorId: USERS[user].id, entityId }, select: { action: true, entityType: true }, orderBy: { at: 'asc' } });
 
 describe('billing through Stripe', () => {
   it('invoice → checkout → signed webhook → paid (partner webhook told) → partial refund → partially paid → full refund → refunded', async () => {
@@ -118,6 +121,7 @@ describe('billing through Stripe', () => {
     expect(stripe.requests.find((r) => r.path === '/v1/refunds')?.idempotencyKey).toBe(`caregraph:refund:${partial.id}`);
     expect(stripe.requests.find((r) => r.path === '/v1/refunds')?.params).toMatchObject({ amount: '5000', reason: 'requested_by_customer' });
     expect((await outboxOf('payment.refund.initiated', partial.id)).length).toBe(1);
+    expect(await auditsOf('billing', partial.id)).toContainEqual({ action: 'create', entityType: 'Refund' });
     // With 5000 reserved, at most 7500 more can be refunded.
     expect(errorCodes(await gql('billing', refund, { id: first.payment.id, amount: 7501, reason: 'Too much' }))).toEqual(['BAD_USER_INPUT']);
 
@@ -215,6 +219,9 @@ describe('billing through Stripe', () => {
     expect(errorCodes(await gql('billing', 'mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) { id } }', { input: { patientId: PATIENTS.amaraNorth.id, currency: 'NGN', organizationId: ORGS.hospital.id, lines: [{ description: 'Elsewhere', quantity: 1, unitAmount: 1 }] } }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await gql('billing', 'mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) { id } }', { input: { patientId: PATIENTS.amaraNorth.id, currency: 'NGN', lines: [{ description: 'Bad', quantity: 0, unitAmount: -5 }] } }))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes((await postGraphQL(t.graphqlUrl, { query: read, variables: { id: invoiceId } })).json)).toEqual(['UNAUTHENTICATED']);
+    // Every read of an invoice is audited on the data path; a refused one leaves nothing.
+    expect(await auditsOf('patient', invoiceId)).toContainEqual({ action: 'read', entityType: 'Invoice' });
+    expect(await auditsOf('hospitalAdmin', invoiceId)).toEqual([]);
 
     // Patient.invoices, joined onto identity's patient through the gateway.
     const joined = 'query($id: ID!) { patient(id: $id) { name invoices { id status } } }';
@@ -226,6 +233,7 @@ describe('billing through Stripe', () => {
 
     // Voiding: only with nothing paid.
     expect((await ok<{ voidInvoice: { status: string } }>('billing', 'mutation($id: ID!) { voidInvoice(id: $id) { status } }', { id: draft.id })).voidInvoice.status).toBe('VOID');
+    expect(await auditsOf('billing', draft.id)).toEqual(expect.arrayContaining([{ action: 'create', entityType: 'Invoice' }, { action: 'update', entityType: 'Invoice' }]));
     // A voided invoice is the patient's to see, not to pay.
     expect(errorCodes(await gql('patient', 'mutation($id: ID!) { startCheckout(invoiceId: $id, kind: BALANCE) { sessionId } }', { id: draft.id }))).toEqual(['CONFLICT']);
   });

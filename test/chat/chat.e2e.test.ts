@@ -1,5 +1,10 @@
 import type { Client } from 'graphql-ws';
 import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { chatSubgraph } from '../../subgraphs/chat/index.js';
+import { sendMessage } from '../../subgraphs/chat/service.js';
+import { createContext } from '../../subgraphs/kit/context.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { RedisRateLimiter } from '../../subgraphs/kit/rate-limit.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -101,12 +106,59 @@ describe('who sees chats', () => {
     expect(await read('nurse')).toEqual([]);
     expect(await read('clinician')).toEqual([]);
     for (const user of ['hospitalPatient', 'hospitalNurse', 'learner', 'billing', 'admin', 'partner'] as const) expect([user, await read(user)]).toEqual([user, ['FORBIDDEN']]);
-    const audits = await t.platform.database.prisma.auditEvent.count({ where: { entityType: 'ChatSession', entityId: sessionId, source: 'chat' } });
+    // Reads only: starting the chat is audited too now (as a create).
+    const audits = await t.platform.database.prisma.auditEvent.count({ where: { entityType: 'ChatSession', entityId: sessionId, source: 'chat', action: 'read' } });
     expect(audits).toBe(3);
     const onBehalf = await postGraphQL(t.graphqlUrl, { query: `mutation { startChat(patientId: "${PATIENTS.bayoNorth.id}") { id organizationId } }` }, await as('nurse'));
     expect(onBehalf.json.data).toMatchObject({ startChat: { organizationId: ORGS.clinicNorth.id } });
     const otherPatient = await postGraphQL(t.graphqlUrl, { query: `mutation { startChat(patientId: "${PATIENTS.bayoNorth.id}") { id } }` }, await as('patient'));
     expect(errorCodes(otherPatient.json)).toEqual(['FORBIDDEN']);
+  });
+
+  it('audits a history read once: the chat and each of its messages, under the reader', async () => {
+    const sessionId = await startChat();
+    // A nurse's message: no assistant reply reads the history meanwhile.
+    await postGraphQL(t.graphqlUrl, { query: `mutation { joinChat(sessionId: "${sessionId}") { id } }` }, await as('nurse'));
+    const sent = await postGraphQL(t.graphqlUrl, { query: SEND, variables: { id: sessionId, text: 'How are you feeling this morning?' } }, await as('nurse'));
+    const messageId = (sent.json.data?.['sendChatMessage'] as { message: { id: string } }).message.id;
+    const readsBy = async (user: keyof typeof USERS) =>
+      (await t.platform.database.prisma.auditEvent.findMany({ where: { source: 'chat', action: 'read', actorId: USERS[user].id, entityId: { in: [sessionId, messageId] } } })).map((a) => `${a.entityType}:${a.entityId}`).sort();
+    const history = async () => postGraphQL(t.graphqlUrl, { query: `{ chatHistory(sessionId: "${sessionId}") { id text } }` }, await as('clinician'));
+    expect((await history()).json.data).toEqual({ chatHistory: [{ id: messageId, text: 'How are you feeling this morning?' }] });
+    expect(await readsBy('clinician')).toEqual([`ChatMessage:${messageId}`, `ChatSession:${sessionId}`].sort());
+    await history();
+    expect(await readsBy('clinician')).toHaveLength(4);
+  });
+
+  it('takes a patient’s message when the rate limiter’s Redis is down, and logs that without naming the patient', async () => {
+    const sessionId = await startChat();
+    const lines: string[] = [];
+    const log = createLogger('chat-fail-open', 'warn', { write: (line: string) => void lines.push(line) });
+    // Nothing listens there: every command fails at once.
+    const limiter = new RedisRateLimiter('redis://127.0.0.1:9', 'fail-open-test:', log);
+    try {
+      const ctx = createContext({ ...t.platform.deps, log, rateLimiter: limiter }, chatSubgraph, {
+        kind: 'user', subject: USERS.patient.id, role: 'PATIENT', organizationId: ORGS.clinicNorth.id, patientId: PATIENTS.amaraNorth.id,
+      });
+      const sent = await sendMessage(ctx, sessionId, 'crushing chest pain going down my left arm');
+      expect(sent.message).toMatchObject({ sessionId, role: 'PATIENT' });
+      const prisma = t.platform.database.prisma;
+      expect(await prisma.chatMessage.count({ where: { id: sent.message.id } })).toBe(1);
+      // The nurse is alerted as ever.
+      expect(await prisma.outboxEvent.count({ where: { type: 'chat.red_flag.raised', aggregateId: sessionId } })).toBe(1);
+      const warnings = lines.filter((line) => line.includes('rate limit store unavailable'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('"limit":"chat"');
+      for (const line of lines) {
+        expect(line).not.toContain(PATIENTS.amaraNorth.id);
+        expect(line).not.toContain('chest pain');
+      }
+    } finally {
+      await limiter.close();
+      // close() QUITs, which a client that never connected refuses (no offline queue) and then
+      // reconnects forever; disconnect it (kit candidate: close() should disconnect when not ready).
+      (limiter as unknown as { redis: { disconnect(): void } }).redis.disconnect();
+    }
   });
 
   it('limits how fast one patient can send messages, with a clear error', async () => {

@@ -16,7 +16,7 @@ import {
   pgliteExecutor,
   readMigrations,
   type SqlExecutor,
-} from '../../scripts/db/migrations.js';
+} from '../../subgraphs/kit/migrations.js';
 import { createScratchPostgresDatabase, openDatabase } from '../../subgraphs/kit/database.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));

@@ -5,7 +5,8 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
  * Every role against every root field of the chat and nurse subgraphs and their entity
- * lookups, including another organization's and another patient's records.
+ * lookups, including another organization's and another patient's records, and every
+ * mutation that names another organization's record: refused, with nothing written.
  */
 let t: TestPlatform;
 let northEntry = '';
@@ -53,6 +54,34 @@ const ROOT: MatrixCase[] = [
   { name: 'Mutation.joinChat', query: () => `mutation { joinChat(sessionId: "${bayoChat}") { id } }`, allowed: QUEUE },
 ];
 
+/** Mutations naming a record of another organization (or none at all): refused by everyone, and nothing may be written. */
+const CROSS_ORGANIZATION: MatrixCase[] = [
+  // A patient naming any patient but themself is refused as before; staff by the directory.
+  { name: 'Mutation.startChat (another organization’s patient)', query: () => `mutation { startChat(patientId: "${PATIENTS.fayeHospital.id}") { id } }`, allowed: [] },
+  { name: 'Mutation.startChat (unknown patient)', query: () => `mutation { startChat(patientId: "${UNKNOWN}") { id } }`, allowed: QUEUE, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.createQueueEntry (another organization’s patient)', query: () => `mutation { createQueueEntry(input: {patientId: "${PATIENTS.fayeHospital.id}", urgency: LOW, reason: "matrix check"}) { id } }`, allowed: [] },
+  { name: 'Mutation.createQueueEntry (unknown patient)', query: () => `mutation { createQueueEntry(input: {patientId: "${UNKNOWN}", urgency: LOW, reason: "matrix check"}) { id } }`, allowed: QUEUE, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.claimQueueEntry (another organization)', query: () => `mutation { claimQueueEntry(id: "${hospitalEntry}") { id } }`, allowed: [] },
+  { name: 'Mutation.releaseQueueEntry (another organization)', query: () => `mutation { releaseQueueEntry(id: "${hospitalEntry}") { id } }`, allowed: [] },
+  { name: 'Mutation.actOnQueueEntry (another organization)', query: () => `mutation { actOnQueueEntry(id: "${hospitalEntry}", action: ESCALATE, reason: "matrix", expectedVersion: 1) { id } }`, allowed: [] },
+  { name: 'Mutation.joinChat (another organization)', query: () => `mutation { joinChat(sessionId: "${hospitalChat}") { id } }`, allowed: [] },
+  { name: 'Mutation.sendChatMessage (another organization)', query: () => `mutation { sendChatMessage(sessionId: "${hospitalChat}", text: "matrix") { message { id } } }`, allowed: [] },
+];
+
+/** Everything the cross-organization mutations could have written. */
+async function writtenRows(): Promise<Record<string, unknown>> {
+  const prisma = t.platform.database.prisma;
+  return {
+    chatSessions: await prisma.chatSession.count(),
+    chatMessages: await prisma.chatMessage.count(),
+    chatParticipants: await prisma.chatParticipant.count(),
+    queueEntries: await prisma.queueEntry.count(),
+    nurseActions: await prisma.nurseAction.count(),
+    hospitalEntry: await prisma.queueEntry.findUniqueOrThrow({ where: { id: hospitalEntry }, select: { status: true, version: true, assignedNurseId: true } }),
+    events: await prisma.outboxEvent.count({ where: { source: { in: ['chat', 'nurse'] } } }),
+  };
+}
+
 const NURSE_ENTITIES: MatrixCase[] = [
   { name: '_entities QueueEntry (own organization)', query: () => entitiesQuery('QueueEntry', northEntry, 'reason'), allowed: QUEUE },
   { name: '_entities QueueEntry (another organization)', query: () => entitiesQuery('QueueEntry', hospitalEntry, 'reason'), allowed: [] },
@@ -68,6 +97,11 @@ const CHAT_ENTITIES: MatrixCase[] = [
 describe('chat and nurse authorization matrix', () => {
   it('root fields through the gateway', async () => {
     expect(await runThroughGateway(t, ROOT)).toEqual([]);
+  });
+  it('mutations naming another organization’s records: refused, nothing written', async () => {
+    const before = await writtenRows();
+    expect(await runThroughGateway(t, CROSS_ORGANIZATION)).toEqual([]);
+    expect(await writtenRows()).toEqual(before);
   });
   it('nurse entity lookups', async () => {
     expect(await runAgainstSubgraph(t, 'nurse', NURSE_ENTITIES)).toEqual([]);

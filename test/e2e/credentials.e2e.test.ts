@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { generatePlatformKeys } from '../../gateway/src/auth/keys.js';
-import { PLATFORM_AUDIENCE, PLATFORM_ISSUER, signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { generatePlatformKeys } from '../../subgraphs/kit/keys.js';
+import { PLATFORM_AUDIENCE, PLATFORM_ISSUER, signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import { INTERNAL_IDENTITY_HEADER, signInternalIdentity } from '../../subgraphs/kit/identity.js';
 import { ORGS, USERS } from '../../prisma/seed-data.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -57,7 +57,7 @@ const nurseClaims = { role: 'NURSE', org: ORGS.clinicNorth.id };
 async function platformToken(mutate: (jwt: SignJWT) => SignJWT, key = t.keys): Promise<string> {
   const signing = key.signingKey;
   if (!signing) throw new Error('no signing key');
-  const { importSigningKey } = await import('../../gateway/src/auth/keys.js');
+  const { importSigningKey } = await import('../../subgraphs/kit/keys.js');
   const jwt = new SignJWT(nurseClaims)
     .setProtectedHeader({ alg: 'ES256', kid: signing.kid })
     .setIssuer(PLATFORM_ISSUER)
@@ -96,7 +96,7 @@ describe('credentials at the edge', () => {
 
   it('rejects a token without expiry', async () => {
     const signing = t.keys.signingKey;
-    const { importSigningKey } = await import('../../gateway/src/auth/keys.js');
+    const { importSigningKey } = await import('../../subgraphs/kit/keys.js');
     const token = await new SignJWT(nurseClaims).setProtectedHeader({ alg: 'ES256', kid: signing?.kid }).setIssuer(PLATFORM_ISSUER).setAudience(PLATFORM_AUDIENCE).setSubject(USERS.nurse.id).sign(await importSigningKey(signing as JWK));
     await expectRejected({ authorization: `Bearer ${token}` });
   });

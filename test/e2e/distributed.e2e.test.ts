@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { generatePlatformKeys, type PlatformKeys } from '../../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';

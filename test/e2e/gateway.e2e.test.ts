@@ -113,7 +113,7 @@ describe('gateway routes', () => {
   it('exposes Prometheus metrics by operation, subgraph and error code', async () => {
     await (await t.client('nurse')).request(VISITS_WITH_PATIENTS);
     await postGraphQL(t.graphqlUrl, { query: 'query Nope { patient(id: "x") { id } }' });
-    const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const text = await (await fetch(t.platform.gateway.metricsUrl)).text();
     expect(text).toMatch(/caregraph_graphql_requests_total\{operation="VisitsWithPatients",type="query",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/caregraph_graphql_request_duration_seconds_count\{operation="VisitsWithPatients",type="query"\} [1-9]/);
     expect(text).toMatch(/caregraph_subgraph_fetch_duration_seconds_count\{subgraph="visits",outcome="ok"\} [1-9]/);

@@ -4,6 +4,7 @@ import {
 } from '../generated/operations.js';
 import { defaultPersistedOperations } from '../../gateway/src/persisted/manifest.js';
 import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 let t: TestPlatform;
@@ -93,9 +94,13 @@ describe('identity through the gateway', () => {
       input: { mrn: 'MCN-19001', givenName: 'Iris', familyName: 'Newcase', birthDate: '2001-03-04', sex: 'FEMALE', country: 'NG' },
     });
     expect(createPatient).toMatchObject({ mrn: 'MCN-19001', name: 'Iris Newcase', organization: { id: ORGS.clinicNorth.id } });
+    // Announced to the other domains' patient directories with the record (ids only).
+    const registered = await t.platform.database.prisma.outboxEvent.findMany({ where: { type: 'identity.patient.registered', aggregateId: createPatient.id } });
+    expect(registered.map((e) => e.payload)).toEqual([{ patientId: createPatient.id, organizationId: ORGS.clinicNorth.id }]);
 
     const { updatePatient } = await nurse.request(UpdatePatientDocument, { id: createPatient.id, input: { phone: '+234 555 0100' } });
     expect(updatePatient.contact.phone).toBe('+234 555 0100');
+    expect(await t.platform.database.prisma.outboxEvent.count({ where: { type: 'identity.patient.updated', aggregateId: createPatient.id } })).toBe(1);
 
     const bad = await postGraphQL(
       t.graphqlUrl,
@@ -178,15 +183,18 @@ describe('identity through the gateway', () => {
     const listed = await admin.request<{ webhookEndpoints: Array<Record<string, unknown>> }>('{ webhookEndpoints { id url active } }');
     expect(JSON.stringify(listed)).not.toContain(created.createWebhookEndpoint.secret);
 
-    const bad = await postGraphQL(t.graphqlUrl, { query: 'mutation { createWebhookEndpoint(input: {url: "http://10.0.0.5/hooks", eventTypes: ["not an event"]}) { secret } }' }, { authorization: `Bearer ${await t.tokenFor('admin')}` });
+    const bad = await postGraphQL(t.graphqlUrl, { query: 'mutation { createWebhookEndpoint(input: {url: "http://10.0.0.5/hooks", eventTypes: ["not an event", "training.session.exploded"]}) { secret } }' }, { authorization: `Bearer ${await t.tokenFor('admin')}` });
     expect(errorCodes(bad.json)).toEqual(['BAD_USER_INPUT']);
-    expect((bad.json.errors?.[0]?.extensions?.['problems'] as Array<{ field: string }>).map((p) => p.field)).toEqual(['input.url', 'input.eventTypes']);
+    const problems = bad.json.errors?.[0]?.extensions?.['problems'] as Array<{ field: string; message: string }>;
+    expect(problems.map((p) => p.field)).toEqual(['input.url', 'input.eventTypes', 'input.eventTypes']);
+    // Only the catalogue's types (or *): each unknown one is named.
+    expect(problems[2]?.message).toContain('"training.session.exploded"');
 
     const prisma = t.platform.database.prisma;
     const event = await prisma.outboxEvent.create({ data: { source: 'test', type: 'training.session.completed', aggregateId: 's', organizationId: ORGS.clinicNorth.id, payload: {} } });
     const dead = await prisma.webhookDelivery.create({ data: { eventId: event.id, endpointId: created.createWebhookEndpoint.endpoint.id, status: 'DEAD', attempts: 8, lastStatusCode: 500 } });
-    const deadList = await admin.request<{ webhookDeliveries: Array<{ id: string; attempts: number }> }>('{ webhookDeliveries(status: DEAD) { id attempts eventType } }');
-    expect(deadList.webhookDeliveries.map((d) => d.id)).toContain(dead.id);
+    const deadList = await admin.request<{ webhookDeliveries: { edges: Array<{ node: { id: string; attempts: number; eventType: string } }> } }>('{ webhookDeliveries(status: DEAD) { edges { node { id attempts eventType } } } }');
+    expect(deadList.webhookDeliveries.edges.map((e) => e.node)).toContainEqual({ id: dead.id, attempts: 8, eventType: 'training.session.completed' });
     // Another organization's admin cannot replay it.
     const hospitalReplay = await (await t.client('hospitalAdmin')).request<{ replayWebhookDeadLetters: number }>('mutation { replayWebhookDeadLetters }');
     expect(hospitalReplay.replayWebhookDeadLetters).toBe(0);
@@ -196,5 +204,97 @@ describe('identity through the gateway', () => {
     const requeued = await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: dead.id } });
     expect(requeued.status).toBe('PENDING');
     expect(requeued.attempts).toBeLessThan(8);
+  });
+
+  it('pages webhook deliveries newest first, and refuses paging arguments it cannot honour', async () => {
+    const admin = await t.client('admin');
+    type Page = { webhookDeliveries: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const PAGE = 'query($first: Int, $after: String) { webhookDeliveries(first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }';
+    const prisma = t.platform.database.prisma;
+    const endpoint = await prisma.webhookEndpoint.findFirstOrThrow({ where: { organizationId: ORGS.clinicNorth.id } });
+    for (let i = 0; i < 3; i++) {
+      // Marked relayed and published: the relay must not add deliveries while the test pages.
+      const event = await prisma.outboxEvent.create({ data: { source: 'test', type: 'training.session.completed', aggregateId: `page-${i}`, organizationId: ORGS.clinicNorth.id, payload: {}, relayedAt: new Date(), publishedAt: new Date() } });
+      await prisma.webhookDelivery.create({ data: { eventId: event.id, endpointId: endpoint.id, status: 'DEAD', createdAt: new Date(Date.UTC(2020, 0, 1, 0, 0, i)) } });
+    }
+    const all = await prisma.webhookDelivery.findMany({ where: { endpoint: { organizationId: ORGS.clinicNorth.id } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    const first = await admin.request<Page>(PAGE, { first: 2 });
+    expect(first.webhookDeliveries.pageInfo.hasNextPage).toBe(true);
+    const rest = await admin.request<Page>(PAGE, { first: 200, after: first.webhookDeliveries.pageInfo.endCursor });
+    expect([...first.webhookDeliveries.edges, ...rest.webhookDeliveries.edges].map((e) => e.node.id)).toEqual(all.map((d) => d.id));
+    expect(rest.webhookDeliveries.pageInfo.hasNextPage).toBe(false);
+
+    const refused = async (variables: Record<string, unknown>): Promise<unknown> => {
+      const { json } = await postGraphQL(t.graphqlUrl, { query: PAGE, variables }, { authorization: `Bearer ${await t.tokenFor('admin')}` });
+      return [errorCodes(json), json.errors?.[0]?.extensions?.['field']];
+    };
+    expect(await refused({ first: 201 })).toEqual([['BAD_USER_INPUT'], 'first']);
+    expect(await refused({ first: -1 })).toEqual([['BAD_USER_INPUT'], 'first']);
+    expect(await refused({ after: 'bm90IGEgY3Vyc29y' })).toEqual([['BAD_USER_INPUT'], 'after']);
+  });
+
+  it('lets an admin deactivate a member of their organization (idempotently), and not of another', async () => {
+    const prisma = t.platform.database.prisma;
+    const member = await prisma.user.create({ data: { email: 'leaving-nurse@caregraph.example.invalid', displayName: 'Leaving Nurse', memberships: { create: { organizationId: ORGS.clinicNorth.id, role: 'NURSE' } } } });
+    const DEACTIVATE = 'mutation($id: ID!) { deactivateUser(id: $id) { id deactivatedAt } }';
+    const admin = await t.client('admin');
+    const first = await admin.request<{ deactivateUser: { id: string; deactivatedAt: string } }>(DEACTIVATE, { id: member.id });
+    expect(first.deactivateUser.deactivatedAt).toEqual(expect.any(String));
+    const again = await admin.request<{ deactivateUser: { deactivatedAt: string } }>(DEACTIVATE, { id: member.id });
+    expect(again.deactivateUser.deactivatedAt).toBe(first.deactivateUser.deactivatedAt);
+    expect(await failureCodes((await t.client('hospitalAdmin')).request(DEACTIVATE, { id: USERS.nurse.id }))).toEqual(['FORBIDDEN']);
+    expect((await prisma.user.findUniqueOrThrow({ where: { id: USERS.nurse.id } })).deactivatedAt).toBeNull();
+  });
+});
+
+describe('credential checks for the gateway', () => {
+  const identityBase = (): string => t.platform.subgraphs.find((s) => s.name === 'identity')?.url ?? '';
+  async function post(path: string, body: unknown, as: Identity = GATEWAY): Promise<{ status: number; json: { active?: boolean; errors?: Array<{ extensions?: Record<string, unknown> }> } }> {
+    const response = await fetch(`${identityBase()}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(as, t.keys.internalIdentitySecret) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as never };
+  }
+  const GATEWAY: Identity = { kind: 'service', subject: 'gateway', role: 'SERVICE', organizationId: null };
+  const CHECK = '/internal/credentials/platform-user';
+
+  it('answers whether a platform token’s user is still active with that role in that organization', async () => {
+    expect(await post(CHECK, { userId: USERS.clinician.id, role: 'CLINICIAN', organizationId: ORGS.clinicNorth.id })).toEqual({ status: 200, json: { active: true } });
+    expect((await post(CHECK, { userId: USERS.clinician.id, role: 'CLINICIAN', organizationId: null })).status).toBe(200);
+    for (const claims of [
+      { userId: USERS.clinician.id, role: 'ADMIN', organizationId: ORGS.clinicNorth.id },
+      { userId: USERS.clinician.id, role: 'CLINICIAN', organizationId: ORGS.hospital.id },
+      { userId: '00000000-0000-4000-8000-000000000000', role: 'CLINICIAN', organizationId: null },
+      // Learners are training's to vouch for.
+      { userId: USERS.learner.id, role: 'LEARNER', organizationId: ORGS.clinicNorth.id },
+    ]) {
+      const { status, json } = await post(CHECK, claims);
+      expect([status, errorCodes(json)]).toEqual([401, ['UNAUTHENTICATED']]);
+    }
+  });
+
+  it('refuses malformed checks (400) and anyone but the gateway (403)', async () => {
+    for (const body of ['not json', { role: 'NURSE', organizationId: null }, { userId: USERS.nurse.id, role: 'KING', organizationId: null }, { userId: USERS.nurse.id, role: 'NURSE' }, { userId: USERS.nurse.id, role: 'NURSE', organizationId: 7 }]) {
+      const { status, json } = await post(CHECK, body);
+      expect([status, errorCodes(json)]).toEqual([400, ['BAD_USER_INPUT']]);
+    }
+    const asAdmin: Identity = { kind: 'user', subject: USERS.admin.id, role: 'ADMIN', organizationId: ORGS.clinicNorth.id };
+    expect((await post(CHECK, { userId: USERS.admin.id, role: 'ADMIN', organizationId: ORGS.clinicNorth.id }, asAdmin)).status).toBe(403);
+    // Never public at the gateway.
+    expect((await fetch(`${t.baseUrl}${CHECK}`, { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+
+  it('a deactivated user is no longer active, and cannot sign in with OIDC', async () => {
+    const signIn = { issuer: 'https://idp.example.invalid', subject: 'deactivated-42', organizationId: ORGS.clinicNorth.id, role: 'NURSE' };
+    const first = await post('/internal/credentials/oidc', signIn);
+    expect(first.status).toBe(200);
+    const userId = ((first.json as { identity?: { subject: string } }).identity?.subject) ?? '';
+    expect((await post(CHECK, { userId, role: 'NURSE', organizationId: ORGS.clinicNorth.id })).status).toBe(200);
+    await (await t.client('admin')).request('mutation($id: ID!) { deactivateUser(id: $id) { id } }', { id: userId });
+    expect((await post(CHECK, { userId, role: 'NURSE', organizationId: ORGS.clinicNorth.id })).status).toBe(401);
+    const again = await post('/internal/credentials/oidc', signIn);
+    expect([again.status, errorCodes(again.json)]).toEqual([401, ['UNAUTHENTICATED']]);
   });
 });

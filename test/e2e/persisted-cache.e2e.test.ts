@@ -308,7 +308,7 @@ describe('a gateway caching by TTL (no events)', () => {
     expect(otherRange.cache).toBe('miss');
     expect(await cacheCount(gateway.metrics, 'BiOrganizationMetrics', 'hit')).toBeGreaterThanOrEqual(1);
     expect(await cacheCount(gateway.metrics, 'BiOrganizationMetrics', 'store')).toBeGreaterThanOrEqual(2);
-    const exposition = await (await fetch(`${gateway.url}/metrics`)).text();
+    const exposition = await (await fetch(gateway.metricsUrl)).text();
     expect(exposition).toMatch(/caregraph_persisted_cache_total\{operation="BiOrganizationMetrics",result="hit"\} [1-9]/);
   });
 
@@ -380,6 +380,8 @@ describe('a gateway caching by TTL (no events)', () => {
     }
     expect(await cacheCount(gateway.metrics, 'BiOrganizationMetrics', 'store')).toBe(stores);
     // A second admin-role principal of the organization (another subject): its own entry, not the first admin's.
+    // The gateway refuses tokens whose user is not an admin there, so the chain's admin becomes one.
+    await t.platform.database.prisma.membership.createMany({ data: [{ userId: USERS.chainAdmin.id, organizationId: ORGS.clinicNorth.id, role: 'ADMIN' }], skipDuplicates: true });
     const otherAdmin = { authorization: `Bearer ${await t.tokenFor({ ...USERS.admin, id: USERS.chainAdmin.id, organizationId: ORGS.clinicNorth.id })}` };
     const asOther = await post(graphqlUrl, byId('BiOrganizationMetrics', variables), otherAdmin);
     expect(asOther.cache).toBe('miss');
@@ -460,6 +462,7 @@ describe('invalidation by domain events (the platform’s gateway)', () => {
     seq: '0',
     source: 'nurse',
     type: 'nurse.queue.changed',
+    version: 1,
     aggregateId: randomUUID(),
     organizationId,
     partnerId: null,

@@ -19,7 +19,7 @@ const env = (): Record<string, string> => ({ DATA_DIR: dataDir, DATABASE_URL: sc
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'caregraph-start-'));
   scratch = process.env['DATABASE_URL'] ? await createScratchPostgresDatabase(process.env['DATABASE_URL']) : undefined;
-  graphqlUrl = await processes.start('gateway/src/start-all.ts', [], env(), /CareGraph ready at (http:\/\/\S+\/graphql)/);
+  graphqlUrl = await processes.start('scripts/start-all.ts', [], env(), /CareGraph ready at (http:\/\/\S+\/graphql)/);
 }, 90_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { composeSupergraph } from '../../scripts/composition.js';
 import { PATIENTS, USERS } from '../../prisma/seed-data.js';
-import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { visitsCalls, visitsSubgraph } from '../support/visits-subgraph.js';
 import { connectWs, subscribeWs, type StreamingClient, type WsResult } from '../support/graphql-ws.js';
@@ -78,7 +78,7 @@ const recordVisit = async (client: Client, patientId: string, reason: string): P
 
 /** Identity-subgraph fetches the gateway made, from its Prometheus metrics. */
 async function identityFetches(): Promise<number> {
-  const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+  const text = await (await fetch(t.platform.gateway.metricsUrl)).text();
   const match = /caregraph_subgraph_fetch_duration_seconds_count\{subgraph="identity",outcome="(?:ok|error)"\} (\d+)/g;
   let total = 0;
   for (const m of text.matchAll(match)) total += Number(m[1]);
@@ -89,7 +89,7 @@ const VISIT_RECORDED = 'subscription VisitRecorded { visitRecorded { id reason p
 
 /** One sample from the gateway's /metrics (0 when absent). */
 async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+  const text = await (await fetch(t.platform.gateway.metricsUrl)).text();
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   let total = 0;
   for (const line of text.split('\n')) {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { buildSchema, parse, validate } from 'graphql';
 import { SignJWT } from 'jose';
 import { aliasLimit, depthLimit } from '../../gateway/src/limits/rules.js';
-import { InputProblems } from '../../subgraphs/kit/errors.js';
+import { DomainError, InputProblems } from '../../subgraphs/kit/errors.js';
 import { matchPath } from '../../subgraphs/kit/http.js';
 import { InvalidInternalIdentity, signInternalIdentity, verifyInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
 import { redactPhi } from '../../subgraphs/kit/logger.js';
@@ -67,9 +67,11 @@ describe('input problems', () => {
       problems.throwIfAny();
       throw new Error('expected a throw');
     } catch (error) {
-      const e = error as { extensions: Record<string, unknown>; message: string };
-      expect(e.extensions['code']).toBe('BAD_USER_INPUT');
-      expect(e.extensions['problems']).toEqual([{ field: 'input.a', message: 'is required' }, { field: 'input.b', message: 'is too long' }]);
+      expect(error).toBeInstanceOf(DomainError);
+      const e = error as DomainError;
+      expect(e.code).toBe('BAD_USER_INPUT');
+      expect(e.httpStatus).toBe(400);
+      expect(e.toJSON().extensions['problems']).toEqual([{ field: 'input.a', message: 'is required' }, { field: 'input.b', message: 'is too long' }]);
     }
   });
 });

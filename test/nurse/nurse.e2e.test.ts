@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { ORGS, PATIENTS, USERS } from '../../prisma/seed-data.js';
+import { directoryConsumerName } from '../../subgraphs/kit/directory.js';
+import { ChatEvents } from '../../subgraphs/kit/events/chat.js';
+import { IdentityEvents } from '../../subgraphs/kit/events/identity.js';
 import { recordEvent } from '../../subgraphs/kit/outbox.js';
+import { redFlagConsumer } from '../../subgraphs/nurse/service.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
@@ -22,17 +27,22 @@ afterAll(async () => {
 
 const as = async (user: keyof typeof USERS): Promise<Record<string, string>> => ({ authorization: `Bearer ${await t.tokenFor(user)}` });
 
-async function raiseRedFlag(patientId: string, codes: Array<{ code: string; urgency: 'critical' | 'high' }>): Promise<string> {
+async function raiseRedFlag(patientId: string, codes: Array<{ code: string; urgency: 'critical' | 'high' }>, organizationId: string = ORGS.clinicNorth.id): Promise<string> {
   const event = await t.platform.database.prisma.$transaction((tx) =>
-    recordEvent(tx, {
-      source: 'chat',
-      type: 'chat.red_flag.raised',
+    recordEvent(tx, ChatEvents.redFlagRaised, {
       aggregateId: 'session-under-test',
-      organizationId: ORGS.clinicNorth.id,
-      payload: { sessionId: 'session-under-test', messageId: 'message-under-test', patientId, organizationId: ORGS.clinicNorth.id, flags: codes },
+      organizationId,
+      payload: { sessionId: 'session-under-test', messageId: 'message-under-test', patientId, organizationId, flags: codes },
     }),
   );
   return event.id;
+}
+
+/** How the red-flag consumer dealt with an event, once it has: its skip reason (null: processed). */
+async function consumption(eventId: string): Promise<{ skippedReason: string | null }> {
+  const prisma = t.platform.database.prisma;
+  const row = await until(() => prisma.eventConsumption.findUnique({ where: { consumer_eventId: { consumer: redFlagConsumer.name, eventId } } }), (found) => found !== null, 'the red flag to be consumed');
+  return { skippedReason: row?.skippedReason ?? null };
 }
 
 describe('the nurse queue', () => {
@@ -93,6 +103,31 @@ describe('the nurse queue', () => {
     expect(edges.every((e) => e.node.redFlagCodes.length > 0)).toBe(true);
   });
 
+  it('skips a malformed red flag, and one naming another organization’s patient, recording why and adding no entry', async () => {
+    const prisma = t.platform.database.prisma;
+    // Written around recordEvent, which would refuse it: no flags, no patient.
+    const malformed = await prisma.$transaction((tx) =>
+      tx.outboxEvent.create({
+        data: { source: 'chat', type: ChatEvents.redFlagRaised.type, version: ChatEvents.redFlagRaised.version, aggregateId: 'session-under-test', organizationId: ORGS.clinicNorth.id, payload: { sessionId: 'session-under-test', messageId: 'message-under-test', organizationId: ORGS.clinicNorth.id, flags: [] } },
+      }),
+    );
+    expect((await consumption(malformed.id)).skippedReason).toMatch(/patientId|flags/);
+    expect(await prisma.queueEntry.count({ where: { sourceEventId: malformed.id } })).toBe(0);
+
+    // A Clinic South patient (as identity announces one) in a red flag that says Clinic North.
+    const patientId = randomUUID();
+    const registered = await prisma.$transaction((tx) => recordEvent(tx, IdentityEvents.patientRegistered, { aggregateId: patientId, organizationId: ORGS.clinicSouth.id, payload: { patientId, organizationId: ORGS.clinicSouth.id } }));
+    await until(() => prisma.eventConsumption.count({ where: { consumer: directoryConsumerName('nurse'), eventId: registered.id } }), (n) => n === 1, 'the nurse directory to learn of the patient');
+    const crossTenant = await raiseRedFlag(patientId, [{ code: 'CHEST_PAIN', urgency: 'critical' }]);
+    expect((await consumption(crossTenant)).skippedReason).toMatch(/another organization/);
+    expect(await prisma.queueEntry.count({ where: { sourceEventId: crossTenant } })).toBe(0);
+
+    // The same patient in their own organization's red flag is an entry as usual.
+    const own = await raiseRedFlag(patientId, [{ code: 'CHEST_PAIN', urgency: 'critical' }], ORGS.clinicSouth.id);
+    expect((await consumption(own)).skippedReason).toBeNull();
+    expect(await prisma.queueEntry.findUniqueOrThrow({ where: { sourceEventId: own } })).toMatchObject({ organizationId: ORGS.clinicSouth.id, patientId, urgency: 'CRITICAL' });
+  });
+
   it('shows the queue to the organization’s nurses and clinicians only', async () => {
     for (const user of ['patient', 'learner', 'billing', 'partner', 'bi', 'admin', 'pharmacist'] as const) {
       const { json } = await postGraphQL(t.graphqlUrl, { query: '{ nurseQueue { edges { node { id } } } }' }, await as(user));
@@ -125,5 +160,18 @@ describe('the nurse queue', () => {
     expect(data.medianWaitSeconds).toBeGreaterThanOrEqual(0);
     const patientBoard = await postGraphQL(t.graphqlUrl, { query: `{ nurseDashboard(organizationId: "${ORGS.clinicNorth.id}") { slaBreaches } }` }, await as('patient'));
     expect(errorCodes(patientBoard.json)).toEqual(['FORBIDDEN']);
+  });
+
+  // Last: its action would count in the dashboard above.
+  it('two nurses claiming the same entry at once: one gets it, the other a CONFLICT, one action recorded', async () => {
+    const created = await postGraphQL(t.graphqlUrl, { query: `mutation { createQueueEntry(input: {patientId: "${PATIENTS.chidiNorth.id}", urgency: MEDIUM, reason: "race check"}) { id } }` }, await as('nurse'));
+    const id = (created.json.data?.['createQueueEntry'] as { id: string }).id;
+    const claim = async (user: 'nurse' | 'clinician') => postGraphQL(t.graphqlUrl, { query: `mutation { claimQueueEntry(id: "${id}") { status version } }` }, await as(user));
+    const results = await Promise.all([claim('nurse'), claim('clinician')]);
+    const outcomes = results.map((r) => (r.json.data?.['claimQueueEntry'] ? 'OK' : errorCodes(r.json)[0])).sort();
+    expect(outcomes).toEqual(['CONFLICT', 'OK']);
+    const prisma = t.platform.database.prisma;
+    expect(await prisma.queueEntry.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'IN_REVIEW', version: 2 });
+    expect(await prisma.nurseAction.count({ where: { entryId: id } })).toBe(1);
   });
 });

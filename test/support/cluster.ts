@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
-import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { generatePlatformKeys, type PlatformKeys } from '../../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import { DEFAULT_LIMITS, startGateway, type RunningGateway } from '../../gateway/src/server.js';
 import { createScratchPostgresDatabase, openDatabase, type Database } from '../../subgraphs/kit/database.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { MemoryPubSub, RedisPubSub, type PubSub } from '../../subgraphs/kit/pubsub.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { composeSupergraph } from '../../scripts/composition.js';
-import { seed } from '../../prisma/seed.js';
+import { SUBGRAPHS } from '../../subgraphs/index.js';
+import { seedSubgraphs } from '../../subgraphs/kit/runtime.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
 /**
@@ -134,7 +135,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (scratch) cleanup.push(() => scratch.drop());
     const first = await openDatabase({ databaseUrl: scratch?.url, migrate: true });
     cleanup.push(() => first.close());
-    await seed(first.prisma);
+    await seedSubgraphs(SUBGRAPHS, { prisma: first.prisma, pubsub: new MemoryPubSub(), log });
     const databases: Database[] = [first];
     for (let i = 1; i < count; i += 1) {
       const database = scratch ? await openDatabase({ databaseUrl: scratch.url }) : first;

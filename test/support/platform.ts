@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLClient } from 'graphql-request';
-import { generatePlatformKeys, type PlatformKeys } from '../../gateway/src/auth/keys.js';
-import { signPlatformToken } from '../../gateway/src/auth/tokens.js';
+import { generatePlatformKeys, type PlatformKeys } from '../../subgraphs/kit/keys.js';
+import { signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import type { OidcIssuerConfig } from '../../gateway/src/auth/authenticate.js';
-import { startPlatform, type Platform } from '../../gateway/src/platform.js';
+import { startPlatform, type Platform } from '../../scripts/platform.js';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOptions, type RunningGateway } from '../../gateway/src/server.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
@@ -37,6 +37,12 @@ export interface TestPlatformOptions {
   /** Point billing at a Stripe API (the local fake in tests). */
   stripe?: StripeSettings;
   countStatements?: boolean;
+  /** Rewrites the scratch database's URL (a fault proxy in front of PostgreSQL). */
+  databaseUrlFor?: (url: string) => string;
+  /** Redis to use instead of REDIS_URL (a fault proxy in front of it). */
+  redisUrl?: string;
+  /** PostgreSQL connect and statement timeouts (fault tests shorten them). */
+  databaseTimeouts?: { connectTimeoutMs?: number; queryTimeoutMs?: number };
 }
 
 /**
@@ -50,13 +56,13 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   try {
     platform = await startPlatform({
       ...options,
-      databaseUrl: scratch?.url,
-      redisUrl: process.env['REDIS_URL'] || undefined,
+      databaseUrl: scratch ? (options.databaseUrlFor?.(scratch.url) ?? scratch.url) : undefined,
+      redisUrl: options.redisUrl ?? (process.env['REDIS_URL'] || undefined),
       redisPrefix: `caregraph-test:${randomUUID()}:`,
       keys,
       seed: true,
       // Retries in milliseconds, not minutes: delivery tests wait for them.
-      webhookDelivery: { baseDelayMs: 50, maxDelayMs: 500, pollIntervalMs: 50 },
+      webhookDelivery: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 6, pollIntervalMs: 50 },
     });
   } catch (error) {
     await scratch?.drop();

@@ -45,6 +45,8 @@ function visible(identity: Identity, visit: Visit): boolean {
 export const visitsSubgraph: SubgraphDefinition = {
   name: 'visits',
   defaultPort: 4199,
+  // Its visits live in memory: it reads no model, so any database access is refused.
+  policies: {},
   buildSchema() {
     const builder = createBuilder({ subscriptions: true });
     const PatientRef = builder.externalRef('Patient', builder.selection<{ id: string }>('id'), (ref) => {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { SEED_CASES } from '../../prisma/seed-cases.js';
-import { caseIdFor, COHORTS, ORGS, PARTNERS } from '../../prisma/seed-data.js';
+import { caseIdFor, COHORTS, ORGS, PARTNERS, USERS } from '../../prisma/seed-data.js';
+import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { launchThrough, northwindLaunchToken } from './support.js';
 
@@ -90,9 +91,11 @@ describe('scoring and retention', () => {
     expect(errorCodes(again.json)).toEqual(['CONFLICT']);
   });
 
-  it('deletes a cohort’s learner data for an admin only, and audits it', async () => {
-    await launchThrough(t.graphqlUrl, await northwindLaunchToken());
+  it('deletes a cohort’s learner data for an admin only, and audits it; the gateway then no longer recognises its learners', async () => {
+    const { sessionId } = await launchThrough(t.graphqlUrl, await northwindLaunchToken());
     const prisma = t.platform.database.prisma;
+    const { learnerId } = await prisma.caseSession.findUniqueOrThrow({ where: { id: sessionId } });
+    expect(await learnerCheck(JSON.stringify({ learnerId }))).toEqual({ status: 200, body: { active: true, cohortIds: [COHORTS.northwindA.id] } });
     const DELETE = `mutation { deleteCohortLearnerData(cohortId: "${COHORTS.northwindA.id}", reason: "retention: course ended") { sessions learners } }`;
     for (const user of ['clinician', 'partner', 'hospitalAdmin'] as const) {
       expect(errorCodes((await postGraphQL(t.graphqlUrl, { query: DELETE }, await as(user))).json)).toEqual(['FORBIDDEN']);
@@ -105,6 +108,30 @@ describe('scoring and retention', () => {
     expect(await prisma.enrollment.count({ where: { cohortId: COHORTS.northwindA.id } })).toBe(0);
     const audit = await prisma.auditEvent.findFirstOrThrow({ where: { entityType: 'Cohort', entityId: COHORTS.northwindA.id } });
     expect(audit).toMatchObject({ source: 'training', action: 'delete-learner-data', reason: 'retention: course ended', actorRole: 'ADMIN', organizationId: ORGS.clinicNorth.id });
+    expect(await learnerCheck(JSON.stringify({ learnerId }))).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
+  });
+});
+
+const GATEWAY: Identity = { kind: 'service', subject: 'gateway', role: 'SERVICE', organizationId: null };
+
+/** The gateway's learner check, called on the training subgraph as the gateway does. */
+async function learnerCheck(body: string, identity: Identity = GATEWAY): Promise<{ status: number; body: unknown }> {
+  const url = `${t.platform.subgraphs.find((s) => s.name === 'training')?.url}/internal/credentials/learner`;
+  const headers = { 'content-type': 'application/json', [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(identity, t.keys.internalIdentitySecret) };
+  const response = await fetch(url, { method: 'POST', headers, body });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('POST /internal/credentials/learner', () => {
+  it('answers the gateway only, 401 for an unknown learner and 400 for a malformed body', async () => {
+    const code = (answer: { status: number; body: unknown }): [number, unknown] => [answer.status, (answer.body as { errors?: Array<{ extensions?: { code?: unknown } }> }).errors?.[0]?.extensions?.code];
+    expect(code(await learnerCheck(JSON.stringify({ learnerId: randomUUID() })))).toEqual([401, 'UNAUTHENTICATED']);
+    for (const malformed of ['not json', '[]', '{}', JSON.stringify({ learnerId: 42 }), JSON.stringify({ learnerId: '' })]) {
+      expect(code(await learnerCheck(malformed))).toEqual([400, 'BAD_USER_INPUT']);
+    }
+    const clinician: Identity = { kind: 'user', subject: USERS.clinician.id, role: 'CLINICIAN', organizationId: ORGS.clinicNorth.id };
+    expect(code(await learnerCheck(JSON.stringify({ learnerId: randomUUID() }), clinician))).toEqual([403, 'FORBIDDEN']);
+    expect(code(await learnerCheck(JSON.stringify({ learnerId: randomUUID() }), { ...GATEWAY, subject: 'reorder-job' }))).toEqual([403, 'FORBIDDEN']);
   });
 });
 

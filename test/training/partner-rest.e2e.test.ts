@@ -52,7 +52,7 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 
 /** How many times the gateway ran an operation of this name (its Apollo metrics), over any transport. */
 async function operationRuns(name: string): Promise<number> {
-  const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+  const text = await (await fetch(t.platform.gateway.metricsUrl)).text();
   return text
     .split('\n')
     .filter((line) => line.startsWith('caregraph_graphql_requests_total{') && line.includes(`operation="${name}"`))
@@ -130,10 +130,10 @@ describe('GET /integrations/partner/sessions/:id', () => {
     expect(rest.headers.get('www-authenticate')).toBe('Bearer');
   });
 
-  it('answers 404 for an unknown session: the service looks the session up before deciding access', async () => {
-    // loadSession answers NOT_FOUND for an id with no session and checks ownership only on one
-    // that exists, so an unknown id is 404 for any caller; ids are random UUIDs, so this tells
-    // a caller nothing usable about other partners' sessions.
+  it('answers 404 for an unknown session: the data path tells an unknown id from one outside the caller’s scope', async () => {
+    // A unique lookup through the access policies answers NOT_FOUND for an id with no session
+    // and FORBIDDEN for one that exists outside the scope, so an unknown id is 404 for any
+    // caller; ids are random UUIDs, so this tells a caller nothing usable about other partners' sessions.
     const rest = await get(`/integrations/partner/sessions/${randomUUID()}`, partnerAuth);
     expect(rest.status).toBe(404);
     expect(errorCodesOf(rest.body)).toEqual(['NOT_FOUND']);
@@ -171,7 +171,7 @@ describe('GET /integrations/partner/cases?cohort_id=…', () => {
   });
 
   it('counts alias calls under the route pattern and the operation name in /metrics', async () => {
-    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(t.platform.gateway.metricsUrl)).text();
     expect(metrics).toMatch(/route="\/integrations\/partner\/cases",status="200"/);
     expect(metrics).toMatch(/route="\/integrations\/partner\/sessions\/:id",status="403"/);
     expect(metrics).toMatch(/operation="PartnerCohortCases"/);

@@ -3,9 +3,10 @@ import {
   createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify,
   type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
-import { parseRole, type Identity, type RoleName } from '../../../subgraphs/kit/identity.js';
-import type { PlatformKeys } from './keys.js';
-import { PLATFORM_AUDIENCE, PLATFORM_ISSUER } from './tokens.js';
+import { DomainError, ErrorCode } from '../../../subgraphs/kit/errors.js';
+import { parseRole, Role, type AuthenticatedIdentity, type Identity, type RoleName } from '../../../subgraphs/kit/identity.js';
+import type { PlatformKeys } from '../../../subgraphs/kit/keys.js';
+import { PLATFORM_AUDIENCE, PLATFORM_ISSUER } from '../../../subgraphs/kit/tokens.js';
 
 /** An OIDC provider whose ID tokens sign users in (e.g. a partner platform). */
 export interface OidcIssuerConfig {
@@ -17,13 +18,37 @@ export interface OidcIssuerConfig {
   role: RoleName;
 }
 
+/** Who a platform token says its bearer is. */
+export interface PlatformUserClaims {
+  userId: string;
+  role: RoleName;
+  organizationId: string | null;
+}
+
+/** A learner that still exists, and the cohorts they are enrolled in now (when the owner says). */
+export interface LearnerStanding {
+  cohortIds?: string[];
+}
+
+/**
+ * What the gateway asks the subgraphs that own credentials. Each may throw a DomainError
+ * (SERVICE_UNAVAILABLE when the owner cannot be asked): the request then fails with it.
+ */
 export interface CredentialResolver {
   apiKey(key: string): Promise<Identity | null>;
   oidc(signIn: { issuer: string; subject: string; email?: string; name?: string; organizationId: string; role: RoleName }): Promise<Identity>;
+  /** Whether the user a platform token names is still active, with that role in that organization. */
+  platformUser(claims: PlatformUserClaims): Promise<boolean>;
+  /** A learner's standing; null once the learner no longer exists (retention deletes learners). */
+  learner(learnerId: string): Promise<LearnerStanding | null>;
 }
 
-/** A credential was presented and is not acceptable. Nothing downstream runs. */
-export class AuthenticationError extends Error {}
+/** A credential was presented and is not acceptable (401 UNAUTHENTICATED). Nothing downstream runs. */
+export class AuthenticationError extends DomainError {
+  constructor(message: string) {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
 
 /** A verified caller, and until when the credential that proved it holds. */
 export interface VerifiedCredential {
@@ -39,6 +64,8 @@ export interface VerifiedCredential {
 
 const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 5;
+/** How far a token's `iat` may be ahead of our clock: issuers' clocks drift, but not by minutes. */
+const MAX_ISSUED_AHEAD_SECONDS = 60;
 
 /**
  * Verifies what the caller presents, once, at the edge: platform session JWTs (our own keys),
@@ -100,7 +127,7 @@ export class Authenticator {
     }
     if (issuer === PLATFORM_ISSUER) {
       const payload = await this.verify(token, this.platformKeySet, PLATFORM_ISSUER, PLATFORM_AUDIENCE);
-      return { identity: platformIdentity(payload), expiresAt: expiryOf(payload) };
+      return { identity: await this.standing(platformIdentity(payload)), expiresAt: expiryOf(payload) };
     }
     const oidc = issuer ? this.oidcKeySets.get(issuer) : undefined;
     if (!oidc) throw new AuthenticationError('token issuer is not trusted');
@@ -117,10 +144,29 @@ export class Authenticator {
     return { identity, expiresAt: expiryOf(payload) };
   }
 
+  /**
+   * A signed token outlives what it says: its user may have been deactivated, lost the role, or
+   * (a learner) been deleted since. The owners are asked (answers cached up to 60 s).
+   */
+  private async standing(identity: AuthenticatedIdentity): Promise<Identity> {
+    if (identity.role === Role.LEARNER) {
+      const learner = await this.resolver.learner(identity.subject);
+      if (!learner) throw new AuthenticationError('the learner this token names no longer exists');
+      const enrolled = learner.cohortIds;
+      // Only ever narrowed: a cohort the learner has left stops counting; the token grants no new one.
+      return identity.cohortIds && enrolled ? { ...identity, cohortIds: identity.cohortIds.filter((id) => enrolled.includes(id)) } : identity;
+    }
+    const active = await this.resolver.platformUser({ userId: identity.subject, role: identity.role, organizationId: identity.organizationId });
+    if (!active) throw new AuthenticationError('the user this token names is not active with this role');
+    return identity;
+  }
+
   private async verify(token: string, keys: JWTVerifyGetKey, issuer: string, audience: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ASYMMETRIC_ALGS, clockTolerance: CLOCK_TOLERANCE_SECONDS });
       if (payload.exp === undefined) throw new AuthenticationError('token has no expiry');
+      // jose checks iat only against a maximum age; a token "issued" in the future is forged or from a broken clock.
+      if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + MAX_ISSUED_AHEAD_SECONDS) throw new AuthenticationError('token was issued in the future');
       return payload;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
@@ -148,7 +194,7 @@ function describeJoseError(error: joseErrors.JOSEError): string {
   }
 }
 
-function platformIdentity(payload: JWTPayload): Identity {
+function platformIdentity(payload: JWTPayload): AuthenticatedIdentity {
   const role = typeof payload['role'] === 'string' ? parseRole(payload['role']) : undefined;
   if (!payload.sub || !role) throw new AuthenticationError('token lacks subject or role');
   const org = payload['org'];

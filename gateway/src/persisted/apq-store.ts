@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../../../subgraphs/kit/logger.js';
+import { closeRedisClient, createRedisClient } from '../../../subgraphs/kit/redis.js';
 
 /**
  * Where automatic persisted queries (APQ) are kept: hash → query text. Entries are
@@ -57,8 +59,8 @@ export class MemoryApqStore implements ApqStore {
 export class RedisApqStore implements ApqStore {
   private readonly redis: Redis;
 
-  constructor(url: string, private readonly prefix: string, private readonly ttlSeconds = 7 * 24 * 3600) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  constructor(url: string, private readonly prefix: string, private readonly ttlSeconds = 7 * 24 * 3600, log: Logger = createLogger('gateway')) {
+    this.redis = createRedisClient(url, 'cache', log, { name: 'apq' });
   }
 
   private key(hash: string): string {
@@ -76,10 +78,10 @@ export class RedisApqStore implements ApqStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    await closeRedisClient(this.redis);
   }
 }
 
-export function createApqStore(options: { redisUrl?: string; redisPrefix?: string }): ApqStore {
-  return options.redisUrl ? new RedisApqStore(options.redisUrl, options.redisPrefix ?? 'caregraph:') : new MemoryApqStore();
+export function createApqStore(options: { redisUrl?: string; redisPrefix?: string; log?: Logger }): ApqStore {
+  return options.redisUrl ? new RedisApqStore(options.redisUrl, options.redisPrefix ?? 'caregraph:', undefined, options.log) : new MemoryApqStore();
 }

@@ -1,12 +1,12 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { getNullableType, isListType, Kind, parse, typeFromAST, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { send, type RouteRequest, type RouteResponse } from '../../../subgraphs/kit/http.js';
-import type { Identity } from '../../../subgraphs/kit/identity.js';
-import type { Logger } from '../../../subgraphs/kit/logger.js';
+import type { RouteResponse } from '../../../subgraphs/kit/http.js';
 import { AuthenticationError } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { statusForErrors } from '../rest/router.js';
+import type { Callers } from '../runtime/callers.js';
+import type { GatewayRequest } from '../runtime/request.js';
+import type { GatewayModule } from '../runtime/router.js';
 import { CACHE_HEADER } from './cache-plugin.js';
 import type { ManifestOperation, PersistedOperations } from './manifest.js';
 import { toCsv, toTable } from './rows.js';
@@ -19,11 +19,9 @@ export interface BiExportOptions {
   operations: PersistedOperations;
   /** The served API schema (it changes on a supergraph reload): column layout follows its types. */
   apiSchema(): GraphQLSchema;
-  authenticate(headers: IncomingHttpHeaders): Promise<Identity>;
-  context(identity: Identity, request: RouteRequest): Promise<GatewayContext>;
+  callers: Callers;
   /** Seconds a BI tool or proxy may keep an export (private: the figures are the key's organization's). */
   maxAgeSeconds: number;
-  log: Logger;
 }
 
 const refusal = (status: number, code: string, message: string, headers: Record<string, string> = {}): RouteResponse => ({
@@ -73,17 +71,17 @@ function variablesFrom(schema: GraphQLSchema, operation: OperationDefinitionNode
  * flattened to rows. The operation runs through Apollo by id, as any persisted query does,
  * so the subgraphs' rules, the limits, metrics and the safelist all apply.
  */
-export function createBiExports(options: BiExportOptions) {
-  const { apollo, operations, log } = options;
+export function biExportModule(options: BiExportOptions): GatewayModule {
+  const { apollo, operations } = options;
 
-  const run = async (request: RouteRequest, name: string, format: 'json' | 'csv'): Promise<RouteResponse> => {
+  const run = async (request: GatewayRequest, name: string, format: 'json' | 'csv'): Promise<RouteResponse> => {
     const apiKey = request.headers['x-api-key'];
     if (typeof apiKey !== 'string' || request.headers['authorization']) {
       return refusal(401, 'UNAUTHENTICATED', 'BI exports take an API key in X-API-Key', { 'www-authenticate': 'ApiKey' });
     }
-    let identity: Identity;
+    let context: GatewayContext;
     try {
-      identity = await options.authenticate(request.headers);
+      context = await options.callers.of(request);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       return refusal(401, 'UNAUTHENTICATED', error.message, { 'www-authenticate': 'ApiKey' });
@@ -99,10 +97,10 @@ export function createBiExports(options: BiExportOptions) {
 
     const response = await apollo.executeOperation(
       { operationName: operation.name, variables: input.variables, extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } } },
-      { contextValue: await options.context(identity, request) },
+      { contextValue: context },
     );
     if (response.body.kind !== 'single') {
-      log.error({ operation: name }, 'BI export answered incrementally');
+      request.log.error({ operation: name }, 'BI export answered incrementally');
       return refusal(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }
     const { data, errors } = response.body.singleResult;
@@ -122,20 +120,17 @@ export function createBiExports(options: BiExportOptions) {
   };
 
   return {
-    /** Answers /bi/… requests and returns true; false for other paths. */
-    async handle(request: RouteRequest, res: ServerResponse): Promise<boolean> {
-      if (!request.url.pathname.startsWith('/bi/')) return false;
-      if (request.method !== 'GET') {
-        send(res, refusal(405, 'METHOD_NOT_ALLOWED', 'use GET on BI exports', { allow: 'GET' }));
-        return true;
-      }
-      const match = PATH.exec(request.url.pathname);
-      if (!match?.[1] || (match[2] !== 'json' && match[2] !== 'csv')) {
-        send(res, refusal(404, 'NOT_FOUND', 'BI exports are /bi/<operationName>.json or .csv'));
-        return true;
-      }
-      send(res, await run(request, match[1], match[2]));
-      return true;
-    },
+    name: 'bi-exports',
+    routes: [{
+      // Every method: a GET-only refusal of its own, that names the export form.
+      method: '*',
+      path: BI_ROUTE,
+      async handle(request) {
+        if (request.method !== 'GET') return refusal(405, 'METHOD_NOT_ALLOWED', 'use GET on BI exports', { allow: 'GET' });
+        const match = PATH.exec(request.url.pathname);
+        if (!match?.[1] || (match[2] !== 'json' && match[2] !== 'csv')) return refusal(404, 'NOT_FOUND', 'BI exports are /bi/<operationName>.json or .csv');
+        return run(request, match[1], match[2]);
+      },
+    }],
   };
 }

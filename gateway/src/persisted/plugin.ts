@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import type { Logger } from '../../../subgraphs/kit/logger.js';
 import type { GatewayContext } from '../context.js';
+import { refuseRequest } from '../limits/input.js';
 import type { ApqStore } from './apq-store.js';
 import { sha256Hex, type PersistedOperations } from './manifest.js';
 import { isSafelisted, type SafelistPolicy } from './policy.js';
@@ -14,16 +16,30 @@ const APQ_PREFIX = 'apq:';
  * operations first (they need no registration and never expire), then the APQ store. Apollo
  * itself verifies that registered text hashes to the id before it calls `set`.
  */
-export function persistedQueryCache(operations: PersistedOperations, apq: ApqStore) {
+export function persistedQueryCache(operations: PersistedOperations, apq: ApqStore, log: Logger) {
   const hashOf = (key: string): string => (key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key);
   return {
     async get(key: string): Promise<string | undefined> {
       const hash = hashOf(key);
-      return operations.byId(hash)?.body ?? (await apq.get(hash));
+      const trusted = operations.byId(hash)?.body;
+      if (trusted !== undefined) return trusted;
+      try {
+        return await apq.get(hash);
+      } catch (error) {
+        // The store (Redis) is down: a miss, so the client sends the text again (PERSISTED_QUERY_NOT_FOUND), never a 500.
+        log.warn({ err: error }, 'APQ store read failed; answering as a miss');
+        return undefined;
+      }
     },
     async set(key: string, value: string): Promise<void> {
       const hash = hashOf(key);
-      if (!operations.byId(hash)) await apq.set(hash, value);
+      if (operations.byId(hash)) return;
+      try {
+        await apq.set(hash, value);
+      } catch (error) {
+        // The text came with the request: it runs anyway, only the registration is lost.
+        log.warn({ err: error }, 'APQ store write failed; the query runs unregistered');
+      }
     },
     async delete(): Promise<void> {
       // Entries are content-addressed and age out; nothing in the gateway removes one.
@@ -38,16 +54,10 @@ export function persistedHashOf(request: Pick<GraphQLRequest, 'extensions'>): st
   return typeof hash === 'string' ? hash : undefined;
 }
 
-/** Stands in for a refused request's own text, so none of it is parsed, validated or registered. */
-const REFUSED_DOCUMENT = 'query PersistedQueryRefused { __typename }';
-
 /**
  * Enforces the safelist for every way an operation reaches Apollo (POST and GET /graphql, REST
  * aliases, BI exports, queries over WebSocket and SSE): a manifest id runs the manifest's text;
- * a safelisted caller sending anything else is refused before execution. A refused request's
- * document is swapped for a trivial one in `requestDidStart` (the only hook before Apollo
- * registers APQ text) and the refusal is raised in `didResolveOperation`, the first hook whose
- * errors Apollo answers as GraphQL errors rather than as a 500.
+ * a safelisted caller sending anything else is refused before anything of it runs (refuseRequest).
  */
 export function persistedQueriesPlugin(operations: PersistedOperations, policy: SafelistPolicy): ApolloServerPlugin<GatewayContext> {
   return {
@@ -68,16 +78,7 @@ export function persistedQueriesPlugin(operations: PersistedOperations, policy: 
         // Apollo refuses this too, but without a code, which the gateway's error masking would hide.
         refusal = new GraphQLError('provided sha does not match query', { extensions: { code: 'BAD_REQUEST', http: { status: 400, headers: new HeaderMap() } } });
       }
-      if (!refusal) return;
-      const error = refusal;
-      request.query = REFUSED_DOCUMENT;
-      request.operationName = undefined;
-      request.extensions = {};
-      return {
-        async didResolveOperation() {
-          throw error;
-        },
-      };
+      if (refusal) return refuseRequest(request, refusal);
     },
   };
 }

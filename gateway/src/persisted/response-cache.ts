@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../../../subgraphs/kit/logger.js';
+import { closeRedisClient, createRedisClient } from '../../../subgraphs/kit/redis.js';
 import { Role, type Identity } from '../../../subgraphs/kit/identity.js';
 
 /**
@@ -182,8 +184,9 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
     url: string,
     private readonly prefix: string,
     private readonly options: { maxEntryBytes: number; now: () => number } = { maxEntryBytes: 5_000_000, now: Date.now },
+    log: Logger = createLogger('gateway'),
   ) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    this.redis = createRedisClient(url, 'cache', log, { name: 'response-cache' });
   }
 
   /** The Redis key of a group (exposed for tests that look at expiry). */
@@ -225,10 +228,10 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    await closeRedisClient(this.redis);
   }
 }
 
-export function createResponseCacheStore(options: { redisUrl?: string; redisPrefix?: string }): ResponseCacheStore {
-  return options.redisUrl ? new RedisResponseCacheStore(options.redisUrl, options.redisPrefix ?? 'caregraph:') : new MemoryResponseCacheStore();
+export function createResponseCacheStore(options: { redisUrl?: string; redisPrefix?: string; log?: Logger }): ResponseCacheStore {
+  return options.redisUrl ? new RedisResponseCacheStore(options.redisUrl, options.redisPrefix ?? 'caregraph:', undefined, options.log) : new MemoryResponseCacheStore();
 }

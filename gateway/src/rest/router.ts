@@ -1,16 +1,17 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { ApolloServer } from '@apollo/server';
 import { print, type GraphQLFormattedError } from 'graphql';
-import { matchPath, send, type RouteRequest, type RouteResponse } from '../../../subgraphs/kit/http.js';
-import type { Identity } from '../../../subgraphs/kit/identity.js';
-import type { Logger } from '../../../subgraphs/kit/logger.js';
+import { ErrorCode, HTTP_STATUS } from '../../../subgraphs/kit/errors.js';
+import { headerMapFrom, type RouteResponse } from '../../../subgraphs/kit/http.js';
 import { AuthenticationError } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
 import { CACHE_HEADER } from '../persisted/cache-plugin.js';
 import type { PersistedOperations } from '../persisted/manifest.js';
+import type { Callers } from '../runtime/callers.js';
+import type { GatewayRequest } from '../runtime/request.js';
+import type { GatewayModule, Route } from '../runtime/router.js';
 import { compileAliases, type CompiledAlias, type RestAlias } from './alias.js';
 
-export interface RestAliasRouterOptions {
+export interface RestAliasOptions {
   apollo: ApolloServer<GatewayContext>;
   aliases: readonly RestAlias[];
   /**
@@ -19,32 +20,19 @@ export interface RestAliasRouterOptions {
    * aliases, and the manifest lists everything the gateway runs on a partner's behalf.
    */
   operations?: PersistedOperations;
-  /** The gateway's credential check, the one /graphql uses; throws AuthenticationError on a bad credential. */
-  authenticate(headers: IncomingHttpHeaders): Promise<Identity>;
-  /** The per-request context /graphql builds (signed internal identity, request id). */
-  context(identity: Identity, request: RouteRequest): Promise<GatewayContext>;
-  log: Logger;
-}
-
-export interface RestAliasRouter {
-  /** The path pattern of the alias serving `path`, for metric labels; undefined when none does. */
-  routeOf(path: string): string | undefined;
-  /** Answers the request when an alias serves its path and returns true; false otherwise. */
-  handle(request: RouteRequest, res: ServerResponse): Promise<boolean>;
+  /** The gateway's callers: the credential check and per-request context /graphql uses. */
+  callers: Callers;
 }
 
 /**
  * Client mistakes and refusals, most telling first: when an operation fails in several ways
  * the status reports the one the caller must act on first (sign in before asking again, say).
  */
-const CLIENT_STATUS: ReadonlyArray<readonly [string, number]> = [
-  ['UNAUTHENTICATED', 401],
-  ['FORBIDDEN', 403],
-  ['NOT_FOUND', 404],
-  ['BAD_USER_INPUT', 400],
-  ['CONFLICT', 409],
-  ['RATE_LIMITED', 429],
+const CLIENT_CODES: readonly ErrorCode[] = [
+  ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.BAD_USER_INPUT, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED,
 ];
+/** Then the platform's failures, most specific first. */
+const SERVER_CODES: readonly ErrorCode[] = [ErrorCode.TIMEOUT, ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.DOWNSTREAM_SERVICE_ERROR];
 /** Codes that mean the alias's own document no longer fits the served supergraph: a gateway bug, not the caller's. */
 const DOCUMENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_NOT_ALLOWED']);
 
@@ -56,11 +44,11 @@ const codeOf = (error: GraphQLFormattedError): string => {
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 };
 
-/** The HTTP status for a failed operation: the first client status that applies, else 502 for a failing subgraph, else 500. */
+/** The HTTP status for a failed operation (kit/errors.ts' table): the first client code that applies, else the platform's, else 500. */
 export function statusForErrors(errors: readonly GraphQLFormattedError[]): number {
   const codes = new Set(errors.map(codeOf));
-  for (const [code, status] of CLIENT_STATUS) if (codes.has(code)) return status;
-  return codes.has('DOWNSTREAM_SERVICE_ERROR') ? 502 : 500;
+  const code = [...CLIENT_CODES, ...SERVER_CODES].find((c) => codes.has(c));
+  return code ? HTTP_STATUS[code] : HTTP_STATUS.INTERNAL_SERVER_ERROR;
 }
 
 const failure = (status: number, errors: ReadonlyArray<{ message: string; code: string }>, headers: Record<string, string> = {}): RouteResponse => ({
@@ -70,18 +58,15 @@ const failure = (status: number, errors: ReadonlyArray<{ message: string; code: 
   headers: { ...NO_STORE, ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}), ...headers },
 });
 
-function headerMapFrom(headers: IncomingHttpHeaders): HeaderMap {
-  const map = new HeaderMap();
-  for (const [key, value] of Object.entries(headers)) {
-    if (value !== undefined) map.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
-  return map;
-}
 
-export function createRestAliasRouter(options: RestAliasRouterOptions): RestAliasRouter {
+/**
+ * The REST aliases as routes of the gateway: each alias is one method + path; another method
+ * on its path is the route table's 405.
+ */
+export function restAliasModule(options: RestAliasOptions): GatewayModule {
   // Compiled here so that a broken table stops the gateway at start, not on the first call.
   const aliases = compileAliases(options.aliases);
-  const { apollo, log } = options;
+  const { apollo, callers } = options;
   /** Alias operation name → manifest id. */
   const persistedIds = new Map<string, string>();
   if (options.operations) {
@@ -93,21 +78,6 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
       persistedIds.set(alias.operationName, persisted.id);
     }
   }
-
-  /** The alias for the path and its params; a malformed %-escape in the path is the caller's 400. */
-  const find = (path: string): { matches: Array<{ alias: CompiledAlias; params: Record<string, string> }> } | { refusal: RouteResponse } => {
-    try {
-      return {
-        matches: aliases.flatMap((alias) => {
-          const params = matchPath(alias.path, path);
-          return params ? [{ alias, params }] : [];
-        }),
-      };
-    } catch (error) {
-      if (!(error instanceof URIError)) throw error;
-      return { refusal: failure(400, [{ message: 'the path is not validly encoded', code: 'BAD_USER_INPUT' }]) };
-    }
-  };
 
   /** Variables from path and query; a missing required query parameter is answered 400 before anything runs. */
   const variablesFor = (alias: CompiledAlias, params: Record<string, string>, url: URL): { variables: Record<string, string> } | { refusal: RouteResponse } => {
@@ -125,7 +95,7 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
     return { variables };
   };
 
-  const execute = async (alias: CompiledAlias, request: RouteRequest, identity: Identity, variables: Record<string, string>): Promise<RouteResponse> => {
+  const execute = async (alias: CompiledAlias, request: GatewayRequest, context: GatewayContext, variables: Record<string, string>): Promise<RouteResponse> => {
     const response = await apollo.executeOperation(
       {
         ...(persistedIds.has(alias.operationName)
@@ -136,17 +106,17 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
         // The HTTP request as /graphql would pass it, for plugins that look at method or headers.
         http: { method: request.method, headers: headerMapFrom(request.headers), search: request.url.search, body: undefined },
       },
-      { contextValue: await options.context(identity, request) },
+      { contextValue: context },
     );
     if (response.body.kind !== 'single') {
-      log.error({ route: alias.path }, 'REST alias operation answered incrementally');
+      request.log.error({ route: alias.path }, 'REST alias operation answered incrementally');
       return failure(500, [{ message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' }]);
     }
     const { data, errors } = response.body.singleResult;
     // Any error fails the whole call: a REST client expects the complete resource, not a partial one with holes.
     if (errors && errors.length > 0) {
       if (errors.some((e) => DOCUMENT_CODES.has(codeOf(e)))) {
-        log.error({ route: alias.path, operation: alias.operationName, codes: errors.map(codeOf) }, 'REST alias operation does not fit the served supergraph');
+        request.log.error({ route: alias.path, operation: alias.operationName, codes: errors.map(codeOf) }, 'REST alias operation does not fit the served supergraph');
         return failure(500, [{ message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' }]);
       }
       return failure(statusForErrors(errors), errors.map((e) => ({ message: e.message, code: codeOf(e) })));
@@ -158,40 +128,22 @@ export function createRestAliasRouter(options: RestAliasRouterOptions): RestAlia
     return { status: 200, body: alias.response.as ? { [alias.response.as]: value } : value, headers: { ...NO_STORE, ...(cacheState ? { [CACHE_HEADER]: cacheState } : {}) } };
   };
 
-  return {
-    routeOf(path) {
-      // Matched on the shape alone, without decoding: a path with a malformed escape still gets its route's label.
-      const actual = path.split('/');
-      return aliases.find((alias) => {
-        const expected = alias.path.split('/');
-        return expected.length === actual.length && expected.every((part, i) => (part.startsWith(':') ? actual[i] !== '' : part === actual[i]));
-      })?.path;
-    },
-    async handle(request, res) {
-      const found = find(request.url.pathname);
-      if ('refusal' in found) {
-        send(res, found.refusal);
-        return true;
-      }
-      if (found.matches.length === 0) return false;
-      const match = found.matches.find((f) => f.alias.method === request.method);
-      if (!match) {
-        const allow = [...new Set(found.matches.map((f) => f.alias.method))].join(', ');
-        send(res, failure(405, [{ message: `use ${allow} on this route`, code: 'METHOD_NOT_ALLOWED' }], { allow }));
-        return true;
-      }
-      let identity: Identity;
+  const route = (alias: CompiledAlias): Route => ({
+    method: alias.method,
+    path: alias.path,
+    async handle(request) {
+      let context: GatewayContext;
       try {
-        identity = await options.authenticate(request.headers);
+        context = await callers.of(request);
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         // The same answer /graphql gives a bad credential, and nothing runs.
-        send(res, failure(401, [{ message: error.message, code: 'UNAUTHENTICATED' }]));
-        return true;
+        return failure(401, [{ message: error.message, code: 'UNAUTHENTICATED' }]);
       }
-      const input = variablesFor(match.alias, match.params, request.url);
-      send(res, 'refusal' in input ? input.refusal : await execute(match.alias, request, identity, input.variables));
-      return true;
+      const input = variablesFor(alias, request.params, request.url);
+      return 'refusal' in input ? input.refusal : execute(alias, request, context, input.variables);
     },
-  };
+  });
+
+  return { name: 'rest-aliases', routes: aliases.map(route) };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ServiceMap } from '@apollo/gateway';
 import type { ApolloServer } from '@apollo/server';
 import {
@@ -8,11 +7,14 @@ import {
 import { isSafelisted, type SafelistPolicy } from '../persisted/policy.js';
 import { sha256Hex, type PersistedOperations } from '../persisted/manifest.js';
 import { maskUnexpectedErrors } from '../../../subgraphs/kit/errors-format.js';
-import { signInternalIdentity, type Identity } from '../../../subgraphs/kit/identity.js';
+import type { Identity } from '../../../subgraphs/kit/identity.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import type { GatewayContext } from '../context.js';
+import { hideSchemaDetails, nulByteError, nulByteIn } from '../limits/input.js';
 import { aliasLimit, depthLimit } from '../limits/rules.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { inScope, type RequestScope } from '../runtime/request.js';
+import type { IdentitySigner, SignedIdentity } from '../runtime/signer.js';
 import { executeEvent } from './execute-event.js';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner.js';
 import { createSubscriberStream, type EndReason, type StreamResult, type SubscriberStream } from './stream.js';
@@ -67,16 +69,18 @@ export interface FederatedOperationsOptions {
   services: ServiceMap;
   /** http(s)://host:port of a subgraph, by name (read at each upstream connect). */
   subgraphUrl(name: string): string;
-  internalIdentitySecret: string;
+  signer: IdentitySigner;
+  /** How long a subgraph may take to acknowledge an upstream subscription socket. */
+  subgraphTimeoutMs?: number;
   limits: StreamingLimits;
+  /** Production: validation and variable errors give no schema details (introspection is off). */
+  hideSchemaDetails?: boolean;
   metrics: GatewayMetrics;
   log: Logger;
   /** Callers held to the manifest (BI and partner keys) may subscribe only with its operations. */
   trusted?: { policy: SafelistPolicy; operations: PersistedOperations };
 }
 
-/** Identity tokens live 60 s; a longer-lived subscription signs a fresh one for its fetches. */
-const TOKEN_REFRESH_MS = 30_000;
 /** Upstream events waiting for their execution, per shared subscription, before it is ended. */
 const MIN_SOURCE_BACKLOG = 1_000;
 /** setTimeout's ceiling (about 24.8 days); a later expiry is re-armed when it fires. */
@@ -139,7 +143,7 @@ export class FederatedOperations {
   constructor(readonly options: FederatedOperationsOptions) {
     this.planner = options.planner;
     this.services = options.services;
-    this.pool = new UpstreamPool(options.subgraphUrl, options.internalIdentitySecret);
+    this.pool = new UpstreamPool(options.subgraphUrl, options.signer, options.subgraphTimeoutMs);
     this.validationRules = [...specifiedRules, depthLimit(options.limits.maxDepth), aliasLimit(options.limits.maxAliases)];
     this.mask = maskUnexpectedErrors(options.log);
   }
@@ -181,8 +185,8 @@ export class FederatedOperations {
   }
 
   /** A verified caller's connection (a WebSocket after connection_init, or one SSE stream). */
-  connect(init: { transport: Transport; identity: Identity; expiresAt: number | null; address: string; onExpired?: (drained: Promise<void>) => void }): OperationConnection {
-    const connection = new OperationConnection(this, init.transport, init.identity, init.expiresAt, init.address, init.onExpired);
+  connect(init: { transport: Transport; identity: Identity; expiresAt: number | null; address: string; scope: RequestScope; onExpired?: (drained: Promise<void>) => void }): OperationConnection {
+    const connection = new OperationConnection(this, init.transport, init.identity, init.expiresAt, init.address, init.scope, init.onExpired);
     this.connections.add(connection);
     return connection;
   }
@@ -200,6 +204,9 @@ export class FederatedOperations {
   }
 
   prepare(request: OperationRequest): Prepared {
+    // Checked before parsing: a raw NUL would otherwise be a parse error, not the input problem it is.
+    const raw = nulByteIn({ query: request.query, variables: request.variables });
+    if (raw) return failure([nulByteError(raw)]);
     let document: DocumentNode;
     try {
       document = parse(request.query);
@@ -222,10 +229,12 @@ export class FederatedOperations {
     // graphql-js validation does not check that the schema has the root type at all.
     if (!planner.apiGraphQLSchema.getSubscriptionType()) return refuse([error('The schema has no subscriptions', 'GRAPHQL_VALIDATION_FAILED')]);
     const validationErrors = validate(planner.apiGraphQLSchema, document, this.validationRules);
-    if (validationErrors.length > 0) return refuse(withCode(validationErrors, 'GRAPHQL_VALIDATION_FAILED'));
+    if (validationErrors.length > 0) return refuse(this.clientErrors(request, validationErrors, 'GRAPHQL_VALIDATION_FAILED'));
+    const literal = nulByteIn({ document });
+    if (literal) return refuse([nulByteError(literal)]);
     const variables = request.variables ?? {};
     const coerced = getVariableValues(planner.apiGraphQLSchema, operation.variableDefinitions ?? [], variables);
-    if (coerced.errors) return refuse(withCode(coerced.errors, 'BAD_USER_INPUT'));
+    if (coerced.errors) return refuse(this.clientErrors(request, coerced.errors, 'BAD_USER_INPUT'));
     let plan: SubscriptionPlan;
     try {
       plan = planner.plan(request.query, document, operationName);
@@ -239,14 +248,24 @@ export class FederatedOperations {
     return { ok: true, operation: { kind: 'subscription', planner, query: request.query, document, operation, operationName, label, variables, plan } };
   }
 
+  /** Validation and coercion errors as the client sees them: coded, and without schema details in production. */
+  private clientErrors(request: OperationRequest, errors: readonly GraphQLError[], code: string): GraphQLFormattedError[] {
+    const formatted = withCode(errors, code);
+    return this.options.hideSchemaDetails ? hideSchemaDetails(formatted, request) : formatted;
+  }
+
+  /** The context of an operation (or a subscription's events) for `identity`, in the request `scope`. */
+  contextFor(identity: Identity, scope: RequestScope, internalIdentity: SignedIdentity = this.options.signer.holder(identity)): GatewayContext {
+    return { identity, internalIdentity, requestId: scope.requestId, log: scope.log };
+  }
+
   /** A query or mutation through Apollo Server: same validation, limits, plugins and masking as HTTP. */
-  async execute(identity: Identity, operation: Extract<PreparedOperation, { kind: 'single' }>): Promise<StreamResult> {
+  async execute(identity: Identity, scope: RequestScope, operation: Extract<PreparedOperation, { kind: 'single' }>): Promise<StreamResult> {
     const { query, variables, operationName, extensions } = operation.request;
-    const contextValue: GatewayContext = { identity, requestId: randomUUID(), internalIdentityToken: await signInternalIdentity(identity, this.options.internalIdentitySecret) };
-    const response = await this.options.apollo.executeOperation(
+    const response = await inScope(scope, () => this.options.apollo.executeOperation(
       { query, variables: variables ?? undefined, operationName: operationName ?? undefined, extensions: extensions ?? undefined },
-      { contextValue },
-    );
+      { contextValue: this.contextFor(identity, scope) },
+    ));
     if (response.body.kind !== 'single') return { errors: [error('incremental delivery is not supported on streaming transports', 'BAD_REQUEST')] };
     const { data, errors, extensions: resultExtensions } = response.body.singleResult;
     return {
@@ -285,7 +304,7 @@ export class FederatedOperations {
     let source = this.sources.get(key);
     if (!source) {
       try {
-        source = new SharedSubscription(this, key, operation, connection.identity, scope);
+        source = new SharedSubscription(this, key, operation, connection.identity, scope, connection.scope);
       } catch (e) {
         this.options.log.error({ err: e }, 'could not open an upstream subscription');
         return refuse([error('Internal server error', 'INTERNAL_SERVER_ERROR')]);
@@ -392,6 +411,8 @@ export class OperationConnection {
     readonly identity: Identity,
     readonly expiresAt: number | null,
     readonly address: string,
+    /** The request that opened the connection (the WebSocket upgrade, the SSE request): its id and logger. */
+    readonly scope: RequestScope,
     private readonly onExpired?: (drained: Promise<void>) => void,
   ) {
     if (expiresAt !== null) this.arm(expiresAt);
@@ -417,7 +438,7 @@ export class OperationConnection {
 
   execute(operation: Extract<PreparedOperation, { kind: 'single' }>): Promise<StreamResult> {
     if (this.expired) return Promise.resolve({ errors: [expiredError()] });
-    return this.operations.execute(this.identity, operation);
+    return this.operations.execute(this.identity, this.scope, operation);
   }
 
   subscribe(operation: Extract<PreparedOperation, { kind: 'subscription' }>): Subscribed {
@@ -470,22 +491,25 @@ export class OperationConnection {
  */
 class SharedSubscription {
   private readonly subscribers = new Map<SubscriberStream<StreamResult>, Transport>();
-  private readonly requestId = randomUUID();
   private readonly lease: UpstreamLease;
+  /** Every event runs for the request that opened the upstream: its id goes to each entity fetch and log line. */
+  private readonly context: GatewayContext;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   /** Events received and not yet executed: bounded like a subscriber's buffer. */
   private pending = 0;
   private tail: Promise<void> = Promise.resolve();
-  private token: { value: string; signedAt: number } | undefined;
 
   constructor(
     private readonly operations: FederatedOperations,
     private readonly key: string,
     private readonly operation: Extract<PreparedOperation, { kind: 'subscription' }>,
-    private readonly identity: Identity,
+    identity: Identity,
     scope: string,
+    opener: RequestScope,
   ) {
+    // One signed identity for the subscription's life, re-signed before it lapses (events outlive tokens).
+    this.context = operations.contextFor(identity, opener);
     this.lease = operations.acquireUpstream(scope, identity, operation.plan.primary.serviceName);
     operations.metrics.subscriptionUpstreamsActive.inc();
   }
@@ -498,7 +522,7 @@ class SharedSubscription {
       { query: primary.operation, operationName: primary.operationName, variables },
       {
         next: (event) => this.onEvent(event),
-        error: (e) => this.enqueue(async () => this.failAll({ data: null, errors: upstreamErrors(e, primary.serviceName, this.operations.options.log) }, 'upstream_error', false)),
+        error: (e) => this.enqueue(async () => this.failAll({ data: null, errors: upstreamErrors(e, primary.serviceName, this.context.log) }, 'upstream_error', false)),
         complete: () => this.enqueue(async () => this.endAll('complete')),
       },
     );
@@ -549,8 +573,7 @@ class SharedSubscription {
       try {
         if (this.stopped) return;
         const { planner } = this.operation;
-        const context = await this.context();
-        const result = await executeEvent(planner, this.operations.currentServices, { ...this.operation, context }, event, this.operations.mask, this.operations.options.log);
+        const result = await inScope(this.context, () => executeEvent(planner, this.operations.currentServices, { ...this.operation, context: this.context }, event, this.operations.mask, this.context.log));
         if (this.stopped) return;
         const metrics = this.operations.metrics;
         metrics.subscriptionEvents.inc({ operation: metrics.operationLabel(this.operation.label) });
@@ -567,16 +590,9 @@ class SharedSubscription {
   /** Events are resolved one after another, so every subscriber sees them in the order they happened. */
   private enqueue(step: () => Promise<void>): void {
     this.tail = this.tail.then(step).catch((e: unknown) => {
-      this.operations.options.log.error({ err: e, requestId: this.requestId }, 'subscription event failed');
+      this.context.log.error({ err: e }, 'subscription event failed');
       for (const stream of this.subscribers.keys()) stream.push({ data: null, errors: [error('Internal server error', 'INTERNAL_SERVER_ERROR')] });
     });
-  }
-
-  private async context(): Promise<GatewayContext> {
-    if (!this.token || Date.now() - this.token.signedAt > TOKEN_REFRESH_MS) {
-      this.token = { value: await signInternalIdentity(this.identity, this.operations.options.internalIdentitySecret), signedAt: Date.now() };
-    }
-    return { identity: this.identity, internalIdentityToken: this.token.value, requestId: this.requestId };
   }
 }
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { errorResponse, send, type RouteRequest } from '../../../subgraphs/kit/http.js';
+import type { GatewayRequest } from '../runtime/request.js';
 import { AuthenticationError, type Authenticator, type VerifiedCredential } from '../auth/authenticate.js';
 import type { FederatedOperations, OperationRequest } from './operations.js';
 import type { StreamResult } from './stream.js';
@@ -42,16 +43,16 @@ const COMPLETE_EVENT = 'event: complete\ndata:\n\n';
  * with an UNAUTHENTICATED event. The "single connection" mode (reservation tokens) is not
  * served: a PUT reservation is answered 405.
  */
-export function createSseHandler(options: SseOptions): (request: RouteRequest, res: ServerResponse) => Promise<void> {
+export function createSseHandler(options: SseOptions): (request: GatewayRequest, res: ServerResponse) => Promise<void> {
   const { operations } = options;
 
   return async (request, res) => {
     if (request.method === 'PUT') {
-      return send(res, errorResponse(405, 'BAD_REQUEST', 'single connection mode is not supported; use distinct connections', { allow: 'GET, POST' }));
+      return send(res, errorResponse('METHOD_NOT_ALLOWED', 'single connection mode is not supported; use distinct connections', { allow: 'GET, POST' }));
     }
-    if (request.method !== 'GET' && request.method !== 'POST') return send(res, errorResponse(405, 'BAD_REQUEST', 'use GET or POST', { allow: 'GET, POST' }));
+    if (request.method !== 'GET' && request.method !== 'POST') return send(res, errorResponse('METHOD_NOT_ALLOWED', 'use GET or POST', { allow: 'GET, POST' }));
     if (!(request.headers.accept ?? '').includes('text/event-stream')) {
-      return send(res, errorResponse(406, 'BAD_REQUEST', 'this endpoint streams: send Accept: text/event-stream'));
+      return send(res, errorResponse('NOT_ACCEPTABLE', 'this endpoint streams: send Accept: text/event-stream'));
     }
 
     let credential: VerifiedCredential;
@@ -59,17 +60,17 @@ export function createSseHandler(options: SseOptions): (request: RouteRequest, r
       credential = await options.authenticator.verifyCredential(request.headers);
     } catch (e) {
       if (!(e instanceof AuthenticationError)) throw e;
-      return send(res, errorResponse(401, 'UNAUTHENTICATED', e.message, { 'www-authenticate': 'Bearer' }));
+      return send(res, errorResponse('UNAUTHENTICATED', e.message, { 'www-authenticate': 'Bearer' }));
     }
     const params = parseParams(request);
-    if (typeof params === 'string') return send(res, errorResponse(400, 'BAD_REQUEST', params));
+    if (typeof params === 'string') return send(res, errorResponse('BAD_REQUEST', params));
 
     const address = res.req.socket.remoteAddress ?? 'unknown';
-    const connection = operations.connect({ transport: 'sse', identity: credential.identity, expiresAt: credential.expiresAt, address });
+    const connection = operations.connect({ transport: 'sse', identity: credential.identity, expiresAt: credential.expiresAt, address, scope: { requestId: request.requestId, log: request.log } });
     const prepared = connection.prepare(params);
     if (prepared.ok && prepared.operation.kind === 'single' && prepared.operation.operationType === 'mutation' && request.method === 'GET') {
       connection.close();
-      return send(res, errorResponse(405, 'BAD_REQUEST', 'mutations are not allowed over GET', { allow: 'POST' }));
+      return send(res, errorResponse('METHOD_NOT_ALLOWED', 'mutations are not allowed over GET', { allow: 'POST' }));
     }
     const release = operations.acquireAddress(address, 'sse');
     if (!release) {

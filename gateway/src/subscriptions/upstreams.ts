@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../../subgraphs/kit/identity.js';
+import { INTERNAL_IDENTITY_HEADER, type Identity } from '../../../subgraphs/kit/identity.js';
+import type { IdentitySigner } from '../runtime/signer.js';
 
 export interface UpstreamLease {
   client: Client;
@@ -19,14 +20,16 @@ export class UpstreamPool {
 
   constructor(
     private readonly subgraphUrl: (name: string) => string,
-    private readonly internalIdentitySecret: string,
+    private readonly signer: IdentitySigner,
+    /** How long a subgraph may take to acknowledge a connection (the subgraph timeout); 0: no limit. */
+    private readonly ackTimeoutMs = 0,
   ) {}
 
   acquire(scope: string, identity: Identity, subgraph: string): UpstreamLease {
     const key = `${subgraph}\u0000${scope}`;
     let entry = this.clients.get(key);
     if (!entry) {
-      const secret = this.internalIdentitySecret;
+      const { signer } = this;
       entry = {
         leases: 0,
         client: createClient({
@@ -35,10 +38,12 @@ export class UpstreamPool {
           // Connect on the first subscription, close when the last one ends: no idle sockets.
           lazy: true,
           lazyCloseTimeout: 0,
+          // A subgraph that accepts the socket and never acknowledges fails the subscription instead of hanging it.
+          connectionAckWaitTimeout: this.ackTimeoutMs,
           // A lost upstream ends the client's streams with an error; the client decides to resubscribe.
           retryAttempts: 0,
           // Signed at each (re)connect: the subgraph verifies it once, at connection_init.
-          connectionParams: async () => ({ [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(identity, secret) }),
+          connectionParams: async () => ({ [INTERNAL_IDENTITY_HEADER]: await signer.sign(identity) }),
         }),
       };
       this.clients.set(key, entry);

@@ -4,8 +4,10 @@ import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'gr
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { DomainError } from '../../../subgraphs/kit/errors.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import { AuthenticationError, type Authenticator } from '../auth/authenticate.js';
+import { inScope, openScope, REQUEST_ID_HEADER, type RequestScope } from '../runtime/request.js';
 import type { FederatedOperations, OperationConnection, PreparedOperation } from './operations.js';
 import type { StreamResult, SubscriberStream } from './stream.js';
 
@@ -80,6 +82,15 @@ export function serveGatewaySockets(options: GatewaySocketOptions): GatewaySocke
   const { operations } = options;
   const path = options.path ?? '/graphql';
   const wss = new WebSocketServer({ noServer: true });
+  /** The upgrade request is the connection's request: its id and logger serve every operation on the socket. */
+  const scopes = new WeakMap<IncomingMessage, RequestScope>();
+  const scopeOf = (request: IncomingMessage): RequestScope => {
+    let scope = scopes.get(request);
+    if (!scope) scopes.set(request, (scope = openScope(options.log, request.headers)));
+    return scope;
+  };
+  // The id goes back on the 101 response, as on every HTTP answer.
+  wss.on('headers', (headers: string[], request: IncomingMessage) => headers.push(`${REQUEST_ID_HEADER}: ${scopeOf(request).requestId}`));
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) {
@@ -111,20 +122,27 @@ export function serveGatewaySockets(options: GatewaySocketOptions): GatewaySocke
       async onConnect(ctx) {
         const headers = credentialHeaders(ctx.connectionParams ?? {});
         if (headers === 'invalid') return false;
+        const scope = scopeOf(ctx.extra.request);
+        const socket = ctx.extra.socket;
         try {
-          const credential = await options.authenticator.verifyCredential(headers);
-          const socket = ctx.extra.socket;
+          const credential = await inScope(scope, () => options.authenticator.verifyCredential(headers));
           ctx.extra.connection = operations.connect({
             transport: 'ws',
             identity: credential.identity,
             expiresAt: credential.expiresAt,
             address: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+            scope,
             onExpired: (drained) => closeExpired(socket, drained),
           });
           return true;
         } catch (e) {
-          if (!(e instanceof AuthenticationError)) throw e;
-          return false; // graphql-ws closes with 4403 Forbidden
+          if (e instanceof AuthenticationError) return false; // graphql-ws closes with 4403 Forbidden
+          // The credential could not be checked now (its owner is unavailable): try again later, not "forbidden".
+          if (e instanceof DomainError && e.retryable) {
+            socket.close(TRY_AGAIN_LATER, `${e.code}: ${e.message}`);
+            return false;
+          }
+          throw e;
         }
       },
 

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { StripeSettings } from '../../kit/config.js';
+import { DomainError, ErrorCode } from '../../kit/errors.js';
 
 /**
  * Billing's one door to Stripe. The SDK is built from the settings the process was given
@@ -21,10 +22,10 @@ export function stripeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Str
   };
 }
 
-/** Raised when billing needs Stripe and it is not configured; masked to clients, logged. */
-export class StripeNotConfigured extends Error {
-  constructor(what: string) {
-    super(`Stripe is not configured: set ${what}`);
+/** Raised when billing needs Stripe and it is not configured: payments are unavailable (which setting is missing is logged, not told). */
+export class StripeNotConfigured extends DomainError {
+  constructor(readonly setting: string) {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'Payments are not available right now');
   }
 }
 
@@ -69,4 +70,20 @@ export const isSignatureError = (error: unknown): boolean => error instanceof St
 /** Stripe's answer to a request it understood and refused (4xx), as opposed to a network failure. */
 export function isStripeRefusal(error: unknown): error is InstanceType<typeof Stripe.errors.StripeError> {
   return error instanceof Stripe.errors.StripeError && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500;
+}
+
+/**
+ * Awaits a call to Stripe, naming Stripe's own failures in the platform's vocabulary: not
+ * reachable, or failing on its side, is SERVICE_UNAVAILABLE (retryable; the idempotency key
+ * makes the retry safe). Refusals (4xx) are left for the caller to judge.
+ */
+export async function atStripe<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) {
+      throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Stripe is unavailable right now; try again shortly');
+    }
+    throw error;
+  }
 }

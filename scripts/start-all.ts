@@ -2,11 +2,11 @@
  * `npm start`: gateway and every subgraph in one process on embedded defaults (PGlite under
  * DATA_DIR, in-memory pubsub), migrated and seeded. DATABASE_URL / REDIS_URL switch to servers.
  */
-import { readSharedConfig } from '../../subgraphs/kit/config.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
-import { llmConfigFromEnv } from '../../subgraphs/kit/responder.js';
-import { loadPlatformKeys } from './auth/keys.js';
-import { readGatewayConfig } from './config.js';
+import { readSharedConfig } from '../subgraphs/kit/config.js';
+import { loadPlatformKeys } from '../subgraphs/kit/keys.js';
+import { createLogger } from '../subgraphs/kit/logger.js';
+import { llmConfigFromEnv } from '../subgraphs/kit/responder.js';
+import { readGatewayConfig } from '../gateway/src/config.js';
 import { startPlatform } from './platform.js';
 
 const started = Date.now();
@@ -17,6 +17,7 @@ const platform = await startPlatform({
   databaseUrl: shared.databaseUrl,
   dataDir: shared.databaseUrl ? undefined : `${shared.dataDir}/pglite`,
   redisUrl: shared.redisUrl,
+  databaseTimeouts: shared.databaseTimeouts,
   keys: await loadPlatformKeys(process.env, shared.dataDir),
   oidcIssuers: gatewayConfig.oidcIssuers,
   limits: gatewayConfig.limits,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 
@@ -40,7 +40,12 @@ function parseJson<T>(name: string, value: string): T {
   }
 }
 
-export async function loadPlatformKeys(env: NodeJS.ProcessEnv, dataDir: string): Promise<PlatformKeys> {
+export interface LoadKeysOptions {
+  /** Generate local keys when DATA_DIR has none (servers); false for tools that must use the server's (`npm run token`). */
+  create?: boolean;
+}
+
+export async function loadPlatformKeys(env: NodeJS.ProcessEnv, dataDir: string, options: LoadKeysOptions = {}): Promise<PlatformKeys> {
   const fromEnvSigning = env['AUTH_SIGNING_KEY'] ? parseJson<JWK & { kid: string }>('AUTH_SIGNING_KEY', env['AUTH_SIGNING_KEY']) : undefined;
   const fromEnvPublic = env['AUTH_PUBLIC_KEYS'] ? parseJson<{ keys: Array<JWK & { kid: string }> }>('AUTH_PUBLIC_KEYS', env['AUTH_PUBLIC_KEYS']).keys : undefined;
   const fromEnvSecret = env['INTERNAL_IDENTITY_SECRET'];
@@ -53,11 +58,29 @@ export async function loadPlatformKeys(env: NodeJS.ProcessEnv, dataDir: string):
   }
   const file = `${dataDir}/dev-keys.json`;
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(await generatePlatformKeys(), null, 2), { mode: 0o600 });
+    if (options.create === false) throw new Error(`no platform keys in ${file}: start the platform first (npm start), or set DATA_DIR to the server's`);
+    await createKeyFile(file);
   }
   const stored = parseJson<Required<PlatformKeys>>(file, readFileSync(file, 'utf8'));
   return { ...stored, internalIdentitySecret: fromEnvSecret || stored.internalIdentitySecret };
+}
+
+/**
+ * Writes new keys to `file` unless another process got there first: the keys go to a private
+ * temporary file that is then linked into place, which fails if the file exists. Two processes
+ * starting at once thus agree on one set of keys instead of overwriting each other's.
+ */
+async function createKeyFile(file: string): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temporary, JSON.stringify(await generatePlatformKeys(), null, 2), { mode: 0o600 });
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
 }
 
 export async function importSigningKey(jwk: JWK): Promise<CryptoKey> {

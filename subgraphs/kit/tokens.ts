@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
-import type { SubgraphDeps } from '../../../subgraphs/kit/context.js';
-import type { RoleName } from '../../../subgraphs/kit/identity.js';
+import type { SubgraphDeps } from './context.js';
+import type { RoleName } from './identity.js';
 import { importSigningKey, PLATFORM_ALG, type PlatformKeys } from './keys.js';
 
 export const PLATFORM_ISSUER = 'https://caregraph.local/platform';

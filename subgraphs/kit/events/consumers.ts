@@ -1,7 +1,9 @@
-import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
-import type { Logger } from './logger.js';
-import { Poller } from './poller.js';
-import { toRelayed, type RelayedEvent, type TransactionClient } from './outbox.js';
+import type { Prisma, PrismaClient } from '../../../prisma/generated/client/client.js';
+import type { Logger } from '../logger.js';
+import { Poller } from '../poller.js';
+import { describeIssues, toRelayed, type RelayedEvent, type TransactionClient } from '../outbox.js';
+import { isCatalogued } from './catalogue.js';
+import type { EventDefinition, EventPayload } from './define.js';
 
 /**
  * Durable consumers of domain events: how one subgraph reacts to another's events (a chat
@@ -13,9 +15,8 @@ import { toRelayed, type RelayedEvent, type TransactionClient } from './outbox.j
 export interface EventConsumer {
   /** Stable name: consumption is recorded under it. */
   name: string;
-  eventTypes: string[];
-  /** Runs inside the transaction that records the event as consumed. Throwing retries it later. */
-  handle(event: RelayedEvent, tx: TransactionClient): Promise<void>;
+  /** One handler per event type of the catalogue it reacts to. */
+  handlers: readonly EventHandler[];
   /**
    * Runs first in that transaction, before the claim: where a consumer takes a lock that a
    * maintenance job (a read-model rebuild) holds exclusively. Taken after the claim instead,
@@ -24,76 +25,50 @@ export interface EventConsumer {
   beforeClaim?(tx: TransactionClient): Promise<void>;
 }
 
+/** An event as a handler sees it: the envelope, and the payload parsed against its type's schema. */
+export interface ConsumedEvent<Payload> extends Omit<RelayedEvent, 'payload'> {
+  payload: Payload;
+}
+
+export interface EventHandler<E extends EventDefinition = EventDefinition> {
+  readonly definition: E;
+  /** Runs inside the transaction that records the event as consumed. Throwing retries it later; MalformedEvent skips it. */
+  handle(event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient): Promise<void>;
+}
+
+/** Pairs an event type with its handler: `on(ChatEvents.redFlagRaised, async (event, tx) => …)`. */
+export function on<E extends EventDefinition>(definition: E, handle: (event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient) => Promise<void>): EventHandler<E> {
+  if (!isCatalogued(definition)) throw new Error(`event type ${definition.type} is not in the event catalogue`);
+  return { definition, handle };
+}
+
+export const consumedTypes = (consumer: Pick<EventConsumer, 'handlers'>): string[] => consumer.handlers.map((h) => h.definition.type);
+
 /**
  * An event whose payload lacks what its type promises. Retrying cannot help, so the runner
- * rolls back what the handler wrote, records the event as consumed and logs the skip
- * (event id, type and the problem: never payload values).
+ * rolls back what the handler wrote, records the event as consumed with the reason and logs
+ * the skip (event id, type and the problem: never payload values). The runner raises it
+ * itself when a payload does not match its type's schema; a handler raises it for what a
+ * schema cannot say (an amount that contradicts another field, say).
  */
 export class MalformedEvent extends Error {}
 
-type JsonObject = Prisma.JsonObject;
+/**
+ * Parses a relayed event for its handler. A payload that does not match the schema, or a
+ * version the handler's definition does not know, is a MalformedEvent.
+ */
+export function parseEvent<E extends EventDefinition>(definition: E, event: RelayedEvent): ConsumedEvent<EventPayload<E>> {
+  if (event.type !== definition.type) throw new MalformedEvent(`expected ${definition.type}, got ${event.type}`);
+  if (event.version !== definition.version) throw new MalformedEvent(`${event.type} version ${event.version} is not understood (expects ${definition.version})`);
+  const parsed = definition.payload.safeParse(event.payload);
+  if (!parsed.success) throw new MalformedEvent(describeIssues(parsed.error));
+  return { ...event, payload: parsed.data as EventPayload<E> };
+}
 
-/** Typed reads from an event's payload; a missing or mistyped field throws MalformedEvent naming the field. */
-export class PayloadReader {
-  private readonly payload: JsonObject;
-
-  constructor(event: Pick<RelayedEvent, 'payload' | 'type'>) {
-    const payload = event.payload;
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new MalformedEvent(`${event.type}: payload is not an object`);
-    this.payload = payload;
-  }
-
-  private problem(field: string, expected: string): MalformedEvent {
-    return new MalformedEvent(`${field} is not ${expected}`);
-  }
-
-  string(field: string): string {
-    const value = this.payload[field];
-    if (typeof value !== 'string' || value === '') throw this.problem(field, 'a non-empty string');
-    return value;
-  }
-
-  optionalString(field: string): string | null {
-    const value = this.payload[field];
-    return value === undefined || value === null ? null : this.string(field);
-  }
-
-  /** A whole number within PostgreSQL's integer range (what an Int column takes). */
-  integer(field: string): number {
-    const value = this.payload[field];
-    if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > 2_147_483_647) throw this.problem(field, 'a 32-bit integer');
-    return value;
-  }
-
-  optionalInteger(field: string): number | null {
-    const value = this.payload[field];
-    return value === undefined || value === null ? null : this.integer(field);
-  }
-
-  date(field: string): Date {
-    const date = new Date(this.string(field));
-    if (Number.isNaN(date.getTime())) throw this.problem(field, 'an ISO-8601 time');
-    return date;
-  }
-
-  optionalDate(field: string): Date | null {
-    const value = this.payload[field];
-    return value === undefined || value === null ? null : this.date(field);
-  }
-
-  /** An array of objects, each read with `read` (which may throw MalformedEvent itself). */
-  objects<T>(field: string, read: (item: PayloadReader) => T): T[] {
-    const value = this.payload[field];
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) throw this.problem(field, 'an array');
-    return value.map((item, index) => read(new PayloadReader({ payload: item, type: `${field}[${index}]` })));
-  }
-
-  /** A nested object, or null when absent. */
-  optionalObject(field: string): PayloadReader | null {
-    const value = this.payload[field];
-    return value === undefined || value === null ? null : new PayloadReader({ payload: value, type: field });
-  }
+/** Runs the consumer's handler for one event (parsing it first); events of other types are ignored. */
+export async function dispatchEvent(consumer: Pick<EventConsumer, 'handlers'>, event: RelayedEvent, tx: TransactionClient): Promise<void> {
+  const handler = consumer.handlers.find((h) => h.definition.type === event.type);
+  if (handler) await handler.handle(parseEvent(handler.definition, event), tx);
 }
 
 /**
@@ -153,7 +128,7 @@ export class EventConsumerRunner {
     const lowWater = (await prisma.eventConsumerCursor.findUnique({ where: { consumer: consumer.name } }))?.lowWater ?? 0n;
     const pending = await prisma.$queryRaw<Array<{ id: string }>>`
       SELECT e.id FROM "platform"."OutboxEvent" e
-      WHERE e.seq > ${lowWater} AND e.type = ANY(${consumer.eventTypes}::text[])
+      WHERE e.seq > ${lowWater} AND e.type = ANY(${consumedTypes(consumer)}::text[])
         AND NOT EXISTS (SELECT 1 FROM "platform"."EventConsumption" c WHERE c.consumer = ${consumer.name} AND c."eventId" = e.id)
       ORDER BY e.seq
       LIMIT ${this.batchSize}`;
@@ -168,7 +143,7 @@ export class EventConsumerRunner {
           // Claim first: a concurrent instance that got here too fails on the key and backs off.
           const claimed = await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true });
           if (claimed.count === 0) return false;
-          await consumer.handle(toRelayed(event), tx);
+          await dispatchEvent(consumer, toRelayed(event), tx);
           return true;
         });
       } catch (error) {
@@ -177,7 +152,7 @@ export class EventConsumerRunner {
         this.options.log.warn({ consumer: consumer.name, eventId: id, eventType: event.type, problem: error.message }, 'malformed event skipped');
         done = await prisma.$transaction(async (tx) => {
           await consumer.beforeClaim?.(tx);
-          return (await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true })).count > 0;
+          return (await tx.eventConsumption.createMany({ data: [{ ...claim, skippedReason: error.message.slice(0, 1000) }], skipDuplicates: true })).count > 0;
         });
       }
       if (done) processed += 1;
@@ -195,7 +170,7 @@ export class EventConsumerRunner {
     if (settled === null || settled <= lowWater) return;
     const openRows = await prisma.$queryRaw<Array<{ open: bigint }>>`
       SELECT count(*) AS open FROM "platform"."OutboxEvent" e
-      WHERE e.seq > ${lowWater} AND e.seq <= ${settled} AND e.type = ANY(${consumer.eventTypes}::text[])
+      WHERE e.seq > ${lowWater} AND e.seq <= ${settled} AND e.type = ANY(${consumedTypes(consumer)}::text[])
         AND NOT EXISTS (SELECT 1 FROM "platform"."EventConsumption" c WHERE c.consumer = ${consumer.name} AND c."eventId" = e.id)`;
     if ((openRows[0]?.open ?? 0n) > 0n) return;
     await prisma.eventConsumerCursor.upsert({ where: { consumer: consumer.name }, create: { consumer: consumer.name, lowWater: settled }, update: { lowWater: settled } });

@@ -1,0 +1,91 @@
+import { domainError, ErrorCode, type DomainError } from '../../../subgraphs/kit/errors.js';
+import { INTERNAL_IDENTITY_HEADER } from '../../../subgraphs/kit/identity.js';
+import { currentScope, REQUEST_ID_HEADER } from './request.js';
+import type { SignedIdentity } from './signer.js';
+
+export interface SubgraphCall {
+  method?: string;
+  /** Headers to send as they are (a proxied request's own). */
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Who the call is for; none for `/health`, which subgraphs answer to anyone. */
+  identity?: SignedIdentity;
+  /** The request's id; by default the id of the request being handled. */
+  requestId?: string;
+  /** Shorter than the subgraph timeout (a readiness probe). */
+  timeoutMs?: number;
+}
+
+export interface SubgraphAnswer {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** Whether an error is an abort by a timeout signal (fetch, make-fetch-happen and minipass name it differently). */
+export function isTimeout(error: unknown): boolean {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown; type?: unknown }) : undefined;
+  return name?.name === 'TimeoutError' || name?.name === 'AbortError' || name?.type === 'aborted' || name?.type === 'request-timeout';
+}
+
+/** The vocabulary's word for a subgraph that failed to answer: TIMEOUT or DOWNSTREAM_SERVICE_ERROR, both retryable. */
+export function subgraphFailure(serviceName: string, error: unknown, timeoutMs: number): DomainError {
+  return isTimeout(error)
+    ? domainError(ErrorCode.TIMEOUT, `The ${serviceName} service did not answer within ${timeoutMs} ms`, { serviceName })
+    : domainError(ErrorCode.DOWNSTREAM_SERVICE_ERROR, `The ${serviceName} service could not be reached`, { serviceName });
+}
+
+/**
+ * Where the subgraphs listen (replaced on a supergraph reload), and the gateway's plain HTTP
+ * calls to them: each carries the request id and, when it acts for someone, their signed
+ * identity, and is bounded by the subgraph timeout. A subgraph that cannot be reached or does
+ * not answer in time throws DOWNSTREAM_SERVICE_ERROR or TIMEOUT.
+ */
+export class Subgraphs {
+  private readonly urls: Record<string, string>;
+
+  constructor(urls: Record<string, string>, readonly timeoutMs: number) {
+    this.urls = { ...urls };
+  }
+
+  url(name: string): string {
+    const url = this.urls[name];
+    if (!url) throw new Error(`no URL configured for subgraph ${name}`);
+    return url;
+  }
+
+  names(): string[] {
+    return Object.keys(this.urls);
+  }
+
+  update(urls: Record<string, string>): void {
+    Object.assign(this.urls, urls);
+  }
+
+  async call(name: string, path: string, call: SubgraphCall = {}): Promise<SubgraphAnswer> {
+    const timeoutMs = call.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = { ...call.headers };
+    const requestId = call.requestId ?? currentScope()?.requestId;
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    if (call.identity) headers[INTERNAL_IDENTITY_HEADER] = await call.identity();
+    try {
+      // One signal for the answer and its body: a subgraph that stalls mid-body times out too.
+      const response = await fetch(`${this.url(name)}${path}`, { method: call.method ?? 'GET', headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
+      return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+    } catch (error) {
+      throw subgraphFailure(name, error, timeoutMs);
+    }
+  }
+
+  /** A JSON POST as `identity` (the internal credential routes). */
+  async post(name: string, path: string, body: unknown, identity: SignedIdentity): Promise<{ status: number; json: unknown }> {
+    const answer = await this.call(name, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), identity });
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    return { status: answer.status, json };
+  }
+}

@@ -1,0 +1,29 @@
+import { audit } from '../kit/audit.js';
+import { badUserInput } from '../kit/errors.js';
+import { TrainingEvents } from '../kit/events/training.js';
+import { requireRole, Role } from '../kit/identity.js';
+import { recordEvent } from '../kit/outbox.js';
+import type { Ctx } from './access.js';
+
+/** The audit source of training's own audit entries. */
+const SOURCE = 'training';
+
+/**
+ * Retention: deletes a cohort's learner data (sessions with their turns and orders,
+ * enrolments, and learners left with no enrolment), for an admin of the cohort's organization.
+ * Audited with who, which cohort and why: a deletion with a reason is more than a row change.
+ */
+export async function deleteCohortLearnerData(ctx: Ctx, cohortId: string, reason: string): Promise<{ sessions: number; learners: number }> {
+  requireRole(ctx.identity, [Role.ADMIN], 'Only an admin of the cohort’s organization may delete its learner data');
+  const cohort = await ctx.db.cohort.findUniqueOrThrow({ where: { id: cohortId } });
+  if (reason.trim().length < 3) throw badUserInput('reason', 'say why (at least 3 characters)');
+  return ctx.db.$transaction(async (tx) => {
+    const enrolled = await tx.enrollment.findMany({ where: { cohortId }, select: { learnerId: true } });
+    const sessions = await tx.caseSession.deleteMany({ where: { cohortId } });
+    await tx.enrollment.deleteMany({ where: { cohortId } });
+    const orphans = await tx.learner.deleteMany({ where: { id: { in: enrolled.map((e) => e.learnerId) }, enrollments: { none: {} } } });
+    await audit(tx, ctx.identity, { source: SOURCE, action: 'delete-learner-data', entityType: 'Cohort', entityIds: [cohortId], reason: reason.trim() });
+    await recordEvent(tx, TrainingEvents.learnerDataDeleted, { aggregateId: cohortId, organizationId: cohort.organizationId, partnerId: cohort.partnerId, payload: { cohortId, sessions: sessions.count, learners: orphans.count } });
+    return { sessions: sessions.count, learners: orphans.count };
+  });
+}
