@@ -10,12 +10,16 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly seenOperations = new Set<string>();
 
-  readonly requests = new Counter({
-    name: 'caregraph_graphql_requests_total',
-    help: 'GraphQL requests by operation and outcome',
-    labelNames: ['operation', 'type', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  // Declared on the prototype, so the field initializers below can use them.
+  private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  readonly requests = this.counter('caregraph_graphql_requests_total', 'GraphQL requests by operation and outcome', ['operation', 'type', 'outcome'] as const);
   readonly requestDuration = new Histogram({
     name: 'caregraph_graphql_request_duration_seconds',
     help: 'GraphQL request latency by operation',
@@ -23,12 +27,7 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly errors = new Counter({
-    name: 'caregraph_graphql_errors_total',
-    help: 'GraphQL errors by operation and code',
-    labelNames: ['operation', 'code'] as const,
-    registers: [this.registry],
-  });
+  readonly errors = this.counter('caregraph_graphql_errors_total', 'GraphQL errors by operation and code', ['operation', 'code'] as const);
   readonly subgraphFetchDuration = new Histogram({
     name: 'caregraph_subgraph_fetch_duration_seconds',
     help: 'Latency of the gateway’s fetches to each subgraph',
@@ -36,68 +35,24 @@ export class GatewayMetrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly httpResponses = new Counter({
-    name: 'caregraph_http_responses_total',
-    help: 'HTTP responses by route and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly httpResponses = this.counter('caregraph_http_responses_total', 'HTTP responses by route and status', ['route', 'status'] as const);
 
   /**
    * The persisted-query response cache, by manifest operation (a bounded set): `hit` and `miss`
    * per lookup, `store` per response written, `invalidated` each time an event (or a supergraph
    * reload) dropped the operation's entries.
    */
-  readonly persistedCache = new Counter({
-    name: 'caregraph_persisted_cache_total',
-    help: 'Persisted-query response cache lookups, stores and invalidations by operation',
-    labelNames: ['operation', 'result'] as const,
-    registers: [this.registry],
-  });
+  readonly persistedCache = this.counter('caregraph_persisted_cache_total', 'Persisted-query response cache lookups, stores and invalidations by operation', ['operation', 'result'] as const);
 
   /** Client subscriptions open now (each subscriber counts, shared upstreams or not). */
-  readonly subscriptionsActive = new Gauge({
-    name: 'caregraph_subscriptions_active',
-    help: 'Open client subscriptions by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
+  readonly subscriptionsActive = this.gauge('caregraph_subscriptions_active', 'Open client subscriptions by transport', ['transport'] as const);
   /** Upstream subscriptions to subgraphs: below subscriptionsActive when deduplication shares them. */
-  readonly subscriptionUpstreamsActive = new Gauge({
-    name: 'caregraph_subscription_upstreams_active',
-    help: 'Upstream subgraph subscriptions open (shared by identical client subscriptions)',
-    registers: [this.registry],
-  });
-  readonly subscriptionConnections = new Gauge({
-    name: 'caregraph_subscription_connections_active',
-    help: 'Open streaming connections (WebSocket sockets, SSE streams) by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
-  readonly subscriptionEvents = new Counter({
-    name: 'caregraph_subscription_events_total',
-    help: 'Upstream subscription events executed through the rest of their plan, by operation',
-    labelNames: ['operation'] as const,
-    registers: [this.registry],
-  });
-  readonly subscriptionMessages = new Counter({
-    name: 'caregraph_subscription_messages_total',
-    help: 'Subscription results handed to clients, by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
-  readonly subscriptionsEnded = new Counter({
-    name: 'caregraph_subscriptions_ended_total',
-    help: 'Client subscriptions ended, by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-  readonly subscriptionRejections = new Counter({
-    name: 'caregraph_subscription_rejections_total',
-    help: 'Connections and subscriptions refused by a limit, by limit',
-    labelNames: ['limit'] as const,
-    registers: [this.registry],
-  });
+  readonly subscriptionUpstreamsActive = this.gauge('caregraph_subscription_upstreams_active', 'Upstream subgraph subscriptions open (shared by identical client subscriptions)');
+  readonly subscriptionConnections = this.gauge('caregraph_subscription_connections_active', 'Open streaming connections (WebSocket sockets, SSE streams) by transport', ['transport'] as const);
+  readonly subscriptionEvents = this.counter('caregraph_subscription_events_total', 'Upstream subscription events executed through the rest of their plan, by operation', ['operation'] as const);
+  readonly subscriptionMessages = this.counter('caregraph_subscription_messages_total', 'Subscription results handed to clients, by transport', ['transport'] as const);
+  readonly subscriptionsEnded = this.counter('caregraph_subscriptions_ended_total', 'Client subscriptions ended, by reason', ['reason'] as const);
+  readonly subscriptionRejections = this.counter('caregraph_subscription_rejections_total', 'Connections and subscriptions refused by a limit, by limit', ['limit'] as const);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'caregraph_gateway_' });

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import * as invoices from './invoices.js';
 import * as payments from './payments.js';
 import * as reconciliation from './reconciliation.js';
@@ -17,7 +17,7 @@ export function buildBillingSchema(): GraphQLSchema {
   const PaymentStatusEnum = builder.enumType('PaymentStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED'] as const });
   const RefundStatusEnum = builder.enumType('RefundStatus', { values: ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const });
 
-  const PatientRef = builder.externalRef('Patient', builder.selection<{ id: string }>('id'));
+  const PatientRef = patientReference(builder);
 
   const RefundRef = builder.prismaObject('Refund', {
     fields: (t) => ({
@@ -82,16 +82,13 @@ export function buildBillingSchema(): GraphQLSchema {
   });
   builder.asEntity(InvoiceRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => invoices.loadInvoice(ctx, ref.id) });
 
-  PatientRef.implement({
-    externalFields: (t) => ({ id: t.id() }),
-    fields: (t) => ({
-      invoices: t.field({
-        type: [InvoiceRef],
-        description: 'This patient’s invoices: the caller’s organization’s for billing staff, their own issued ones for the patient.',
-        resolve: (patient, _args, ctx) => invoices.invoicesForPatient(ctx, patient.id),
-      }),
+  extendPatient(PatientRef, (t) => ({
+    invoices: t.field({
+      type: [InvoiceRef],
+      description: 'This patient’s invoices: the caller’s organization’s for billing staff, their own issued ones for the patient.',
+      resolve: (patient, _args, ctx) => invoices.invoicesForPatient(ctx, patient.id),
     }),
-  });
+  }));
 
   const CheckoutRef = builder.objectRef<payments.CheckoutResult>('CheckoutSession').implement({
     fields: (t) => ({ url: t.exposeString('url'), sessionId: t.exposeString('sessionId'), payment: t.field({ type: PaymentRef, resolve: (r) => r.payment }) }),

@@ -1,7 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ChatMessage } from '../../prisma/generated/client/client.js';
-import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
-import { filterEvents } from '../kit/subscriptions.js';
+import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import type { RedFlag } from './domain/red-flags.js';
 import * as chat from './service.js';
 
@@ -34,7 +33,7 @@ export function buildChatSchema(): GraphQLSchema {
     }),
   });
 
-  const PatientRef = builder.externalRef('Patient', builder.selection<{ id: string }>('id'));
+  const PatientRef = patientReference(builder);
 
   const ChatSessionRef = builder.prismaObject('ChatSession', {
     fields: (t) => ({
@@ -47,12 +46,9 @@ export function buildChatSchema(): GraphQLSchema {
   });
   builder.asEntity(ChatSessionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => chat.loadSession(ctx, ref.id) });
 
-  PatientRef.implement({
-    externalFields: (t) => ({ id: t.id() }),
-    fields: (t) => ({
-      chatSessions: t.field({ type: [ChatSessionRef], description: 'The patient’s chats (their own, or their organization’s staff).', resolve: (patient, _args, ctx) => chat.sessionsForPatient(ctx, patient.id) }),
-    }),
-  });
+  extendPatient(PatientRef, (t) => ({
+    chatSessions: t.field({ type: [ChatSessionRef], description: 'The patient’s chats (their own, or their organization’s staff).', resolve: (patient, _args, ctx) => chat.sessionsForPatient(ctx, patient.id) }),
+  }));
 
   const SentRef = builder.objectRef<chat.SentMessage>('SentChatMessage').implement({
     fields: (t) => ({
@@ -102,26 +98,14 @@ export function buildChatSchema(): GraphQLSchema {
       type: ReplyChunkRef,
       description: 'The assistant’s replies in a chat, chunk by chunk.',
       args: { sessionId: t.arg.id({ required: true }) },
-      subscribe: async (_root, args, ctx) => {
-        const sessionId = String(args.sessionId);
-        await chat.authorizeStream(ctx, sessionId);
-        const chunks = ctx.pubsub.subscribe<chat.ReplyChunk>(chat.replyTopic(sessionId));
-        await ctx.pubsub.ready(chat.replyTopic(sessionId));
-        return filterEvents(chunks, () => true);
-      },
+      subscribe: (_root, args, ctx) => chat.replyStream(ctx, String(args.sessionId)),
       resolve: (chunk) => chunk,
     }),
     chatMessages: t.field({
       type: ChatMessageRef,
       description: 'Every new message in a chat (patient, assistant, nurse), to everyone in it.',
       args: { sessionId: t.arg.id({ required: true }) },
-      subscribe: async (_root, args, ctx) => {
-        const sessionId = String(args.sessionId);
-        await chat.authorizeStream(ctx, sessionId);
-        const messages = ctx.pubsub.subscribe<WireMessage>(chat.messagesTopic(sessionId));
-        await ctx.pubsub.ready(chat.messagesTopic(sessionId));
-        return filterEvents(messages, () => true);
-      },
+      subscribe: (_root, args, ctx) => chat.messageStream(ctx, String(args.sessionId)),
       resolve: (message) => message,
     }),
   }));

@@ -7,6 +7,7 @@ import { requireRole, requireSignedIn, requireStaffOf, Role, type AuthenticatedI
 import { ChatEvents } from '../kit/events/chat.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
+import { openTopic } from '../kit/subscriptions.js';
 import { detectRedFlags, emergencyGuidance, type RedFlag } from './domain/red-flags.js';
 
 /**
@@ -97,8 +98,11 @@ export async function sessionsForPatient(ctx: Ctx, patientId: string): Promise<C
 const toFlags = (value: Prisma.JsonValue): RedFlag[] => (Array.isArray(value) ? (value as unknown as RedFlag[]) : []);
 export const flagsOf = (message: ChatMessage): RedFlag[] => toFlags(message.redFlags);
 
+/** A message as the live feed carries it: JSON, so its time is an ISO string. */
+export type PublishedMessage = Omit<ChatMessage, 'createdAt'> & { createdAt: string };
+
 async function publishMessage(ctx: Ctx, message: ChatMessage): Promise<void> {
-  await ctx.pubsub.publish(messagesTopic(message.sessionId), { ...message, createdAt: message.createdAt.toISOString() });
+  await ctx.pubsub.publish(messagesTopic(message.sessionId), { ...message, createdAt: message.createdAt.toISOString() } satisfies PublishedMessage);
 }
 
 export interface SentMessage {
@@ -236,6 +240,14 @@ async function streamAssistantReply(ctx: Ctx, session: ChatSession, messageId: s
 }
 
 /** Checks the caller may follow a chat (before a stream opens). */
-export async function authorizeStream(ctx: Ctx, sessionId: string): Promise<void> {
+/** The assistant's reply chunks in a chat the caller may see. */
+export async function replyStream(ctx: Ctx, sessionId: string): Promise<AsyncIterableIterator<ReplyChunk>> {
   await loadSession(ctx, sessionId);
+  return openTopic<ReplyChunk>(ctx.pubsub, replyTopic(sessionId));
+}
+
+/** Every new message in a chat the caller may see, as published (times as ISO strings). */
+export async function messageStream(ctx: Ctx, sessionId: string): Promise<AsyncIterableIterator<PublishedMessage>> {
+  await loadSession(ctx, sessionId);
+  return openTopic<PublishedMessage>(ctx.pubsub, messagesTopic(sessionId));
 }

@@ -77,6 +77,15 @@ export function createBuilder(options: BuilderOptions = {}) {
 
 export type Builder = ReturnType<typeof createBuilder>;
 
+/** Identity's Patient as another subgraph refers to it: by id. */
+export const patientReference = (builder: Builder) => builder.externalRef('Patient', builder.selection<{ id: string }>('id'));
+export type PatientReference = ReturnType<typeof patientReference>;
+
+/** Adds a subgraph's own fields to identity's Patient (resolved from the patient's id). */
+export function extendPatient(ref: PatientReference, fields: NonNullable<Parameters<PatientReference['implement']>[0]['fields']>): void {
+  ref.implement({ externalFields: (t) => ({ id: t.id() }), fields });
+}
+
 export function toSubgraphSchema(builder: Builder): GraphQLSchema {
   // The @link imports are derived from the directives the schema actually uses.
   return builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });

@@ -32,9 +32,13 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
 
 export function jsonFromEnv<T>(env: NodeJS.ProcessEnv, name: string, fallback: T): T {
   const raw = env[name];
-  if (!raw) return fallback;
+  return raw ? parseJson<T>(name, raw) : fallback;
+}
+
+/** JSON from a setting or a file, failing with the name of where it came from (never its content: it may be a key). */
+export function parseJson<T>(name: string, value: string): T {
   try {
-    return JSON.parse(raw) as T;
+    return JSON.parse(value) as T;
   } catch {
     throw new Error(`${name} is not valid JSON`);
   }

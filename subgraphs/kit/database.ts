@@ -69,6 +69,25 @@ function createClient(adapter: PrismaPg | PrismaPGlite, countStatements: boolean
   return { prisma: prisma as unknown as PrismaClient, statements };
 }
 
+/** A Prisma client over an open driver; the driver is closed with it, or at once when the client cannot be made. */
+async function openOver(adapter: PrismaPg | PrismaPGlite, kind: Database['kind'], countStatements: boolean, closeDriver: () => Promise<void>): Promise<Database> {
+  try {
+    const { prisma, statements } = createClient(adapter, countStatements);
+    return {
+      prisma,
+      kind,
+      statements,
+      close: once(async () => {
+        await prisma.$disconnect();
+        await closeDriver();
+      }),
+    };
+  } catch (error) {
+    await closeDriver().catch(() => undefined);
+    throw error;
+  }
+}
+
 const definedOnly = <T extends object>(values: T): Partial<T> => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 async function openPostgres(databaseUrl: string, migrate: boolean, countStatements: boolean, timeouts: { connectTimeoutMs: number; queryTimeoutMs: number }): Promise<Database> {
@@ -86,21 +105,7 @@ async function openPostgres(databaseUrl: string, migrate: boolean, countStatemen
   // reported here; without a listener Node would crash the process. The pool drops that
   // client and opens a new one on the next query, so there is nothing else to do.
   pool.on('error', () => undefined);
-  try {
-    const { prisma, statements } = createClient(new PrismaPg(pool), countStatements);
-    return {
-      prisma,
-      kind: 'postgres',
-      statements,
-      close: once(async () => {
-        await prisma.$disconnect();
-        await pool.end();
-      }),
-    };
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
+  return openOver(new PrismaPg(pool), 'postgres', countStatements, () => pool.end());
 }
 
 async function openPglite(dataDir: string | undefined, migrate: boolean, countStatements: boolean): Promise<Database> {
@@ -109,20 +114,11 @@ async function openPglite(dataDir: string | undefined, migrate: boolean, countSt
   try {
     await pglite.waitReady;
     if (migrate) await applyMigrations(pgliteExecutor(pglite), MIGRATIONS_DIR);
-    const { prisma, statements } = createClient(new PrismaPGlite(pglite), countStatements);
-    return {
-      prisma,
-      kind: 'pglite',
-      statements,
-      close: once(async () => {
-        await prisma.$disconnect();
-        await pglite.close();
-      }),
-    };
   } catch (error) {
     await pglite.close().catch(() => undefined);
     throw error;
   }
+  return openOver(new PrismaPGlite(pglite), 'pglite', countStatements, () => pglite.close());
 }
 
 /** Whether the database answers a trivial query within `timeoutMs` (health checks). */

@@ -145,7 +145,16 @@ export function createHttpServer(handle: RequestHandler, options: { bodyLimitByt
   });
 }
 
+/**
+ * Idle keep-alive sockets are kept longer than the clients' (undici keeps them 4 s, load
+ * balancers about 60 s): a server that closes first races a client reusing the socket, and the
+ * request fails with "socket hang up". Headers may take a little longer than that.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
+import { parseJson } from './config.js';
 
 /**
  * The platform's token keys and the internal identity secret.
@@ -30,14 +31,6 @@ export async function generatePlatformKeys(): Promise<Required<PlatformKeys>> {
   const jwk = await exportJWK(privateKey);
   const signingKey = { ...jwk, kid: `cg-${randomBytes(6).toString('hex')}`, alg: PLATFORM_ALG };
   return { signingKey, publicKeys: [publicPart(signingKey)], internalIdentitySecret: randomBytes(32).toString('base64url') };
-}
-
-function parseJson<T>(name: string, value: string): T {
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    throw new Error(`${name} is not valid JSON`);
-  }
 }
 
 export interface LoadKeysOptions {

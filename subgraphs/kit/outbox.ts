@@ -125,7 +125,8 @@ export class OutboxRelay extends PolledWorker {
 
   /**
    * Claims a batch of events not yet fanned out (SKIP LOCKED: several relays can run side by
-   * side), creates their webhook deliveries and marks them relayed, in one transaction.
+   * side; NO KEY UPDATE: a delivery inserted elsewhere for a claimed event takes a key-share
+   * lock on it and must not wait on, or deadlock with, the claim), creates their webhook deliveries and marks them relayed, in one transaction.
    * Webhooks never wait for the pubsub. Returns how many it relayed.
    */
   async relayOnce(): Promise<number> {
@@ -136,7 +137,7 @@ export class OutboxRelay extends PolledWorker {
         WHERE "relayedAt" IS NULL
         ORDER BY seq
         LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED`;
+        FOR NO KEY UPDATE SKIP LOCKED`;
       if (claimed.length === 0) return 0;
       const rows = await tx.outboxEvent.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { seq: 'asc' } });
       const organizations = [...new Set(rows.map((r) => r.organizationId).filter((o): o is string => o !== null))];
@@ -168,7 +169,7 @@ export class OutboxRelay extends PolledWorker {
         WHERE "publishedAt" IS NULL AND "relayedAt" IS NOT NULL
         ORDER BY seq
         LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED`;
+        FOR NO KEY UPDATE SKIP LOCKED`;
       if (claimed.length === 0) return 0;
       const rows = await tx.outboxEvent.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { seq: 'asc' } });
       const tooOld = Date.now() - this.maxLiveAgeSeconds * 1000;
@@ -289,7 +290,7 @@ export class WebhookDispatcher extends PolledWorker {
         WHERE status = 'PENDING' AND "nextAttemptAt" <= now()
         ORDER BY "nextAttemptAt"
         LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED)
+        FOR NO KEY UPDATE SKIP LOCKED)
       RETURNING id`;
     if (claimed.length === 0) return 0;
     const deliveries = await prisma.webhookDelivery.findMany({

@@ -29,6 +29,11 @@ export interface PubSub {
    * must not be missed.
    */
   ready(topic: string): Promise<void>;
+  /**
+   * How many of this instance's subscribers a publish on `topic` would reach now (0 until the
+   * shared pubsub confirmed the subscription). For readiness checks and tests, not for routing.
+   */
+  subscribers(topic: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -129,6 +134,10 @@ export class MemoryPubSub implements PubSub {
     // In-process delivery is synchronous: a subscriber hears every event published after it.
   }
 
+  async subscribers(topic: string): Promise<number> {
+    return this.emitter.listenerCount(topic);
+  }
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }
@@ -187,6 +196,13 @@ export class RedisPubSub implements PubSub {
   /** Resolves once Redis confirmed the subscription, for callers that must not miss the next event. */
   async ready(topic: string): Promise<void> {
     await this.subscriber.subscribe(this.prefix + topic);
+  }
+
+  async subscribers(topic: string): Promise<number> {
+    const local = this.local.listenerCount(topic);
+    if (local === 0) return 0;
+    const [, confirmed] = (await this.publisher.pubsub('NUMSUB', this.prefix + topic)) as [string, number];
+    return Number(confirmed) > 0 ? local : 0;
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { createContext, type ContextOwner, type SubgraphDeps } from './context.js';
 import { maskUnexpectedErrors } from './errors-format.js';
 import { INTERNAL_IDENTITY_HEADER, InvalidInternalIdentity, verifyInternalIdentity, type Identity } from './identity.js';
+import type { PubSub } from './pubsub.js';
 
 export interface SubscriptionServer {
   close(): Promise<void>;
@@ -138,4 +139,15 @@ export function filterEvents<T>(source: AsyncIterableIterator<T>, keep: (event: 
     },
   };
   return iterator;
+}
+
+/**
+ * A pubsub topic as a subscription's source, returned once the pubsub confirmed the subscription
+ * (an event published right after the client's `subscribe` is not missed). Leaving releases it
+ * at once (see filterEvents).
+ */
+export async function openTopic<T>(pubsub: PubSub, topic: string): Promise<AsyncIterableIterator<T>> {
+  const events = pubsub.subscribe<T>(topic);
+  await pubsub.ready(topic);
+  return filterEvents(events, () => true);
 }

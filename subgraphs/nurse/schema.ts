@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { QueueEntry } from '../../prisma/generated/client/client.js';
-import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import { NurseEvents } from '../kit/events/nurse.js';
 import { eventTopic, type RelayedEvent } from '../kit/outbox.js';
 import * as nurse from './service.js';
@@ -17,7 +17,7 @@ export function buildNurseSchema(): GraphQLSchema {
   const EventKindEnum = builder.enumType('QueueEventKind', { values: ['ADDED', 'CHANGED', 'REMOVED'] as const });
 
   // Entities owned by identity, referenced by key; the gateway resolves their fields.
-  const PatientRef = builder.externalRef('Patient', builder.selection<{ id: string }>('id'));
+  const PatientRef = patientReference(builder);
   const UserRef = builder.externalRef('User', builder.keyDirective(builder.selection<{ id: string }>('id'), false)).implement({
     externalFields: (t) => ({ id: t.id() }),
   });
@@ -57,16 +57,13 @@ export function buildNurseSchema(): GraphQLSchema {
   });
   builder.asEntity(QueueEntryRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => nurse.loadEntry(ctx, ref.id) });
 
-  PatientRef.implement({
-    externalFields: (t) => ({ id: t.id() }),
-    fields: (t) => ({
-      queueEntries: t.field({
-        type: [QueueEntryRef],
-        description: 'This patient’s entries in the caller’s organization’s nurse queue.',
-        resolve: (patient, _args, ctx) => nurse.entriesForPatient(ctx, patient.id),
-      }),
+  extendPatient(PatientRef, (t) => ({
+    queueEntries: t.field({
+      type: [QueueEntryRef],
+      description: 'This patient’s entries in the caller’s organization’s nurse queue.',
+      resolve: (patient, _args, ctx) => nurse.entriesForPatient(ctx, patient.id),
     }),
-  });
+  }));
 
   const QueueFilterInput = builder.inputType('QueueFilter', {
     fields: (t) => ({

@@ -1,6 +1,7 @@
 import { runInBackground } from '../kit/context.js';
 import { badUserInput } from '../kit/errors.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
+import { openTopic } from '../kit/subscriptions.js';
 import type { Ctx } from './access.js';
 import type { CaseContent } from './domain/case-content.js';
 import { answerAsPatient } from './domain/responder.js';
@@ -97,6 +98,8 @@ async function streamReply(ctx: Ctx, reply: Reply): Promise<void> {
 }
 
 /** Checks the caller may follow a session's replies (before the stream opens). */
-export async function authorizeReplyStream(ctx: Ctx, sessionId: string): Promise<void> {
+/** The simulated patient's reply chunks in a session the caller may see. */
+export async function replyStream(ctx: Ctx, sessionId: string): Promise<AsyncIterableIterator<ReplyChunk>> {
   await loadSession(ctx, sessionId);
+  return openTopic<ReplyChunk>(ctx.pubsub, replyTopic(sessionId));
 }

@@ -1,10 +1,9 @@
 import type { GraphQLSchema } from 'graphql';
 import type { CaseSession } from '../../prisma/generated/client/client.js';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
-import { filterEvents } from '../kit/subscriptions.js';
 import { assignToCohort, createCase, listCases, publishCaseVersion, reviseCase } from './cases.js';
 import { findCohort, listCohortCases, loadCohort, type CohortCase } from './cohorts.js';
-import { authorizeReplyStream, replyTopic, sendLearnerMessage, type ReplyChunk } from './conversation.js';
+import { replyStream, sendLearnerMessage, type ReplyChunk } from './conversation.js';
 import type { CaseContent } from './domain/case-content.js';
 import type { FlaggedError, ScoreCard, SubScore } from './domain/scoring.js';
 import { launchSession, type LaunchResult } from './launch.js';
@@ -307,14 +306,7 @@ export function buildTrainingSchema(): GraphQLSchema {
       type: ReplyChunkRef,
       description: 'The simulated patient’s replies in a session, streamed chunk by chunk.',
       args: { sessionId: t.arg.id({ required: true }) },
-      subscribe: async (_root, args, ctx) => {
-        const sessionId = String(args.sessionId);
-        await authorizeReplyStream(ctx, sessionId);
-        const topic = replyTopic(sessionId);
-        const chunks = ctx.pubsub.subscribe<ReplyChunk>(topic);
-        await ctx.pubsub.ready(topic);
-        return filterEvents(chunks, () => true);
-      },
+      subscribe: (_root, args, ctx) => replyStream(ctx, String(args.sessionId)),
       resolve: (chunk) => chunk,
     }),
   }));

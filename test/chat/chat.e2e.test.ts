@@ -7,6 +7,7 @@ import { createLogger } from '../../subgraphs/kit/logger.js';
 import { RedisRateLimiter } from '../../subgraphs/kit/rate-limit.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { subscribed } from '../support/wait.js';
 
 /**
  * Clinical chat through the gateway, as the patient app and the nurse dashboard use it.
@@ -32,16 +33,19 @@ async function startChat(user: keyof typeof USERS = 'patient'): Promise<string> 
   return (json.data?.['startChat'] as { id: string }).id;
 }
 const SEND = 'mutation($id: ID!, $text: String!) { sendChatMessage(sessionId: $id, text: $text) { message { id role } redFlags { code urgency evidence } replyMessageId } }';
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+const pubsub = () => t.platform.deps.pubsub;
+/** Where the nurse subgraph hears queue changes (queueUpdated and redFlagAlerts). */
+const QUEUE_TOPIC = 'events:nurse.queue.changed';
 
 describe('a red flag in chat reaches the nurse queue', () => {
   it('chest pain: emergency guidance at once, a critical entry with the patient’s name for the subscribed nurse, escalation, and a stale action is a CONFLICT', async () => {
-    const nurseUpdates = subscribeWs(await socketFor('nurse'), 'subscription { queueUpdated { kind entry { id urgency reason version patient { name } } } }');
-    const alerts = subscribeWs(await socketFor('clinician'), `subscription { redFlagAlerts(organizationId: "${ORGS.clinicNorth.id}") { id urgency redFlagCodes } }`);
+    const nurseSocket = await socketFor('nurse');
+    const nurseUpdates = await subscribed(pubsub(), QUEUE_TOPIC, () => subscribeWs(nurseSocket, 'subscription { queueUpdated { kind entry { id urgency reason version patient { name } } } }'));
+    const clinicianSocket = await socketFor('clinician');
+    const alerts = await subscribed(pubsub(), QUEUE_TOPIC, () => subscribeWs(clinicianSocket, `subscription { redFlagAlerts(organizationId: "${ORGS.clinicNorth.id}") { id urgency redFlagCodes } }`));
     const sessionId = await startChat();
     const patientSocket = await socketFor('patient');
-    const replies = subscribeWs(patientSocket, 'subscription($id: ID!) { assistantReply(sessionId: $id) { messageId done text } }', { id: sessionId });
-    await settle();
+    const replies = await subscribed(pubsub(), `chat.reply.${sessionId}`, () => subscribeWs(patientSocket, 'subscription($id: ID!) { assistantReply(sessionId: $id) { messageId done text } }', { id: sessionId }));
 
     const sent = await postGraphQL(t.graphqlUrl, { query: SEND, variables: { id: sessionId, text: 'crushing chest pain going down my left arm' } }, await as('patient'));
     const result = sent.json.data?.['sendChatMessage'] as { redFlags: Array<{ code: string; urgency: string; evidence: string }>; replyMessageId: string };
@@ -65,8 +69,8 @@ describe('a red flag in chat reaches the nurse queue', () => {
 
   it('a negated or unrelated message raises nothing and gets a streamed triage reply', async () => {
     const sessionId = await startChat();
-    const replies = subscribeWs(await socketFor('patient'), 'subscription($id: ID!) { assistantReply(sessionId: $id) { seq delta done text } }', { id: sessionId });
-    await settle();
+    const patientSocket = await socketFor('patient');
+    const replies = await subscribed(pubsub(), `chat.reply.${sessionId}`, () => subscribeWs(patientSocket, 'subscription($id: ID!) { assistantReply(sessionId: $id) { seq delta done text } }', { id: sessionId }));
     const before = await t.platform.database.prisma.outboxEvent.count({ where: { type: 'chat.red_flag.raised' } });
     const sent = await postGraphQL(t.graphqlUrl, { query: SEND, variables: { id: sessionId, text: 'No chest pain and no trouble breathing, just a tickly cough for two days' } }, await as('patient'));
     expect((sent.json.data?.['sendChatMessage'] as { redFlags: unknown[] }).redFlags).toEqual([]);
@@ -89,8 +93,8 @@ describe('a red flag in chat reaches the nurse queue', () => {
 describe('everyone in the chat hears every message', () => {
   it('a nurse joins and writes; the patient receives it on chatMessages', async () => {
     const sessionId = await startChat();
-    const patientStream = subscribeWs(await socketFor('patient'), 'subscription($id: ID!) { chatMessages(sessionId: $id) { role text } }', { id: sessionId });
-    await settle();
+    const patientSocket = await socketFor('patient');
+    const patientStream = await subscribed(pubsub(), `chat.messages.${sessionId}`, () => subscribeWs(patientSocket, 'subscription($id: ID!) { chatMessages(sessionId: $id) { role text } }', { id: sessionId }));
     await postGraphQL(t.graphqlUrl, { query: `mutation { joinChat(sessionId: "${sessionId}") { id } }` }, await as('nurse'));
     await postGraphQL(t.graphqlUrl, { query: SEND, variables: { id: sessionId, text: 'Hello, I am the nurse on duty. How are you feeling now?' } }, await as('nurse'));
     const message = (await patientStream.next()).data?.['chatMessages'] as { role: string; text: string };

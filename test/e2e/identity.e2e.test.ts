@@ -191,7 +191,9 @@ describe('identity through the gateway', () => {
     expect(problems[2]?.message).toContain('"training.session.exploded"');
 
     const prisma = t.platform.database.prisma;
-    const event = await prisma.outboxEvent.create({ data: { source: 'test', type: 'training.session.completed', aggregateId: 's', organizationId: ORGS.clinicNorth.id, payload: {} } });
+    // Recorded as already relayed: the live relay would otherwise fan it out to this endpoint
+    // too, racing the hand-made dead letter for the same (event, endpoint).
+    const event = await prisma.outboxEvent.create({ data: { source: 'test', type: 'training.session.completed', aggregateId: 's', organizationId: ORGS.clinicNorth.id, payload: {}, relayedAt: new Date(), publishedAt: new Date() } });
     const dead = await prisma.webhookDelivery.create({ data: { eventId: event.id, endpointId: created.createWebhookEndpoint.endpoint.id, status: 'DEAD', attempts: 8, lastStatusCode: 500 } });
     const deadList = await admin.request<{ webhookDeliveries: { edges: Array<{ node: { id: string; attempts: number; eventType: string } }> } }>('{ webhookDeliveries(status: DEAD) { edges { node { id attempts eventType } } } }');
     expect(deadList.webhookDeliveries.edges.map((e) => e.node)).toContainEqual({ id: dead.id, attempts: 8, eventType: 'training.session.completed' });

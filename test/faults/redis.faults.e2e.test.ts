@@ -4,7 +4,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redis-server.js';
-import { until } from '../support/wait.js';
+import { subscribed, until } from '../support/wait.js';
 
 /**
  * Redis cut and black-holed between the platform and its pubsub, rate limits and caches (a TCP
@@ -72,8 +72,7 @@ describeWithRedis.each([
     const sessionId = await startChat();
     const nurseSocket = connectWs(t.graphqlUrl, await as('nurse'));
     sockets.push(nurseSocket);
-    const before = subscribeWs(nurseSocket, 'subscription { queueUpdated { kind entry { id sourceRef } } }');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await subscribed(t.platform.deps.pubsub, 'events:nurse.queue.changed', () => subscribeWs(nurseSocket, 'subscription { queueUpdated { kind entry { id sourceRef } } }'));
 
     fail(proxy);
     const messages = [];
@@ -107,8 +106,7 @@ describeWithRedis.each([
       'the relay to publish what the outage held back',
       20_000,
     );
-    const after = subscribeWs(nurseSocket, 'subscription { queueUpdated { kind entry { id sourceRef } } }');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await subscribed(t.platform.deps.pubsub, 'events:nurse.queue.changed', () => subscribeWs(nurseSocket, 'subscription { queueUpdated { kind entry { id sourceRef } } }'));
     const later = await sendRedFlag(sessionId);
     expect(later.codes).toEqual([]);
     const event = await after.next(15_000);

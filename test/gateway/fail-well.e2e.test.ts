@@ -10,6 +10,7 @@ import type { RunningGateway } from '../../gateway/src/server.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { redisAvailable, startRedis } from '../support/redis-server.js';
 import { visitsCalls, visitsSubgraph } from '../support/visits-subgraph.js';
 import { until } from '../support/wait.js';
 import { closedPort, gatewayInFront, post, type GraphQLAnswer } from './support.js';
@@ -137,11 +138,11 @@ describe('Redis down', () => {
     }
   });
 
-  const redisUrl = process.env['REDIS_URL'];
-  (redisUrl ? it : it.skip)('mid-run (REDIS_URL): the same once Redis is cut, and the caches work again once it is back', async () => {
-    const target = new URL(redisUrl as string);
-    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const gateway = await gatewayInFront(t, supergraphSdl, { redisUrl: proxy.urlFor(redisUrl as string), redisPrefix: `caregraph-test:${sha256(APQ_QUERY).slice(0, 12)}:` });
+  // REDIS_URL in CI, a private redis-server otherwise; only a machine with neither skips it.
+  (redisAvailable() ? it : it.skip)('mid-run: the same once Redis is cut, and the caches work again once it is back', async () => {
+    const redis = await startRedis();
+    const proxy = await startFaultProxy(redis.address);
+    const gateway = await gatewayInFront(t, supergraphSdl, { redisUrl: proxy.urlFor(redis.url), redisPrefix: `caregraph-test:${sha256(APQ_QUERY).slice(0, 12)}:` });
     const nurse = await bearer('nurse');
     try {
       const other = `query ApqBeforeTheCut { me { id } } # ${Date.now()}`;
@@ -151,11 +152,13 @@ describe('Redis down', () => {
       proxy.cut();
       await expectCachesBypassed(gateway);
       proxy.pass();
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      expect((await post(`${gateway.url}/graphql`, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(other) } } }, nurse)).json.errors).toBeUndefined();
+      // The cache client reconnects on its own (backing off up to 2 s); the query registered before the cut answers by hash again.
+      const byHash = async (): Promise<unknown> => (await post(`${gateway.url}/graphql`, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(other) } } }, nurse)).json.errors;
+      expect(await until(byHash, (errors) => errors === undefined, 'the APQ store to answer again after the cut', 10_000)).toBeUndefined();
     } finally {
       await gateway.close();
       await proxy.close();
+      await redis.stop();
     }
   });
 });

@@ -8,7 +8,7 @@ import { recordEvent } from '../../subgraphs/kit/outbox.js';
 import { redFlagConsumer } from '../../subgraphs/nurse/service.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { until } from '../support/wait.js';
+import { subscribed, until } from '../support/wait.js';
 
 /**
  * The nurse queue through the gateway: a red flag raised in chat (its outbox event) becomes a
@@ -49,8 +49,8 @@ describe('the nurse queue', () => {
   it('turns a chat red flag into one critical entry a subscribed nurse sees with the patient’s name, then resolves a race with CONFLICT', async () => {
     const socket = connectWs(t.graphqlUrl, await as('nurse'));
     sockets.push(socket);
-    const updates = subscribeWs(socket, 'subscription { queueUpdated { kind entry { id urgency reason redFlagCodes status version patient { name mrn } } } }');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const updates = await subscribed(t.platform.deps.pubsub, 'events:nurse.queue.changed', () =>
+      subscribeWs(socket, 'subscription { queueUpdated { kind entry { id urgency reason redFlagCodes status version patient { name mrn } } } }'));
 
     const eventId = await raiseRedFlag(PATIENTS.bayoNorth.id, [{ code: 'CHEST_PAIN', urgency: 'critical' }]);
     const added = (await updates.next()).data?.['queueUpdated'] as { kind: string; entry: { id: string; urgency: string; reason: string; version: number; patient: { name: string; mrn: string } } };

@@ -2,6 +2,7 @@ import type { Client } from 'graphql-ws';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { FakeOpenAI } from '../support/fake-openai.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { subscribed } from '../support/wait.js';
 import { launchThrough, northwindLaunchToken } from './support.js';
 
 /**
@@ -26,8 +27,8 @@ afterAll(async () => {
 it('streams the model’s reply through the gateway and stores it, with the case in the prompt', async () => {
   const { accessToken, sessionId } = await launchThrough(t.graphqlUrl, await northwindLaunchToken());
   socket = connectWs(t.graphqlUrl, { authorization: `Bearer ${accessToken}` });
-  const replies = subscribeWs(socket, 'subscription($id: ID!) { patientReply(sessionId: $id) { seq delta done text } }', { id: sessionId });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const replies = await subscribed(t.platform.deps.pubsub, `training.reply.${sessionId}`, () =>
+    subscribeWs(socket!, 'subscription($id: ID!) { patientReply(sessionId: $id) { seq delta done text } }', { id: sessionId }));
   const response = await fetch(t.graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },

@@ -8,6 +8,7 @@ import { COHORTS, PARTNERS, USERS } from '../../prisma/seed-data.js';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../subgraphs/kit/outbox.js';
 import { connectWs, subscribeWs } from '../support/graphql-ws.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { subscribed } from '../support/wait.js';
 
 /**
  * The pilot end to end, through the gateway as a partner platform and a learner's browser
@@ -82,9 +83,8 @@ describe('the training pilot, end to end', () => {
 
     const socket = connectWs(t.graphqlUrl, { authorization: `Bearer ${accessToken}` });
     sockets.push(socket);
-    const replies = subscribeWs(socket, 'subscription($id: ID!) { patientReply(sessionId: $id) { turnId seq delta done text } }', { id: sessionId });
-    // The subscription is open once the gateway has acknowledged it upstream; give it a beat.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const replies = await subscribed(t.platform.deps.pubsub, `training.reply.${sessionId}`, () =>
+      subscribeWs(socket, 'subscription($id: ID!) { patientReply(sessionId: $id) { turnId seq delta done text } }', { id: sessionId }));
 
     const sent = await learner.request<{ sendLearnerMessage: { replyTurnId: string } }>(
       'mutation($id: ID!) { sendLearnerMessage(sessionId: $id, text: "Does the pain spread anywhere, like to your arm?") { learnerTurnId replyTurnId } }',
