@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
+import { createBuilder, optionalPeriodArgs, organizationPeriodArgs, toSubgraphSchema } from '../kit/builder.js';
 import type { CaseFigures, FlaggedErrorFigures, MoneyTotal, ScoreBucket, SubScoreFigures } from './domain/figures.js';
 import * as analytics from './service.js';
 
@@ -72,10 +72,7 @@ export function buildAnalyticsSchema(): GraphQLSchema {
     }),
   });
 
-  const rangeArgs = builder.args((t) => ({
-    from: t.field({ type: 'DateTime', required: false }),
-    to: t.field({ type: 'DateTime', required: false }),
-  }));
+  const rangeArgs = optionalPeriodArgs(builder);
 
   CohortRef.implement({
     externalFields: (t) => ({ id: t.id() }),
@@ -158,7 +155,7 @@ export function buildAnalyticsSchema(): GraphQLSchema {
     organizationMetrics: t.field({
       type: OrganizationMetricsRef,
       description: 'The organization’s operations over [from, to): nurse queue, training activity, billing.',
-      args: { organizationId: t.arg.id({ required: true }), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+      args: organizationPeriodArgs(builder),
       resolve: (_root, args, ctx) => analytics.organizationMetrics(ctx, String(args.organizationId), args.from, args.to),
     }),
   }));

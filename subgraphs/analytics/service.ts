@@ -1,7 +1,7 @@
 import type { AnalyticsCohort, Prisma } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import type { SubgraphContext } from '../kit/context.js';
-import { badUserInput, DomainError, ErrorCode, forbidden, notFound } from '../kit/errors.js';
+import { badUserInput, forbidden } from '../kit/errors.js';
 import { requireRole, requireStaffOf, Role } from '../kit/identity.js';
 import {
   billingFigures, cohortFigures, queueFigures, trainingActivity,
@@ -39,15 +39,10 @@ export function checkRange(range: DateRange): DateRange {
 
 const startedIn = (range: DateRange): Prisma.DateTimeFilter => ({ ...(range.from ? { gte: range.from } : {}), ...(range.to ? { lt: range.to } : {}) });
 
-/** The kit's answer for a cohort row, in the API's words (`Cohort`, not the read model's name). */
-const asCohort = (row: AnalyticsCohort | Error): AnalyticsCohort | Error =>
-  row instanceof DomainError ? (row.code === ErrorCode.NOT_FOUND ? notFound('Cohort') : forbidden('You may not see this cohort')) : row;
-
 /** A cohort by id through the policies, batched per request: FORBIDDEN when it is someone else's, NOT_FOUND when unknown. */
 function loadCohort(ctx: Ctx, cohortId: string): Promise<AnalyticsCohort> {
-  return ctx.loaders
-    .get<string, AnalyticsCohort>('analytics.cohortById', async (ids) => (await visibleRows(ids, await ctx.db.analyticsCohort.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'AnalyticsCohort')).map(asCohort))
-    .load(cohortId);
+  // Named in the API's words (`Cohort`), not the read model's.
+  return loadVisible<AnalyticsCohort>(ctx, 'AnalyticsCohort', cohortId, 'Cohort');
 }
 
 export interface CohortAnalytics extends CohortFigures {

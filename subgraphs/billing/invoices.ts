@@ -1,5 +1,5 @@
 import type { Currency, Invoice, InvoiceLine, InvoiceStatus, Payment, Refund } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { badUserInput, conflict, forbidden, InputProblems } from '../kit/errors.js';
 import { requireSignedIn, requireStaffOf, Role } from '../kit/identity.js';
 import { BILLING_STAFF } from './policies.js';
@@ -33,9 +33,7 @@ export interface InvoiceInput {
  */
 export function loadInvoice(ctx: Ctx, id: string): Promise<Invoice> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    .get<string, Invoice>('invoiceById', async (ids) => visibleRows(ids, await ctx.db.invoice.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'Invoice'))
-    .load(id);
+  return loadVisible<Invoice>(ctx, 'Invoice', id);
 }
 
 /** A patient's invoices: all of them in the caller's organization for staff, their own (issued) ones for the patient. */

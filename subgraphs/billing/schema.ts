@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
+import { createBuilder, extendPatient, organizationPeriodArgs, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import * as invoices from './invoices.js';
 import * as payments from './payments.js';
 import * as reconciliation from './reconciliation.js';
@@ -22,7 +22,7 @@ export function buildBillingSchema(): GraphQLSchema {
   const RefundRef = builder.prismaObject('Refund', {
     fields: (t) => ({
       id: t.exposeID('id'),
-      amount: t.exposeInt('amount'),
+      amount: t.exposeInt('amount', { description: 'Refunded, in the currency’s minor units.' }),
       currency: t.field({ type: CurrencyEnum, resolve: (r) => r.currency }),
       reason: t.exposeString('reason'),
       status: t.field({ type: RefundStatusEnum, resolve: (r) => r.status }),
@@ -38,7 +38,7 @@ export function buildBillingSchema(): GraphQLSchema {
       invoiceId: t.exposeID('invoiceId'),
       kind: t.field({ type: PaymentKindEnum, resolve: (p) => p.kind }),
       channel: t.field({ type: PaymentChannelEnum, resolve: (p) => p.channel }),
-      amount: t.exposeInt('amount'),
+      amount: t.exposeInt('amount', { description: 'Charged, in the currency’s minor units.' }),
       currency: t.field({ type: CurrencyEnum, resolve: (p) => p.currency }),
       status: t.field({ type: PaymentStatusEnum, resolve: (p) => p.status }),
       amountRefunded: t.exposeInt('amountRefunded', { description: 'What Stripe reports refunded on the charge.' }),
@@ -56,8 +56,8 @@ export function buildBillingSchema(): GraphQLSchema {
     fields: (t) => ({
       description: t.exposeString('description'),
       quantity: t.exposeInt('quantity'),
-      unitAmount: t.exposeInt('unitAmount'),
-      amount: t.exposeInt('amount'),
+      unitAmount: t.exposeInt('unitAmount', { description: 'Price of one unit, in the invoice currency’s minor units.' }),
+      amount: t.exposeInt('amount', { description: 'quantity × unitAmount.' }),
     }),
   });
 
@@ -149,7 +149,7 @@ export function buildBillingSchema(): GraphQLSchema {
     reconciliationReport: t.field({
       type: ReportRef,
       description: 'Local payments and refunds in [from, to) against Stripe’s balance transactions for the same period.',
-      args: { organizationId: t.arg.id({ required: true }), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+      args: organizationPeriodArgs(builder),
       resolve: (_root, args, ctx) => reconciliation.reconciliationReport(ctx, String(args.organizationId), args.from, args.to),
     }),
   }));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, ChatSession, Prisma } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { runInBackground, type SubgraphContext, type SubgraphDeps } from '../kit/context.js';
 import { badUserInput, forbidden } from '../kit/errors.js';
 import { requireRole, requireSignedIn, requireStaffOf, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
@@ -43,9 +43,7 @@ export interface ReplyChunk {
 /** A chat the caller may see (FORBIDDEN when it is someone else's, NOT_FOUND when there is none); the read is audited. */
 export async function loadSession(ctx: Ctx, id: string): Promise<ChatSession> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    .get<string, ChatSession>('chatSessionById', async (ids) => visibleRows(ids, await ctx.db.chatSession.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'ChatSession'))
-    .load(id);
+  return loadVisible<ChatSession>(ctx, 'ChatSession', id);
 }
 
 /** A patient starts a chat for themself; a nurse or clinician on behalf of a patient of their organization. */
@@ -98,6 +96,17 @@ export async function sessionsForPatient(ctx: Ctx, patientId: string): Promise<C
 const toFlags = (value: Prisma.JsonValue): RedFlag[] => (Array.isArray(value) ? (value as unknown as RedFlag[]) : []);
 export const flagsOf = (message: ChatMessage): RedFlag[] => toFlags(message.redFlags);
 
+/**
+ * Sends stored messages to the live feed, in order, after the answer: the message is stored
+ * (and a red flag recorded) whatever the feed does, so a slow or unreachable Redis never
+ * holds up the patient's answer (each publish may wait up to its command timeout).
+ */
+function echoLive(ctx: Ctx, ...publishes: Array<() => Promise<unknown>>): void {
+  runInBackground(ctx, 'chat.live-echo', async () => {
+    for (const publish of publishes) await publish();
+  });
+}
+
 /** A message as the live feed carries it: JSON, so its time is an ISO string. */
 export type PublishedMessage = Omit<ChatMessage, 'createdAt'> & { createdAt: string };
 
@@ -148,7 +157,7 @@ export async function sendMessage(ctx: Ctx, sessionId: string, rawText: string):
     return sendPatientMessage(ctx, session, caller, text);
   }
   const [message] = await appendMessages(ctx.db, sessionId, [{ role: 'NURSE', authorId: caller.subject, text }]);
-  await publishMessage(ctx, message);
+  echoLive(ctx, () => publishMessage(ctx, message));
   return { message, replyMessageId: null };
 }
 
@@ -185,13 +194,17 @@ async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: Authen
     }
     return stored;
   });
-  await publishMessage(ctx, message);
   if (emergency) {
     // Guidance is sent at once, as one finished reply (and as a message to everyone in the chat).
-    await ctx.pubsub.publish(replyTopic(session.id), { messageId: emergency.id, seq: 1, delta: emergency.text, done: true, text: emergency.text } satisfies ReplyChunk);
-    await publishMessage(ctx, emergency);
+    echoLive(
+      ctx,
+      () => publishMessage(ctx, message),
+      () => ctx.pubsub.publish(replyTopic(session.id), { messageId: emergency.id, seq: 1, delta: emergency.text, done: true, text: emergency.text } satisfies ReplyChunk),
+      () => publishMessage(ctx, emergency),
+    );
     return { message, replyMessageId: emergency.id };
   }
+  echoLive(ctx, () => publishMessage(ctx, message));
   const replyMessageId = randomUUID();
   runInBackground(ctx, 'chat.assistant-reply', () => streamAssistantReply(ctx, session, replyMessageId, text));
   return { message, replyMessageId };

@@ -1,5 +1,5 @@
 import { Prisma, type Patient, type PrismaClient } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { conflict, forbidden, InputProblems } from '../kit/errors.js';
 import { IdentityEvents } from '../kit/events/identity.js';
 import { requireRole, requireSignedIn, Role } from '../kit/identity.js';
@@ -25,10 +25,7 @@ const SELF_SERVICE_FIELDS = new Set(['phone', 'email', 'addressLine', 'city', 'c
  */
 export async function loadPatient(ctx: Ctx, id: string): Promise<Patient> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    // The system client only tells "exists elsewhere" (FORBIDDEN) from "does not exist" (NOT_FOUND).
-    .get<string, Patient>('identity.patientById', async (ids) => visibleRows(ids, await ctx.db.patient.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'Patient'))
-    .load(id);
+  return loadVisible<Patient>(ctx, 'Patient', id);
 }
 
 export async function searchPatients<Q extends Prisma.PatientFindManyArgs>(ctx: Ctx, search: string | null | undefined, query: Q): Promise<Patient[]> {

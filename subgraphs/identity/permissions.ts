@@ -9,6 +9,7 @@ import { ADMINS, CLINICAL_STAFF, PATIENT_EDITORS } from './policies.js';
  */
 const patientReaders = hasRole(Role.PATIENT, ...CLINICAL_STAFF);
 const staff = hasRole(...CLINICAL_STAFF);
+/** Credentials and webhooks act for the whole organization, so only its administrators manage them. */
 const admin = hasRole(...ADMINS);
 
 export const identityPermissions: IRules = {

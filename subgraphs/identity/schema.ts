@@ -41,7 +41,7 @@ export function buildIdentitySchema(): GraphQLSchema {
   const Patient = builder.prismaObject('Patient', {
     fields: (t) => ({
       id: t.exposeID('id'),
-      mrn: t.exposeString('mrn'),
+      mrn: t.exposeString('mrn', { description: 'Medical record number, unique within the organization.' }),
       givenName: t.exposeString('givenName'),
       familyName: t.exposeString('familyName'),
       name: t.string({ description: 'Given and family name, for display.', resolve: (p) => `${p.givenName} ${p.familyName}` }),

@@ -1,5 +1,5 @@
 import type { Patient, Practitioner, Prisma, User } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { badUserInput } from '../kit/errors.js';
 import { requireSignedIn, requireStaffOf, type RoleName } from '../kit/identity.js';
 import type { Ctx } from './context.js';
@@ -20,9 +20,7 @@ export async function currentUser<Q extends Omit<Prisma.UserFindUniqueArgs, 'whe
 /** Self, or staff sharing an organization with the user (to show who claimed or acted on something). */
 export async function loadUser(ctx: Ctx, id: string): Promise<User> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    .get<string, User>('identity.userById', async (ids) => visibleRows(ids, await ctx.db.user.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'User'))
-    .load(id);
+  return loadVisible<User>(ctx, 'User', id);
 }
 
 export async function userRoles(ctx: Ctx, userId: string): Promise<RoleName[]> {

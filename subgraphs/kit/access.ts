@@ -3,6 +3,7 @@ import { Prisma, type PrismaClient } from '../../prisma/generated/client/client.
 import { audit, type AuditEntry } from './audit.js';
 import { forbidden, notFound } from './errors.js';
 import type { Identity } from './identity.js';
+import type { Loaders } from './loaders.js';
 
 /**
  * The one access-checked data path. Each subgraph declares, per model it owns, which rows a
@@ -227,9 +228,30 @@ export function scopedClient(options: ScopedClientOptions): PrismaClient {
  * Loads rows by id for this request through the scope, batched: a row the caller may not see
  * loads as FORBIDDEN, one that does not exist as NOT_FOUND (callers decide what a miss means).
  */
-export async function visibleRows<V extends { id: string }>(ids: readonly string[], rows: readonly V[], prisma: PrismaClient, model: ModelName): Promise<Array<V | Error>> {
+export async function visibleRows<V extends { id: string }>(ids: readonly string[], rows: readonly V[], prisma: PrismaClient, model: ModelName, label: string = model): Promise<Array<V | Error>> {
   const found = new Map(rows.map((row) => [row.id, row]));
   const missing = ids.filter((id) => !found.has(id));
   const hidden = missing.length > 0 ? new Set((await delegate(systemClient(prisma), model).findMany({ where: { id: { in: missing } }, select: { id: true } })).map((r) => r.id)) : new Set<string>();
-  return ids.map((id) => found.get(id) ?? (hidden.has(id) ? forbidden(`You may not access this ${model}`) : notFound(model)));
+  return ids.map((id) => found.get(id) ?? (hidden.has(id) ? forbidden(`You may not access this ${label}`) : notFound(label)));
+}
+
+/** What loadVisible needs of a request's context. */
+export interface VisibleRowSource {
+  loaders: Loaders;
+  /** The request's scoped client: what the caller may see. */
+  db: PrismaClient;
+  /** The unscoped client: to tell a hidden row from a missing one. */
+  prisma: PrismaClient;
+}
+
+/**
+ * One row of `model` by id as the caller may see it, batched per request: FORBIDDEN when it
+ * exists out of the caller's sight, NOT_FOUND when it does not exist. Audited like any read
+ * through the scope. `label` names the row in errors when the model's name is not the API's
+ * (a read model).
+ */
+export function loadVisible<V extends { id: string }>(ctx: VisibleRowSource, model: ModelName, id: string, label: string = model): Promise<V> {
+  return ctx.loaders
+    .get<string, V>(`visible:${model}`, async (ids) => visibleRows(ids, (await delegate(ctx.db, model).findMany({ where: { id: { in: [...ids] } } })) as V[], ctx.prisma, model, label))
+    .load(id);
 }

@@ -86,6 +86,22 @@ export function extendPatient(ref: PatientReference, fields: NonNullable<Paramet
   ref.implement({ externalFields: (t) => ({ id: t.id() }), fields });
 }
 
+/**
+ * The arguments of an organization's report over [from, to): required bounds for figures that
+ * must name their period (billing, analytics), optional ones for a live view (nurse dashboard).
+ */
+export const organizationPeriodArgs = (builder: Builder) =>
+  builder.args((t) => ({
+    organizationId: t.id({ required: true }),
+    from: t.field({ type: 'DateTime', required: true, description: 'Start of the period, inclusive.' }),
+    to: t.field({ type: 'DateTime', required: true, description: 'End of the period, exclusive.' }),
+  }));
+export const optionalPeriodArgs = (builder: Builder) =>
+  builder.args((t) => ({
+    from: t.field({ type: 'DateTime', required: false, description: 'Start of the period, inclusive; open when absent.' }),
+    to: t.field({ type: 'DateTime', required: false, description: 'End of the period, exclusive; open when absent.' }),
+  }));
+
 export function toSubgraphSchema(builder: Builder): GraphQLSchema {
   // The @link imports are derived from the directives the schema actually uses.
   return builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });

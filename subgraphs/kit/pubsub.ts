@@ -152,7 +152,9 @@ export class RedisPubSub implements PubSub {
   private readonly failures = new Set<(error: Error) => void>();
 
   constructor(url: string, private readonly prefix: string, private readonly log: Logger) {
-    this.publisher = createRedisClient(url, 'commands', log);
+    // A publish right after start waits for the first connection instead of being
+    // dropped; during an outage it fails at once.
+    this.publisher = createRedisClient(url, 'commands', log, { name: 'publisher' });
     this.subscriber = createRedisClient(url, 'subscriber', log);
     this.subscriber.on('message', (channel: string, message: string) => {
       this.local.emit(channel.slice(this.prefix.length), message);

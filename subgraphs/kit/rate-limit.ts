@@ -49,7 +49,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly redis: Redis;
 
   constructor(url: string, private readonly prefix: string, private readonly log: Logger) {
-    this.redis = createRedisClient(url, 'commands', log, { commandTimeoutMs: 500 });
+    this.redis = createRedisClient(url, 'commands', log, { name: 'rate-limit', commandTimeoutMs: 500 });
   }
 
   async consume(key: string, limit: number, windowSeconds: number, options: { failOpen?: boolean } = {}): Promise<void> {

@@ -9,12 +9,12 @@ import type { Logger } from './logger.js';
  * outage, not once per reconnect attempt, and never crash the process (an ioredis client
  * without an `error` listener would).
  *
- * - `commands`: no offline queue at all; a command while disconnected fails at once.
- * - `cache`: commands sent before the first connection wait for it (a store is usable at once);
- *   after an error, they fail at once until Redis is back.
+ * - `commands`: commands sent before the first connection wait for it (a client is usable as
+ *   soon as it is made, with no start-up race); after a connection error they fail at once
+ *   until Redis is back.
  * - `subscriber`: queues SUBSCRIBE until connected and re-subscribes after a reconnect.
  */
-export type RedisRole = 'commands' | 'cache' | 'subscriber';
+export type RedisRole = 'commands' | 'subscriber';
 
 export interface RedisClientOptions {
   /** How long one command may take before it fails (ms). */
@@ -24,9 +24,8 @@ export interface RedisClientOptions {
 }
 
 const ROLE_SETTINGS: Record<RedisRole, (commandTimeoutMs: number) => RedisOptions> = {
-  commands: (commandTimeout) => ({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout }),
   // Queued commands fail after one failed reconnect instead of waiting for Redis to return.
-  cache: (commandTimeout) => ({ enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout }),
+  commands: (commandTimeout) => ({ enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout }),
   subscriber: () => ({ enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true }),
 };
 
@@ -40,13 +39,13 @@ export function createRedisClient(url: string, role: RedisRole, log: Logger, opt
   const name = options.name ?? role;
   let down = false;
   client.on('error', (error: Error) => {
-    if (role === 'cache') client.options.enableOfflineQueue = false;
+    if (role === 'commands') client.options.enableOfflineQueue = false;
     if (down) return;
     down = true;
     log.warn({ err: error, redis: name }, 'redis unavailable');
   });
   client.on('ready', () => {
-    if (role === 'cache') client.options.enableOfflineQueue = true;
+    if (role === 'commands') client.options.enableOfflineQueue = true;
     if (!down) return;
     down = false;
     log.info({ redis: name }, 'redis available again');
@@ -55,10 +54,16 @@ export function createRedisClient(url: string, role: RedisRole, log: Logger, opt
 }
 
 /**
- * Closes a client whatever its state: QUIT when connected, else stop reconnecting (QUIT would
- * wait for a connection that may never come, keeping the process alive).
+ * Closes a client whatever its state: QUIT when connected, bounded (a black-holed Redis never
+ * answers it), then drop the connection and stop reconnecting. Never waits for a connection
+ * that may never come, which would keep the process alive.
  */
-export async function closeRedisClient(client: Redis): Promise<void> {
-  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-  else client.disconnect();
+export async function closeRedisClient(client: Redis, timeoutMs = 1_000): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([client.quit().catch(() => undefined), gaveUp]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
 }

@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { QueueEntry } from '../../prisma/generated/client/client.js';
-import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
+import { createBuilder, extendPatient, optionalPeriodArgs, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import { NurseEvents } from '../kit/events/nurse.js';
 import { eventTopic, type RelayedEvent } from '../kit/outbox.js';
 import * as nurse from './service.js';
@@ -125,7 +125,7 @@ export function buildNurseSchema(): GraphQLSchema {
     queueEntry: t.field({ type: QueueEntryRef, nullable: true, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => nurse.loadEntry(ctx, String(args.id)) }),
     nurseDashboard: t.field({
       type: DashboardRef,
-      args: { organizationId: t.arg.id({ required: true }), from: t.arg({ type: 'DateTime', required: false }), to: t.arg({ type: 'DateTime', required: false }) },
+      args: { organizationId: t.arg.id({ required: true }), ...optionalPeriodArgs(builder) },
       resolve: (_root, args, ctx) => nurse.dashboard(ctx, String(args.organizationId), args.from, args.to),
     }),
   }));

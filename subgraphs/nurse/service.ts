@@ -1,5 +1,5 @@
 import { Prisma, type NurseAction, type QueueEntry, type QueueSource, type QueueStatus, type Urgency } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { badUserInput, conflict, DomainError, ErrorCode, forbidden } from '../kit/errors.js';
 import { ChatEvents } from '../kit/events/chat.js';
@@ -144,9 +144,7 @@ export function queuePage(ctx: Ctx, page: Omit<Prisma.QueueEntryFindManyArgs, 'w
 /** An entry of the caller's organization's queue (FORBIDDEN when it is another's, NOT_FOUND when there is none). */
 export async function loadEntry(ctx: Ctx, id: string): Promise<QueueEntry> {
   requireQueueStaff(ctx);
-  return ctx.loaders
-    .get<string, QueueEntry>('queueEntryById', async (ids) => visibleRows(ids, await ctx.db.queueEntry.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'QueueEntry'))
-    .load(id);
+  return loadVisible<QueueEntry>(ctx, 'QueueEntry', id);
 }
 
 /** Whether a queue change concerns the caller and matches the filter (for subscriptions). */

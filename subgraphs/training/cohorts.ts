@@ -1,5 +1,5 @@
 import type { Cohort } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { requireSignedIn } from '../kit/identity.js';
 import type { Ctx } from './access.js';
 
@@ -16,9 +16,7 @@ export interface CohortCase {
 /** A cohort by id for entity lookups, batched per request: FORBIDDEN when not the caller's to see, NOT_FOUND when unknown. */
 export async function loadCohort(ctx: Ctx, id: string): Promise<Cohort> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    .get<string, Cohort>('training.cohortById', async (ids) => visibleRows(ids, await ctx.db.cohort.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'Cohort'))
-    .load(id);
+  return loadVisible<Cohort>(ctx, 'Cohort', id);
 }
 
 /** One cohort with the selection the client asked for (Pothos' `query`). */

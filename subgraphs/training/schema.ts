@@ -37,7 +37,7 @@ export function buildTrainingSchema(): GraphQLSchema {
   const TurnRef = builder.prismaObject('SessionTurn', {
     fields: (t) => ({
       id: t.exposeID('id'),
-      seq: t.exposeInt('seq'),
+      seq: t.exposeInt('seq', { description: 'Position of the turn in the session, from 1.' }),
       role: t.field({ type: TurnRoleEnum, resolve: (turn) => turn.role }),
       text: t.exposeString('text'),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -84,8 +84,8 @@ export function buildTrainingSchema(): GraphQLSchema {
     fields: (t) => ({
       id: t.exposeID('id'),
       name: t.exposeString('name'),
-      organizationId: t.exposeID('organizationId'),
-      partnerId: t.exposeID('partnerId'),
+      organizationId: t.exposeID('organizationId', { description: 'The organization that runs the cohort.' }),
+      partnerId: t.exposeID('partnerId', { description: 'The partner platform its learners launch from.' }),
       cases: t.field({ type: [CohortCaseRef], resolve: (cohort, _args, ctx) => listCohortCases(ctx, cohort.id) }),
     }),
   });

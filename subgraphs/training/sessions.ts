@@ -1,5 +1,5 @@
 import type { CaseSession } from '../../prisma/generated/client/client.js';
-import { visibleRows } from '../kit/access.js';
+import { loadVisible } from '../kit/access.js';
 import { badUserInput, conflict } from '../kit/errors.js';
 import { requireRole, requireSignedIn, Role } from '../kit/identity.js';
 import type { Ctx } from './access.js';
@@ -11,9 +11,7 @@ import type { CaseContent } from './domain/case-content.js';
 /** A session by id for entity lookups and streams, batched per request: FORBIDDEN when not the caller's to see, NOT_FOUND when unknown. */
 export async function loadSession(ctx: Ctx, id: string): Promise<CaseSession> {
   requireSignedIn(ctx.identity);
-  return ctx.loaders
-    .get<string, CaseSession>('training.sessionById', async (ids) => visibleRows(ids, await ctx.db.caseSession.findMany({ where: { id: { in: [...ids] } } }), ctx.prisma, 'CaseSession'))
-    .load(id);
+  return loadVisible<CaseSession>(ctx, 'CaseSession', id);
 }
 
 /** One session with the selection the client asked for (Pothos' `query`); mutations read their result back with it. */

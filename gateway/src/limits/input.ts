@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequest } from '@apollo/server';
-import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, HTTP_STATUS } from '../../../subgraphs/kit/errors.js';
 
 const NUL = '\u0000';

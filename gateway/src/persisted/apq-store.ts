@@ -60,7 +60,7 @@ export class RedisApqStore implements ApqStore {
   private readonly redis: Redis;
 
   constructor(url: string, private readonly prefix: string, private readonly ttlSeconds = 7 * 24 * 3600, log: Logger = createLogger('gateway')) {
-    this.redis = createRedisClient(url, 'cache', log, { name: 'apq' });
+    this.redis = createRedisClient(url, 'commands', log, { name: 'apq' });
   }
 
   private key(hash: string): string {

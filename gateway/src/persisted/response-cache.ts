@@ -186,7 +186,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
     private readonly options: { maxEntryBytes: number; now: () => number } = { maxEntryBytes: 5_000_000, now: Date.now },
     log: Logger = createLogger('gateway'),
   ) {
-    this.redis = createRedisClient(url, 'cache', log, { name: 'response-cache' });
+    this.redis = createRedisClient(url, 'commands', log, { name: 'response-cache' });
   }
 
   /** The Redis key of a group (exposed for tests that look at expiry). */
