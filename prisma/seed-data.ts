@@ -108,6 +108,7 @@ export const PARTNERS = {
     launchIssuer: 'https://lms.northwind.example',
     launchSecret: 'dev-only-northwind-launch-secret-0001',
     principalId: seedId('user:north-partner'),
+    learnerAppUrl: 'https://learn.northwind.example/caregraph',
   },
   southbank: {
     id: seedId('partner:southbank'),

@@ -29,14 +29,20 @@ type Viewer =
   | { kind: 'partner'; partnerIds: string[] }
   | { kind: 'none' };
 
-/** The partners a partner principal (user or API key) acts for: those naming it, looked up once per request. */
-const partnersActedFor = (scope: Scope, principalId: string): Promise<string[]> =>
-  scope.memo('analytics.partners', async () => (await scope.system.analyticsPartner.findMany({ where: { principalId }, select: { id: true } })).map((p) => p.id));
+/**
+ * The partners a partner caller acts for, looked up once per request: the one its API key is
+ * bound to (when of the key's organization), else those naming it as their principal.
+ */
+const partnersActedFor = (scope: Scope, caller: { subject: string; organizationId: string | null; partnerId?: string | null }): Promise<string[]> =>
+  scope.memo('analytics.partners', async () => {
+    const where = caller.partnerId ? { id: caller.partnerId, organizationId: caller.organizationId ?? '' } : { principalId: caller.subject };
+    return (await scope.system.analyticsPartner.findMany({ where, select: { id: true } })).map((p) => p.id);
+  });
 
 async function viewerOf(scope: Scope): Promise<Viewer> {
   const caller = scope.identity;
   if (!isAuthenticated(caller)) return { kind: 'none' };
-  if (caller.role === Role.PARTNER) return { kind: 'partner', partnerIds: await partnersActedFor(scope, caller.subject) };
+  if (caller.role === Role.PARTNER) return { kind: 'partner', partnerIds: await partnersActedFor(scope, caller) };
   if (!ORGANIZATION_COHORT_VIEWERS.includes(caller.role) || !caller.organizationId) return { kind: 'none' };
   return { kind: 'organization', organizationId: caller.organizationId, metrics: METRICS_VIEWERS.includes(caller.role) };
 }

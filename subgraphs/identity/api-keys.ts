@@ -17,16 +17,27 @@ export const API_KEY_PREFIX = 'cgk_';
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-export async function createApiKey(ctx: Ctx, input: { name: string; role: RoleName }): Promise<{ key: string; apiKey: ApiKey }> {
+/**
+ * A PARTNER key acts for one training partner of the admin's organization, named when it is
+ * made (and only then): without it the key would act for no partner. Other roles take none.
+ */
+export async function createApiKey(ctx: Ctx, input: { name: string; role: RoleName; partnerId?: string | null }): Promise<{ key: string; apiKey: ApiKey }> {
   const caller = requireStaffOf(ctx.identity, ADMINS, 'Only an organization admin may create API keys');
   const problems = new InputProblems();
   const name = input.name.trim();
   problems.check(name.length >= 1 && name.length <= 100, 'input.name', 'must be 1-100 characters');
   problems.check(API_KEY_ROLES.includes(input.role), 'input.role', `must be one of ${API_KEY_ROLES.join(', ')}`);
+  if (input.role === Role.PARTNER) problems.check(Boolean(input.partnerId), 'input.partnerId', 'is required for a PARTNER key');
+  else problems.check(!input.partnerId, 'input.partnerId', 'is only for PARTNER keys');
   problems.throwIfAny();
+  // Another organization's partner is FORBIDDEN, an unknown one NOT_FOUND: nothing written.
+  if (input.partnerId) await ctx.directory.require('Partner', input.partnerId, [caller.organizationId]);
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
   const apiKey = await ctx.db.apiKey.create({
-    data: { organizationId: caller.organizationId, name, role: input.role, prefix: key.slice(0, 12), keyHash: hashApiKey(key), createdById: caller.subject },
+    data: {
+      organizationId: caller.organizationId, name, role: input.role, partnerId: input.partnerId ?? null,
+      prefix: key.slice(0, 12), keyHash: hashApiKey(key), createdById: caller.subject,
+    },
   });
   return { key, apiKey };
 }

@@ -20,7 +20,7 @@ export async function identityForApiKey({ prisma }: System, key: string): Promis
   if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
     await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date() } });
   }
-  return { kind: 'apiKey', subject: apiKey.id, role: apiKey.role, organizationId: apiKey.organizationId };
+  return { kind: 'apiKey', subject: apiKey.id, role: apiKey.role, organizationId: apiKey.organizationId, ...(apiKey.partnerId ? { partnerId: apiKey.partnerId } : {}) };
 }
 
 export interface OidcSignIn {

@@ -1,5 +1,6 @@
 import { directoryConsumer } from '../kit/directory.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
+import { learnerAccounts } from './learners.js';
 import { identityPermissions } from './permissions.js';
 import { identityPolicies } from './policies.js';
 import { credentialRoutes } from './routes.js';
@@ -14,6 +15,7 @@ export const identitySubgraph: SubgraphDefinition = {
   policies: identityPolicies,
   seed: seedIdentity,
   routes: credentialRoutes,
-  // Webhook endpoints may be limited to a training partner of the admin's organization.
-  consumers: [directoryConsumer('identity', ['Partner'])],
+  // Webhook endpoints and API keys may be limited to a training partner of the admin's
+  // organization; learners become users.
+  consumers: [directoryConsumer('identity', ['Partner']), learnerAccounts],
 };

@@ -93,6 +93,7 @@ export function buildIdentitySchema(): GraphQLSchema {
       id: t.exposeID('id'),
       name: t.exposeString('name'),
       role: t.field({ type: RoleEnum, resolve: (k) => k.role }),
+      partnerId: t.exposeID('partnerId', { nullable: true, description: 'The training partner a PARTNER key acts for.' }),
       prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
       revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -137,7 +138,11 @@ export function buildIdentitySchema(): GraphQLSchema {
   });
 
   const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
-    fields: (t) => ({ name: t.string({ required: true }), role: t.field({ type: RoleEnum, required: true }) }),
+    fields: (t) => ({
+      name: t.string({ required: true }),
+      role: t.field({ type: RoleEnum, required: true }),
+      partnerId: t.id({ required: false, description: 'Required for role PARTNER: the training partner (of your organization) the key acts for.' }),
+    }),
   });
 
   const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
@@ -253,7 +258,7 @@ export function buildIdentitySchema(): GraphQLSchema {
     createApiKey: t.field({
       type: CreatedApiKey,
       args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-      resolve: (_root, { input }, ctx) => identity.createApiKey(ctx, { name: input.name, role: input.role as RoleName }),
+      resolve: (_root, { input }, ctx) => identity.createApiKey(ctx, { name: input.name, role: input.role as RoleName, partnerId: input.partnerId ? String(input.partnerId) : null }),
     }),
     deactivateUser: t.prismaField({
       type: 'User',

@@ -1,8 +1,9 @@
 import type { Patient, Practitioner, Prisma, User } from '../../prisma/generated/client/client.js';
 import { loadVisible } from '../kit/access.js';
 import { badUserInput } from '../kit/errors.js';
-import { requireSignedIn, requireStaffOf, type RoleName } from '../kit/identity.js';
+import { requireSignedIn, requireStaffOf, Role, type RoleName } from '../kit/identity.js';
 import type { Ctx } from './context.js';
+import { catchUpLearnerAccounts } from './learners.js';
 import { loadPatient } from './patients.js';
 import { ADMINS } from './policies.js';
 
@@ -14,6 +15,10 @@ import { ADMINS } from './policies.js';
 export async function currentUser<Q extends Omit<Prisma.UserFindUniqueArgs, 'where'>>(ctx: Ctx, query?: Q): Promise<User | null> {
   const caller = requireSignedIn(ctx.identity);
   if (caller.kind !== 'user') return null;
+  const user = await ctx.db.user.findUnique({ ...query, where: { id: caller.subject } });
+  if (user || caller.role !== Role.LEARNER) return user;
+  // A learner launched a moment ago: their account's announcement may still be on its way.
+  await catchUpLearnerAccounts(ctx.prisma, ctx.log);
   return ctx.db.user.findUnique({ ...query, where: { id: caller.subject } });
 }
 

@@ -42,6 +42,8 @@ export type Identity =
       patientId?: string | null;
       /** set for PARTNER and LEARNER callers scoped to cohorts */
       cohortIds?: string[];
+      /** set for a PARTNER API key: the training partner it acts for (bound when the key was made) */
+      partnerId?: string | null;
     };
 
 export type AuthenticatedIdentity = Exclude<Identity, { kind: 'anonymous' }>;
@@ -121,6 +123,7 @@ function isIdentityShape(value: unknown): value is Identity {
     typeof v['subject'] === 'string' &&
     typeof v['role'] === 'string' &&
     (ROLES as string[]).includes(v['role']) &&
-    (v['organizationId'] === null || typeof v['organizationId'] === 'string')
+    (v['organizationId'] === null || typeof v['organizationId'] === 'string') &&
+    (v['partnerId'] === undefined || v['partnerId'] === null || typeof v['partnerId'] === 'string')
   );
 }

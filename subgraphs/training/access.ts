@@ -9,15 +9,16 @@ import { isAuthenticated, Role, type RoleName } from '../kit/identity.js';
  *
  * - a learner: their own sessions (and turns, orders), the cohorts their token names, the
  *   cases assigned to those cohorts;
- * - a partner principal (the user or API key a Partner names as `principalId`): its partner's
- *   cohorts, learners and sessions, and its organization's cases (to assign them);
+ * - a partner: an API key bound to the partner, or the principal (user or key) a Partner names
+ *   as `principalId`: its partner's cohorts, learners and sessions, and its organization's
+ *   cases (to assign them);
  * - organization staff (TRAINING_STAFF): their organization's cohorts, cases and sessions; an
  *   ADMIN may also delete its learner data (retention);
  * - BI: its organization's cohorts, to label figures: never sessions or learners.
  *
- * Child models follow their parent. Partners, cohorts, learners and enrolments are written only
- * by system work (a verified launch or SSO token, seeds): no request creates them through
- * `ctx.db`. Nothing here is PHI (synthetic cases, learners are trainees), so nothing is audited
+ * Child models follow their parent. Partners and cohorts are registered and changed by an admin
+ * of their organization (onboarding.ts) or by seeds; learners and enrolments only by system
+ * work (a verified launch or SSO token): no request creates them through `ctx.db`. Nothing here is PHI (synthetic cases, learners are trainees), so nothing is audited
  * by the path; retention's deletion is audited with its reason by the service.
  */
 
@@ -47,7 +48,9 @@ function viewerOf(scope: Scope): Promise<Viewer> {
     if (identity.role === Role.BI) return identity.organizationId ? { kind: 'bi', organizationId: identity.organizationId } : NONE;
     if (identity.role === Role.LEARNER) return { kind: 'learner', learnerId: identity.subject, cohortIds: identity.cohortIds ?? [] };
     if (identity.role === Role.PARTNER) {
-      const partner = await scope.system.partner.findFirst({ where: { principalId: identity.subject }, select: { id: true, organizationId: true } });
+      // A partner API key names its partner; a partner user is the principal its partner names.
+      const where = identity.partnerId ? { id: identity.partnerId, organizationId: identity.organizationId ?? NO_ID } : { principalId: identity.subject };
+      const partner = await scope.system.partner.findFirst({ where, select: { id: true, organizationId: true } });
       return partner ? { kind: 'partner', partnerId: partner.id, organizationId: partner.organizationId } : NONE;
     }
     return NONE;
@@ -173,6 +176,12 @@ const inOwnOrganization = (what: string) => async (scope: Scope, data: Record<st
   if (!organizationId || data['organizationId'] !== organizationId) throw forbidden(`Only organization staff author its ${what}`);
 };
 
+/** A create check: an admin creates rows of their own organization only. */
+const inAdminsOrganization = (what: string) => async (scope: Scope, data: Record<string, unknown>): Promise<void> => {
+  const organizationId = adminOrganization(await viewerOf(scope));
+  if (!organizationId || data['organizationId'] !== organizationId) throw forbidden(`Only an admin of the organization registers its ${what}`);
+};
+
 async function managedCase(scope: Scope, caseId: unknown): Promise<void> {
   const organization = ofOrganization(staffOrganization(await viewerOf(scope)));
   await requireFound(scope.system.case.findFirst({ where: { id: idIn(caseId), ...organization }, select: { id: true } }), 'Only the organization’s staff change its cases');
@@ -186,12 +195,18 @@ export const trainingPolicies: AccessPolicies = {
       if (v.kind === 'staff') return { organizationId: v.organizationId };
       return NOTHING;
     },
-    // Registered by system work (seeds, registerPartner), never by a request.
-    write: () => NOTHING,
+    // Onboarded by an admin of the organization (onboarding.ts); seeds register them as system work.
+    write: async (scope) => ofOrganization(adminOrganization(await viewerOf(scope))),
+    create: inAdminsOrganization('partners'),
   },
   Cohort: {
     read: async (scope) => cohortsSeen(await viewerOf(scope)),
-    write: () => NOTHING,
+    write: async (scope) => ofOrganization(adminOrganization(await viewerOf(scope))),
+    async create(scope, data) {
+      await inAdminsOrganization('cohorts')(scope, data);
+      // The partner named must be of the same organization.
+      await requireFound(scope.system.partner.findFirst({ where: { id: idIn(data['partnerId']), organizationId: idIn(data['organizationId']) }, select: { id: true } }), 'That partner is not of your organization');
+    },
   },
   Case: {
     read: async (scope) => casesSeen(await viewerOf(scope)),

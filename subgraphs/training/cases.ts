@@ -3,6 +3,7 @@ import { badUserInput, conflict, forbidden, InputProblems } from '../kit/errors.
 import { requireRole, requireStaffOf, Role } from '../kit/identity.js';
 import { TRAINING_STAFF, type Ctx } from './access.js';
 import { parseCaseContent, type CaseContent } from './domain/case-content.js';
+import { cohortArchived } from './enrolment.js';
 
 /**
  * Authoring: an organization's staff write cases as versions (a published version never
@@ -70,6 +71,7 @@ export async function publishCaseVersion(ctx: Ctx, versionId: string, query: obj
 export async function assignToCohort(ctx: Ctx, input: { cohortId: string; caseId?: string | null; caseSetId?: string | null; dueAt?: Date | null }): Promise<{ id: string }> {
   requireRole(ctx.identity, [...TRAINING_STAFF, Role.PARTNER], 'Only staff or the cohort’s partner assign cases');
   const cohort = await ctx.db.cohort.findUniqueOrThrow({ where: { id: input.cohortId } });
+  if (cohort.archivedAt) throw cohortArchived();
   if (Boolean(input.caseId) === Boolean(input.caseSetId)) throw badUserInput('input', 'give exactly one of caseId and caseSetId');
   if (input.dueAt && input.dueAt.getTime() < Date.now()) throw badUserInput('input.dueAt', 'is in the past');
   // What is assigned must be one the caller may read, and of the cohort's own organization.

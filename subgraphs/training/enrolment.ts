@@ -1,5 +1,6 @@
 import type { CaseSession, Cohort, Learner, Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
-import { badUserInput, forbidden } from '../kit/errors.js';
+import type { Ctx } from './access.js';
+import { badUserInput, conflict, forbidden, type DomainError } from '../kit/errors.js';
 import { TrainingEvents } from '../kit/events/training.js';
 import { recordEvent } from '../kit/outbox.js';
 
@@ -15,6 +16,10 @@ export interface ChosenVersion {
   number: number;
 }
 
+/** An archived cohort keeps its records but takes no one new and starts nothing. */
+export const cohortArchived = (): DomainError => conflict('That cohort is archived');
+type OpenCohort = Pick<Cohort, 'id' | 'organizationId' | 'partnerId' | 'archivedAt'>;
+
 /** The partner's user as a learner: created on first arrival, the display name kept current. */
 export function learnerFor(tx: Prisma.TransactionClient, partnerId: string, externalSubject: string, displayName: string | null): Promise<Learner> {
   return tx.learner.upsert({
@@ -25,7 +30,8 @@ export function learnerFor(tx: Prisma.TransactionClient, partnerId: string, exte
 }
 
 /** Enrolls a learner in a cohort, announcing it only when the enrolment is new. */
-export async function enroll(tx: Prisma.TransactionClient, cohort: Pick<Cohort, 'id' | 'organizationId' | 'partnerId'>, learnerId: string): Promise<void> {
+export async function enroll(tx: Prisma.TransactionClient, cohort: OpenCohort, learnerId: string): Promise<void> {
+  if (cohort.archivedAt) throw cohortArchived();
   const { count } = await tx.enrollment.createMany({ data: [{ cohortId: cohort.id, learnerId }], skipDuplicates: true });
   if (count === 0) return;
   const enrollment = await tx.enrollment.findUniqueOrThrow({ where: { cohortId_learnerId: { cohortId: cohort.id, learnerId } } });
@@ -61,7 +67,8 @@ export async function chooseCaseVersion(db: PrismaClient, choice: { cohortId: st
 }
 
 /** Starts a case session for an enrolled learner and announces it (analytics counts attempts per case from it). */
-export async function openSession(tx: Prisma.TransactionClient, cohort: Pick<Cohort, 'id' | 'organizationId' | 'partnerId'>, learnerId: string, version: ChosenVersion): Promise<CaseSession> {
+export async function openSession(tx: Prisma.TransactionClient, cohort: OpenCohort, learnerId: string, version: ChosenVersion): Promise<CaseSession> {
+  if (cohort.archivedAt) throw cohortArchived();
   const session = await tx.caseSession.create({
     data: { organizationId: cohort.organizationId, partnerId: cohort.partnerId, cohortId: cohort.id, learnerId, caseVersionId: version.id },
   });
@@ -80,4 +87,21 @@ export async function openSession(tx: Prisma.TransactionClient, cohort: Pick<Coh
 export async function learnerStanding(prisma: PrismaClient, learnerId: string): Promise<{ active: true; cohortIds: string[] } | null> {
   const learner = await prisma.learner.findUnique({ where: { id: learnerId }, select: { enrollments: { select: { cohortId: true }, orderBy: { createdAt: 'asc' } } } });
   return learner ? { active: true, cohortIds: learner.enrollments.map((e) => e.cohortId) } : null;
+}
+
+export interface LearnerProfile {
+  learnerId: string;
+  displayName: string | null;
+  partnerId: string;
+  cohortIds: string[];
+}
+
+/**
+ * The learner a platform user is (same id), with their partner and cohorts, when the caller may
+ * see them (themselves, their partner, their organization's staff); null otherwise, or when the
+ * user is not a learner.
+ */
+export async function learnerProfile(ctx: Ctx, userId: string): Promise<LearnerProfile | null> {
+  const learner = await ctx.db.learner.findFirst({ where: { id: userId }, select: { id: true, displayName: true, partnerId: true, enrollments: { select: { cohortId: true }, orderBy: { createdAt: 'asc' } } } });
+  return learner ? { learnerId: learner.id, displayName: learner.displayName, partnerId: learner.partnerId, cohortIds: learner.enrollments.map((e) => e.cohortId) } : null;
 }

@@ -41,12 +41,13 @@ export const trainingSubgraph: SubgraphDefinition = {
       async handle(request, _deps, ctx): Promise<RouteResponse> {
         const token = launchTokenFrom(request.body, request.headers['content-type']);
         if (!token) return errorResponse('BAD_USER_INPUT', 'token is required');
-        // A refused launch throws a DomainError, which the kit answers with its code's status.
-        const result = await launchSession(ctx, token);
-        const body = { accessToken: result.accessToken, launchUrl: result.launchUrl, session: { id: result.session.id, status: result.session.status } };
-        // A browser form post goes straight on to the session; an API client gets JSON.
-        if (request.headers['accept']?.includes('text/html')) return { status: 303, headers: { location: result.launchUrl }, body: '' };
-        return { status: 201, body };
+        // A browser form post goes on to the partner's learner app (303, the token in the URL
+        // fragment, never cached); an API client gets JSON. A refused launch throws a
+        // DomainError, which the kit answers with its code's status.
+        const forBrowser = request.headers['accept']?.includes('text/html') ?? false;
+        const result = await launchSession(ctx, token, { forBrowser });
+        if (forBrowser && result.launchUrl) return { status: 303, headers: { location: result.launchUrl, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+        return { status: 201, body: { accessToken: result.accessToken, launchUrl: result.launchUrl, session: { id: result.session.id, status: result.session.status } } };
       },
     },
     {

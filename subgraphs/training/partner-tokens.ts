@@ -44,6 +44,30 @@ export async function partnerOf(prisma: PrismaClient, token: string): Promise<{ 
   return { partner, alg };
 }
 
+/**
+ * The partner whose OpenID Connect provider issued an ID token: the one registered with its
+ * issuer and client id (the token's `aud`), else one whose launch issuer doubles as its OIDC
+ * issuer. Unverified, like partnerOf: the signature is checked against what this returns.
+ */
+export async function ssoPartnerOf(prisma: PrismaClient, idToken: string): Promise<{ partner: Partner; alg: string | undefined; issuer: string; jwksUri: string | null }> {
+  let alg: string | undefined;
+  let claims: JWTPayload;
+  try {
+    alg = decodeProtectedHeader(idToken).alg;
+    claims = decodeJwt(idToken);
+  } catch {
+    throw launchRejected('malformed');
+  }
+  const issuer = claims.iss;
+  if (!issuer) throw launchRejected('unknown partner');
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+  const registered = await prisma.partner.findFirst({ where: { oidcIssuer: issuer, oidcAudience: { in: audiences } } });
+  if (registered) return { partner: registered, alg, issuer, jwksUri: registered.oidcJwksUri };
+  const byLaunchIssuer = await prisma.partner.findFirst({ where: { launchIssuer: issuer, oidcIssuer: null } });
+  if (!byLaunchIssuer) throw launchRejected('unknown partner');
+  return { partner: byLaunchIssuer, alg, issuer, jwksUri: byLaunchIssuer.jwksUri };
+}
+
 /** Verifies a partner-signed JWT, turning every failure into UNAUTHENTICATED with its reason. */
 export async function verifyPartnerJwt(token: string, key: Uint8Array | JWTVerifyGetKey, options: { issuer: string; audience?: string; algorithms: string[] }): Promise<JWTPayload> {
   const verifyOptions = { ...options, clockTolerance: CLOCK_SKEW_SECONDS };

@@ -18,6 +18,7 @@ export interface PartnerRegistration {
   jwksUri?: string | null;
   oidcAudience?: string | null;
   principalId?: string | null;
+  learnerAppUrl?: string | null;
 }
 
 export interface CohortRegistration {

@@ -1,5 +1,5 @@
 import { Role } from '../kit/identity.js';
-import { allow, hasRole, type IRules } from '../kit/shield.js';
+import { allow, hasRole, signedIn, type IRules } from '../kit/shield.js';
 import { TRAINING_STAFF } from './access.js';
 
 /**
@@ -11,6 +11,10 @@ const readers = hasRole(Role.LEARNER, Role.PARTNER, ...TRAINING_STAFF);
 /** BI of the cohort's organization reads a cohort's name (for its figures), never its sessions. */
 const cohortReaders = hasRole(Role.PARTNER, Role.LEARNER, Role.BI, ...TRAINING_STAFF);
 const staff = hasRole(...TRAINING_STAFF);
+/** Onboarding changes what a partner may do in the organization's name: its admins only. */
+const onboarding = hasRole(Role.ADMIN);
+/** A partner reads its own record (the access policies confine it), admins their organization's. */
+const partnerReaders = hasRole(Role.ADMIN, Role.PARTNER);
 
 export const trainingPermissions: IRules = {
   Query: {
@@ -19,6 +23,8 @@ export const trainingPermissions: IRules = {
     cohort: cohortReaders,
     cohortCases: cohortReaders,
     trainingCases: staff,
+    partners: partnerReaders,
+    partner: partnerReaders,
     rescoreSession: staff,
   },
   Mutation: {
@@ -36,6 +42,12 @@ export const trainingPermissions: IRules = {
     reviseCase: staff,
     publishCaseVersion: staff,
     assignToCohort: hasRole(Role.PARTNER, ...TRAINING_STAFF),
+    registerPartner: onboarding,
+    updatePartner: onboarding,
+    rotatePartnerLaunchSecret: onboarding,
+    createCohort: onboarding,
+    renameCohort: onboarding,
+    archiveCohort: onboarding,
   },
   Subscription: {
     patientReply: readers,
@@ -57,4 +69,10 @@ export const trainingPermissions: IRules = {
   CaseVersion: staff,
   ScoreResult: staff,
   CohortAssignment: hasRole(Role.PARTNER, ...TRAINING_STAFF),
+  Partner: partnerReaders,
+  // The access policies decide whose learner profile is shown (own, the partner's, the organization's).
+  User: signedIn,
+  LearnerProfile: signedIn,
+  OidcProvider: partnerReaders,
+  PartnerWithSecret: onboarding,
 };

@@ -18,12 +18,17 @@ export async function deleteCohortLearnerData(ctx: Ctx, cohortId: string, reason
   const cohort = await ctx.db.cohort.findUniqueOrThrow({ where: { id: cohortId } });
   if (reason.trim().length < 3) throw badUserInput('reason', 'say why (at least 3 characters)');
   return ctx.db.$transaction(async (tx) => {
-    const enrolled = await tx.enrollment.findMany({ where: { cohortId }, select: { learnerId: true } });
+    // Learners enrolled here and nowhere else: read while still enrolled (so still visible).
+    const orphanIds = (await tx.learner.findMany({ where: { enrollments: { some: { cohortId }, every: { cohortId } } }, select: { id: true } })).map((l) => l.id);
     const sessions = await tx.caseSession.deleteMany({ where: { cohortId } });
     await tx.enrollment.deleteMany({ where: { cohortId } });
-    const orphans = await tx.learner.deleteMany({ where: { id: { in: enrolled.map((e) => e.learnerId) }, enrollments: { none: {} } } });
+    const orphans = await tx.learner.deleteMany({ where: { id: { in: orphanIds } } });
     await audit(tx, ctx.identity, { source: SOURCE, action: 'delete-learner-data', entityType: 'Cohort', entityIds: [cohortId], reason: reason.trim() });
-    await recordEvent(tx, TrainingEvents.learnerDataDeleted, { aggregateId: cohortId, organizationId: cohort.organizationId, partnerId: cohort.partnerId, payload: { cohortId, sessions: sessions.count, learners: orphans.count } });
+    // Names the deleted learners, so identity deletes their user accounts too.
+    await recordEvent(tx, TrainingEvents.learnerDataDeleted, {
+      aggregateId: cohortId, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
+      payload: { cohortId, sessions: sessions.count, learners: orphans.count, learnerIds: orphanIds },
+    });
     return { sessions: sessions.count, learners: orphans.count };
   });
 }

@@ -6,7 +6,9 @@ import { findCohort, listCohortCases, loadCohort, type CohortCase } from './coho
 import { replyStream, sendLearnerMessage, type ReplyChunk } from './conversation.js';
 import type { CaseContent } from './domain/case-content.js';
 import type { FlaggedError, ScoreCard, SubScore } from './domain/scoring.js';
+import { learnerProfile, type LearnerProfile } from './enrolment.js';
 import { launchSession, type LaunchResult } from './launch.js';
+import { addOnboardingFields } from './onboarding-schema.js';
 import { deleteCohortLearnerData } from './retention.js';
 import { findSession, listSessions, loadSession } from './sessions.js';
 import { signInWithPartnerSso, startCaseSession, type SsoSignIn } from './sso.js';
@@ -30,7 +32,7 @@ export function buildTrainingSchema(): GraphQLSchema {
   const SubScoreRef = builder.objectRef<SubScore>('SubScore').implement({
     fields: (t) => ({
       section: t.exposeString('section'),
-      score: t.exposeInt('score', { nullable: true, description: '0–100; null when the rubric has nothing in this section' }),
+      score: t.exposeInt('score', { nullable: true, description: '0–100; null when the rubric has nothing in this section. Safety: less 25 points per flagged error of severity SAFETY, never below 0.' }),
     }),
   });
 
@@ -86,6 +88,7 @@ export function buildTrainingSchema(): GraphQLSchema {
       name: t.exposeString('name'),
       organizationId: t.exposeID('organizationId', { description: 'The organization that runs the cohort.' }),
       partnerId: t.exposeID('partnerId', { description: 'The partner platform its learners launch from.' }),
+      archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true, description: 'Set once archived: no new launches, sign-ins or assignments.' }),
       cases: t.field({ type: [CohortCaseRef], resolve: (cohort, _args, ctx) => listCohortCases(ctx, cohort.id) }),
     }),
   });
@@ -98,7 +101,7 @@ export function buildTrainingSchema(): GraphQLSchema {
   const LaunchResultRef = builder.objectRef<LaunchResult>('LaunchResult').implement({
     fields: (t) => ({
       accessToken: t.exposeString('accessToken', { description: 'A platform session token for the learner (Bearer).' }),
-      launchUrl: t.exposeString('launchUrl', { description: 'A deep link the partner can open in a web view.' }),
+      launchUrl: t.exposeString('launchUrl', { nullable: true, description: 'The partner’s learner app, with `session_id` and `access_token` in the URL fragment; null when the partner has no learner app URL.' }),
       session: t.field({ type: LaunchedSessionRef, resolve: (r) => r.session }),
     }),
   });
@@ -311,6 +314,23 @@ export function buildTrainingSchema(): GraphQLSchema {
     }),
   }));
 
+  // A learner is a platform user (identity's User, same id): training adds who they learn with.
+  const LearnerProfileRef = builder.objectRef<LearnerProfile>('LearnerProfile').implement({
+    fields: (t) => ({
+      learnerId: t.exposeID('learnerId'),
+      displayName: t.exposeString('displayName', { nullable: true, description: 'As the partner’s launch or sign-in gave it.' }),
+      partnerId: t.exposeID('partnerId'),
+      cohortIds: t.exposeIDList('cohortIds', { description: 'The cohorts the learner is enrolled in, first enrolment first.' }),
+    }),
+  });
+  builder.externalRef('User', builder.selection<{ id: string }>('id')).implement({
+    externalFields: (t) => ({ id: t.id() }),
+    fields: (t) => ({
+      learner: t.field({ type: LearnerProfileRef, nullable: true, description: 'Set when the user is a learner of a training partner.', resolve: (user, _args, ctx) => learnerProfile(ctx, user.id) }),
+    }),
+  });
+
+  addOnboardingFields(builder);
   return toSubgraphSchema(builder);
 }
 

@@ -3,7 +3,7 @@ import { forbidden } from '../kit/errors.js';
 import { requireRole, Role } from '../kit/identity.js';
 import type { Ctx } from './access.js';
 import { chooseCaseVersion, enroll, learnerFor, openSession } from './enrolment.js';
-import { launchRejected, partnerKeys, partnerOf, displayNameOf, verifyPartnerJwt } from './partner-tokens.js';
+import { displayNameOf, launchRejected, partnerKeys, ssoPartnerOf, verifyPartnerJwt } from './partner-tokens.js';
 import { findSession } from './sessions.js';
 
 /**
@@ -30,10 +30,10 @@ export interface SsoSignIn {
  */
 export async function signInWithPartnerSso(ctx: Ctx, idToken: string): Promise<SsoSignIn> {
   if (!ctx.issueToken) throw new Error('SSO sign-in needs a token issuer (AUTH_SIGNING_KEY)');
-  const { partner, alg } = await partnerOf(ctx.prisma, idToken);
-  if (!partner.jwksUri || !partner.oidcAudience) throw launchRejected('SSO is not enabled for this partner');
+  const { partner, alg, issuer, jwksUri } = await ssoPartnerOf(ctx.prisma, idToken);
+  if (!jwksUri || !partner.oidcAudience) throw launchRejected('SSO is not enabled for this partner');
   if (alg !== 'RS256' && alg !== 'ES256') throw launchRejected(`algorithm ${String(alg)} is not accepted`);
-  const claims = await verifyPartnerJwt(idToken, partnerKeys(partner.jwksUri), { issuer: partner.launchIssuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'] });
+  const claims = await verifyPartnerJwt(idToken, partnerKeys(jwksUri), { issuer, audience: partner.oidcAudience, algorithms: ['RS256', 'ES256'] });
   const subject = claims.sub;
   if (!subject) throw launchRejected('no sub');
   const cohortId = typeof claims['cohort_id'] === 'string' ? claims['cohort_id'] : undefined;

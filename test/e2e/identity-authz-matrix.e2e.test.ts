@@ -94,6 +94,17 @@ const ROOT_CASES: Case[] = [
   },
   { name: 'Mutation.createApiKey', query: (caller) => `mutation { createApiKey(input: {name: "k-${caller}", role: BI}) { apiKey { id } } }`, allowed: ['ADMIN'] },
   {
+    name: 'Mutation.createApiKey (PARTNER, own organization’s partner)',
+    query: (caller) => `mutation { createApiKey(input: {name: "p-${caller}", role: PARTNER, partnerId: "${PARTNERS.northwind.id}"}) { apiKey { id partnerId } } }`,
+    allowed: ['ADMIN'],
+  },
+  {
+    name: 'Mutation.createApiKey (PARTNER, unknown partner)',
+    query: (caller) => `mutation { createApiKey(input: {name: "u-${caller}", role: PARTNER, partnerId: "${UNKNOWN}"}) { apiKey { id } } }`,
+    allowed: ['ADMIN'],
+    allowedCode: 'NOT_FOUND',
+  },
+  {
     name: 'Mutation.revokeApiKey (unknown key)',
     query: () => 'mutation { revokeApiKey(id: "00000000-0000-4000-8000-00000000dead") { id } }',
     allowed: ['ADMIN'],
@@ -116,6 +127,11 @@ const CROSS_ORGANIZATION_CASES: Case[] = [
   {
     name: 'Mutation.createWebhookEndpoint (another organization’s partner)',
     query: () => `mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/hooks", eventTypes: ["*"], partnerId: "${HOSPITAL_PARTNER}"}) { endpoint { id } } }`,
+    allowed: [],
+  },
+  {
+    name: 'Mutation.createApiKey (PARTNER key for another organization’s partner)',
+    query: (caller) => `mutation { createApiKey(input: {name: "x-${caller}", role: PARTNER, partnerId: "${HOSPITAL_PARTNER}"}) { apiKey { id } } }`,
     allowed: [],
   },
   { name: 'Mutation.deactivateUser (another organization’s user)', query: () => `mutation { deactivateUser(id: "${USERS.hospitalNurse.id}") { id } }`, allowed: [] },

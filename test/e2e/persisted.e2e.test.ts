@@ -8,7 +8,7 @@ import {
   API_SCHEMA_PATH, buildManifest, checkManifest, MANIFEST_PATH, PersistedOperations, readOperationSources, serializeManifest, type OperationSource,
 } from '../../gateway/src/persisted/manifest.js';
 import { cellText, parseCsv, toCsv, toTable } from '../../gateway/src/persisted/rows.js';
-import { COHORTS, ORGS } from '../../prisma/seed-data.js';
+import { COHORTS, ORGS, PARTNERS } from '../../prisma/seed-data.js';
 import { CreateApiKeyDocument } from '../generated/operations.js';
 import { errorCodes, startGatewayInFront, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -34,16 +34,17 @@ async function post(body: Record<string, unknown>, headers: Record<string, strin
 const byId = (name: string, variables?: Record<string, unknown>) => ({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: idOf(name) } } });
 const bearer = async (user: Parameters<TestPlatform['tokenFor']>[0]) => ({ authorization: `Bearer ${await t.tokenFor(user)}` });
 
-async function createKey(role: 'BI' | 'PARTNER' | 'BILLING'): Promise<string> {
+async function createKey(role: 'BI' | 'PARTNER' | 'BILLING', partnerId?: string): Promise<string> {
   const admin = await t.client('admin');
-  const { createApiKey } = await admin.request(CreateApiKeyDocument, { input: { name: `persisted-${role}-${randomUUID()}`, role } });
+  const { createApiKey } = await admin.request(CreateApiKeyDocument, { input: { name: `persisted-${role}-${randomUUID()}`, role, partnerId } });
   return createApiKey.key;
 }
 
 beforeAll(async () => {
   t = await startTestPlatform();
   biKey = await createKey('BI');
-  partnerKey = await createKey('PARTNER');
+  // Southbank's key: Northwind's cohort is not its to read.
+  partnerKey = await createKey('PARTNER', PARTNERS.southbank.id);
   billingKey = await createKey('BILLING');
 });
 afterAll(async () => {
@@ -128,7 +129,7 @@ describe('a BI API key (safelisted)', () => {
 
   it('is safelisted on every transport that reaches Apollo, REST aliases included', async () => {
     // A partner key runs the alias's manifest operation; the training subgraph then decides (the
-    // key is not a partner principal, so FORBIDDEN), not the safelist (which would be a 500).
+    // key acts for Southbank, not Northwind: FORBIDDEN), not the safelist (which would be a 500).
     const alias = await fetch(`${t.baseUrl}/integrations/partner/cases?cohort_id=${COHORTS.northwindA.id}`, { headers: { 'x-api-key': partnerKey } });
     expect(alias.status).toBe(403);
     expect(errorCodes((await alias.json()) as GraphQLJson)).toEqual(['FORBIDDEN']);

@@ -93,7 +93,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
 /** POSTs a GraphQL request with plain fetch, for asserting on HTTP status and raw errors. */
 export async function postGraphQL(
   url: string,
-  body: { query: string; variables?: Record<string, unknown> },
+  body: { query?: string; variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown> },
   headers: Record<string, string> = {},
 ): Promise<{ status: number; json: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }> } }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

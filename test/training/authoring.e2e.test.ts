@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { SEED_CASES } from '../../prisma/seed-cases.js';
 import { caseIdFor, COHORTS, ORGS, PARTNERS, USERS } from '../../prisma/seed-data.js';
 import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
+import { until } from '../support/wait.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { launchThrough, northwindLaunchToken } from './support.js';
 
@@ -82,11 +83,15 @@ describe('scoring and retention', () => {
     const learner = { authorization: `Bearer ${accessToken}` };
     await postGraphQL(t.graphqlUrl, { query: 'mutation($id: ID!) { orderInvestigation(sessionId: $id, code: "vbg") { result } }', variables: { id: sessionId } }, learner);
     await postGraphQL(t.graphqlUrl, { query: 'mutation($id: ID!) { submitManagement(sessionId: $id, plan: "IV fluids, fixed rate insulin infusion, co-amoxiclav") { id } }', variables: { id: sessionId } }, learner);
-    const completed = await postGraphQL(t.graphqlUrl, { query: 'mutation($id: ID!) { completeSession(sessionId: $id) { totalScore flaggedErrors { code severity } } }', variables: { id: sessionId } }, learner);
-    const stored = completed.json.data?.['completeSession'] as { totalScore: number; flaggedErrors: Array<{ code: string; severity: string }> };
+    const completed = await postGraphQL(t.graphqlUrl, { query: 'mutation($id: ID!) { completeSession(sessionId: $id) { totalScore subScores { section score } flaggedErrors { code severity } } }', variables: { id: sessionId } }, learner);
+    const stored = completed.json.data?.['completeSession'] as { totalScore: number; subScores: Array<{ section: string; score: number | null }>; flaggedErrors: Array<{ code: string; severity: string }> };
     expect(stored.flaggedErrors).toEqual([{ code: 'ALLERGEN_PRESCRIBED', severity: 'SAFETY' }]);
-    const rescored = await postGraphQL(t.graphqlUrl, { query: 'query($id: ID!) { rescoreSession(sessionId: $id) { total flaggedErrors { code severity } } }', variables: { id: sessionId } }, await as('clinician'));
-    expect(rescored.json.data).toEqual({ rescoreSession: { total: stored.totalScore, flaggedErrors: stored.flaggedErrors } });
+    // A safety error shows in the safety sub-score, not only in the total.
+    const safety = stored.subScores.find((s) => s.section === 'safety');
+    expect(safety?.score).not.toBeNull();
+    expect(safety?.score).toBeLessThan(100);
+    const rescored = await postGraphQL(t.graphqlUrl, { query: 'query($id: ID!) { rescoreSession(sessionId: $id) { total subScores { section score } flaggedErrors { code severity } } }', variables: { id: sessionId } }, await as('clinician'));
+    expect(rescored.json.data).toEqual({ rescoreSession: { total: stored.totalScore, subScores: stored.subScores, flaggedErrors: stored.flaggedErrors } });
     const again = await postGraphQL(t.graphqlUrl, { query: 'mutation($id: ID!) { completeSession(sessionId: $id) { id } }', variables: { id: sessionId } }, learner);
     expect(errorCodes(again.json)).toEqual(['CONFLICT']);
   });
@@ -96,6 +101,8 @@ describe('scoring and retention', () => {
     const prisma = t.platform.database.prisma;
     const { learnerId } = await prisma.caseSession.findUniqueOrThrow({ where: { id: sessionId } });
     expect(await learnerCheck(JSON.stringify({ learnerId }))).toEqual({ status: 200, body: { active: true, cohortIds: [COHORTS.northwindA.id] } });
+    // The learner is a user of identity too (its announcement applied).
+    await until(() => prisma.user.count({ where: { id: learnerId } }), (n) => n === 1, 'the learner’s user account');
     const DELETE = `mutation { deleteCohortLearnerData(cohortId: "${COHORTS.northwindA.id}", reason: "retention: course ended") { sessions learners } }`;
     for (const user of ['clinician', 'partner', 'hospitalAdmin'] as const) {
       expect(errorCodes((await postGraphQL(t.graphqlUrl, { query: DELETE }, await as(user))).json)).toEqual(['FORBIDDEN']);
@@ -109,6 +116,8 @@ describe('scoring and retention', () => {
     const audit = await prisma.auditEvent.findFirstOrThrow({ where: { entityType: 'Cohort', entityId: COHORTS.northwindA.id } });
     expect(audit).toMatchObject({ source: 'training', action: 'delete-learner-data', reason: 'retention: course ended', actorRole: 'ADMIN', organizationId: ORGS.clinicNorth.id });
     expect(await learnerCheck(JSON.stringify({ learnerId }))).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
+    // …and retention removes that account with the learner.
+    await until(() => prisma.user.count({ where: { id: learnerId } }), (n) => n === 0, 'the learner’s user account to go');
   });
 });
 

@@ -1,6 +1,6 @@
 import { findIdentifiers, validateCaseContent, type CaseContent } from '../../subgraphs/training/domain/case-content.js';
 import { answerAsPatient, tokenize } from '../../subgraphs/training/domain/responder.js';
-import { PENALTY, scoreSession, type SessionRecord } from '../../subgraphs/training/domain/scoring.js';
+import { PENALTY, safetySubScore, scoreSession, type SessionRecord } from '../../subgraphs/training/domain/scoring.js';
 import { SEED_CASES } from '../../prisma/seed-cases.js';
 
 const acs = SEED_CASES.find((c) => c.slug === 'chest-pain-acs')?.content as CaseContent;
@@ -91,6 +91,22 @@ describe('scoring', () => {
     ]);
     const unpenalised = Math.round((100 * (100 - 15 - 10 - 5)) / 100);
     expect(card.total).toBe(Math.max(0, unpenalised - 2 * PENALTY.safety - PENALTY.critical));
+    // The safety sub-score loses the safety penalty per safety error; the critical miss does not touch it.
+    const safety = card.subScores.find((s) => s.section === 'safety');
+    const fromRubric = safety && safety.possible > 0 ? Math.round((100 * safety.achieved) / safety.possible) : 100;
+    expect(safety?.score).toBe(Math.max(0, fromRubric - 2 * PENALTY.safety));
+    expect(safety?.score).toBeLessThan(100);
+  });
+
+  it('lowers the safety sub-score only for safety errors, never below 0, and gives a case without safety items one when it has such an error', () => {
+    expect(safetySubScore(100, 0)).toBe(100);
+    expect(safetySubScore(100, 1)).toBe(100 - PENALTY.safety);
+    expect(safetySubScore(60, 3)).toBe(0);
+    expect(safetySubScore(null, 0)).toBeNull();
+    expect(safetySubScore(null, 1)).toBe(100 - PENALTY.safety);
+    const missedEcgOnly = scoreSession(acs, { ...good, orderedCodes: ['TROPONIN'] });
+    expect(missedEcgOnly.flaggedErrors.map((e) => e.severity)).toEqual(['critical']);
+    expect(missedEcgOnly.subScores.find((s) => s.section === 'safety')?.score).toBe(scoreSession(acs, good).subScores.find((s) => s.section === 'safety')?.score);
   });
 
   it('gives nothing for an empty session but the critical miss', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../prisma/generated/client/client.js';
 import { SEED_CASES } from '../../prisma/seed-cases.js';
-import { caseIdFor, COHORTS, ORGS, USERS } from '../../prisma/seed-data.js';
+import { caseIdFor, COHORTS, ORGS, PARTNERS, USERS } from '../../prisma/seed-data.js';
 import { signPlatformToken } from '../../subgraphs/kit/tokens.js';
 import { CALLERS, entitiesQuery, runAgainstSubgraph, runThroughGateway, type Caller, type MatrixCase } from '../support/authz-matrix.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -87,9 +87,11 @@ async function fingerprint(): Promise<string> {
     prisma.case.count(), prisma.caseVersion.count(), prisma.caseVersion.count({ where: { status: 'PUBLISHED' } }), prisma.caseSet.count(), prisma.caseSetItem.count(),
     prisma.cohortAssignment.count(), prisma.learner.count(), prisma.enrollment.count(), prisma.launchNonce.count(),
     prisma.caseSession.count(), prisma.sessionTurn.count(), prisma.investigationOrder.count(),
-    prisma.auditEvent.count({ where: { source: 'training' } }),
+    prisma.auditEvent.count({ where: { source: 'training' } }), prisma.partner.count(), prisma.cohort.count(),
   ]);
   const foreignRows = await Promise.all([
+    prisma.partner.findMany({ where: { organizationId: ORGS.hospital.id }, orderBy: { id: 'asc' } }),
+    prisma.cohort.findMany({ where: { organizationId: ORGS.hospital.id }, orderBy: { id: 'asc' } }),
     prisma.caseVersion.findMany({ where: { caseId: foreign.caseId }, orderBy: { number: 'asc' } }),
     prisma.caseSession.findMany({ where: { organizationId: ORGS.hospital.id }, orderBy: { id: 'asc' } }),
   ]);
@@ -123,6 +125,16 @@ const ROOT: MatrixCase[] = [
   { name: 'Mutation.reviseCase (unknown)', query: () => `mutation { reviseCase(caseId: "${UNKNOWN}", content: {}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.publishCaseVersion (unknown)', query: () => `mutation { publishCaseVersion(versionId: "${UNKNOWN}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.assignToCohort (another partner’s cohort)', query: () => ASSIGN(`cohortId: "${COHORTS.southbank.id}"`), allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  // Partner onboarding: admins of the organization; a partner reads its own record only.
+  { name: 'Query.partners', query: () => '{ partners { id } }', allowed: ['ADMIN', 'PARTNER'] },
+  { name: 'Query.partner (Northwind, the seeded partner’s own)', query: () => `{ partner(id: "${PARTNERS.northwind.id}") { id launchSigning } }`, allowed: ['ADMIN', 'PARTNER'] },
+  { name: 'Query.partner (Southbank)', query: () => `{ partner(id: "${PARTNERS.southbank.id}") { id } }`, allowed: ['ADMIN'] },
+  { name: 'Mutation.registerPartner (invalid)', query: () => 'mutation { registerPartner(input: {name: "", launchIssuer: "https://matrix.example", launchSigning: SECRET}) { launchSecret } }', allowed: ['ADMIN'], allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.updatePartner (unknown)', query: () => `mutation { updatePartner(id: "${UNKNOWN}", input: {name: "m"}) { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.rotatePartnerLaunchSecret (unknown)', query: () => `mutation { rotatePartnerLaunchSecret(partnerId: "${UNKNOWN}") { launchSecret } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.createCohort (unknown partner)', query: () => `mutation { createCohort(input: {partnerId: "${UNKNOWN}", name: "m"}) { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.renameCohort (unknown)', query: () => `mutation { renameCohort(id: "${UNKNOWN}", name: "m") { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.archiveCohort (unknown)', query: () => `mutation { archiveCohort(id: "${UNKNOWN}") { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
 ];
 
 /** References to records of another organization or another partner: refused for every caller. */
@@ -137,6 +149,12 @@ const CROSS: MatrixCase[] = [
     allowed: STAFF,
     allowedCode: 'BAD_USER_INPUT',
   },
+  { name: 'partner: another organization’s', query: () => `{ partner(id: "${foreign.partnerId}") { id } }`, allowed: [] },
+  { name: 'updatePartner: another organization’s', query: () => `mutation { updatePartner(id: "${foreign.partnerId}", input: {name: "Taken"}) { id } }`, allowed: [] },
+  { name: 'rotatePartnerLaunchSecret: another organization’s', query: () => `mutation { rotatePartnerLaunchSecret(partnerId: "${foreign.partnerId}") { launchSecret } }`, allowed: [] },
+  { name: 'createCohort: another organization’s partner', query: () => `mutation { createCohort(input: {partnerId: "${foreign.partnerId}", name: "Planted"}) { id } }`, allowed: [] },
+  { name: 'renameCohort: another organization’s cohort', query: () => `mutation { renameCohort(id: "${foreign.cohortId}", name: "Planted") { id } }`, allowed: [] },
+  { name: 'archiveCohort: another organization’s cohort', query: () => `mutation { archiveCohort(id: "${foreign.cohortId}") { id } }`, allowed: [] },
   { name: 'startCaseSession: another organization’s cohort', query: () => `mutation { startCaseSession(cohortId: "${foreign.cohortId}") { id } }`, allowed: [] },
   { name: 'deleteCohortLearnerData: another organization’s cohort', query: () => `mutation { deleteCohortLearnerData(cohortId: "${foreign.cohortId}", reason: "matrix") { sessions } }`, allowed: [] },
   { name: 'reviseCase: another organization’s case', query: () => `mutation { reviseCase(caseId: "${foreign.caseId}", content: {}) { id } }`, allowed: [] },

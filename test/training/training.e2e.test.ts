@@ -78,7 +78,11 @@ const asBearer = (token: string): GraphQLClient => new GraphQLClient(t.graphqlUr
 describe('the training pilot, end to end', () => {
   it('launches, streams the patient, scores the work-up and reports it to the partner', async () => {
     const { accessToken, sessionId, launchUrl } = await launch(await launchToken({ sub: 'lms-user-42' }));
-    expect(launchUrl).toContain(`/app/training/sessions/${sessionId}`);
+    // The partner's learner app, told the session and the token in the fragment, never the query.
+    const link = new URL(launchUrl);
+    expect(`${link.origin}${link.pathname}`).toBe(PARTNERS.northwind.learnerAppUrl);
+    expect(link.search).toBe('');
+    expect(Object.fromEntries(new URLSearchParams(link.hash.slice(1)))).toEqual({ session_id: sessionId, access_token: accessToken });
     const learner = asBearer(accessToken);
 
     const socket = connectWs(t.graphqlUrl, { authorization: `Bearer ${accessToken}` });

@@ -70,7 +70,9 @@ export class Subgraphs {
     if (call.identity) headers[INTERNAL_IDENTITY_HEADER] = await call.identity();
     try {
       // One signal for the answer and its body: a subgraph that stalls mid-body times out too.
-      const response = await fetch(`${this.url(name)}${path}`, { method: call.method ?? 'GET', headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
+      // redirect: 'manual': a subgraph's redirect is the caller's to follow (a browser launch ends in
+      // a 303 to the learner app), never the gateway's.
+      const response = await fetch(`${this.url(name)}${path}`, { method: call.method ?? 'GET', headers, body: call.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
     } catch (error) {
       throw subgraphFailure(name, error, timeoutMs);

@@ -58,7 +58,7 @@ export const TrainingEvents = {
     type: 'training.cohort.learner_data_deleted',
     version: 1,
     source: 'training',
-    description: 'Retention: a cohort’s learner data (sessions, enrolments, learners left without one) was deleted.',
-    payload: z.object({ cohortId: id, sessions: count, learners: count }),
+    description: 'Retention: a cohort’s learner data (sessions, enrolments, learners left without one) was deleted. `learnerIds` names the learners deleted (absent on events recorded before it was added).',
+    payload: z.object({ cohortId: id, sessions: count, learners: count, learnerIds: z.array(id).optional() }),
   }),
 } as const;

@@ -88,22 +88,36 @@ function safetyErrors(content: CaseContent, record: SessionRecord): FlaggedError
 }
 
 /**
+ * The safety sub-score loses PENALTY.safety points for each flagged error of severity safety,
+ * never below 0: a session that harmed the patient cannot show full marks for safety, however
+ * many safety items it met. A case without safety items has no safety sub-score (null) until
+ * such an error is flagged; then it starts from 100.
+ */
+export function safetySubScore(fromRubric: number | null, safetyErrors: number): number | null {
+  if (safetyErrors === 0) return fromRubric;
+  return Math.max(0, (fromRubric ?? 100) - PENALTY.safety * safetyErrors);
+}
+
+/**
  * Deterministic scoring from the rubric and the session's record. Each section scores the
- * weight of its met items over its possible weight; the total does the same over all items,
- * less a fixed penalty per flagged error, never below 0.
+ * weight of its met items over its possible weight (safety also less its penalty, see
+ * safetySubScore); the total does the same over all items, less a fixed penalty per flagged
+ * error, never below 0.
  */
 export function scoreSession(content: CaseContent, record: SessionRecord): ScoreCard {
   const met = content.rubric.filter((item) => criterionMet(item.criterion, record, content));
   const metIds = new Set(met.map((item) => item.id));
+  const flaggedErrors = safetyErrors(content, record);
+  const safetyErrorCount = flaggedErrors.filter((error) => error.severity === 'safety').length;
   const subScores = SUBSCORE_SECTIONS.map((section): SubScore => {
     const items = content.rubric.filter((item) => item.section === section);
     const possible = items.reduce((sum, item) => sum + item.weight, 0);
     const achieved = items.filter((item) => metIds.has(item.id)).reduce((sum, item) => sum + item.weight, 0);
-    return { section, achieved, possible, score: possible === 0 ? null : Math.round((100 * achieved) / possible) };
+    const score = possible === 0 ? null : Math.round((100 * achieved) / possible);
+    return { section, achieved, possible, score: section === 'safety' ? safetySubScore(score, safetyErrorCount) : score };
   });
   const possible = content.rubric.reduce((sum, item) => sum + item.weight, 0);
   const achieved = met.reduce((sum, item) => sum + item.weight, 0);
-  const flaggedErrors = safetyErrors(content, record);
   const penalty = flaggedErrors.reduce((sum, error) => sum + PENALTY[error.severity], 0);
   const total = Math.max(0, Math.round((100 * achieved) / possible) - penalty);
   return { total, subScores, flaggedErrors, metItemIds: content.rubric.filter((item) => metIds.has(item.id)).map((item) => item.id) };
