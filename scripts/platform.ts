@@ -42,6 +42,8 @@ export interface PlatformOptions {
   port?: number;
   host?: string;
   production?: boolean;
+  /** The explorer at /graphql (GATEWAY_EXPLORER); on outside production by default. */
+  explorer?: boolean;
   log?: Logger;
 }
 
@@ -77,6 +79,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       oidcIssuers: options.oidcIssuers ?? [],
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       production: options.production ?? false,
+      explorer: options.explorer,
       log,
       redisUrl: options.redisUrl,
       redisPrefix: options.redisPrefix,

@@ -27,6 +27,7 @@ const platform = await startPlatform({
   port: gatewayConfig.port,
   host: gatewayConfig.host,
   production: shared.production,
+  explorer: gatewayConfig.explorer,
   log,
 });
 log.info({ url: `${platform.gateway.url}/graphql`, seconds: (Date.now() - started) / 1000 }, 'CareGraph ready');

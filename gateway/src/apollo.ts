@@ -1,7 +1,8 @@
 import { ApolloGateway, type GraphQLDataSource, type SupergraphSdlUpdateFunction } from '@apollo/gateway';
-import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import {
-  ApolloServerPluginInlineTraceDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled,
+  ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
@@ -55,10 +56,13 @@ export async function startApollo(options: GatewayApolloOptions): Promise<Gatewa
     validationRules: [depthLimit(options.limits.maxDepth), aliasLimit(options.limits.maxAliases)],
     persistedQueries: options.persistedQueries,
     plugins: [
+      // No Apollo Sandbox (a CDN page with telemetry): browsers get CareGraph's own explorer (routes/explorer.ts).
+      ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       nulBytePlugin<GatewayContext>(),
+      subscriptionsElsewhere<GatewayContext>(),
       // Variable coercion errors name expected types and fields too, past the hook Apollo strips suggestions in.
       ...(production ? [schemaDetailsPlugin<GatewayContext>()] : []),
       ...options.plugins,
@@ -90,4 +94,24 @@ function withoutApolloTelemetry<T>(build: () => T): T {
     if (previous === undefined) delete process.env['APOLLO_TELEMETRY_DISABLED'];
     else process.env['APOLLO_TELEMETRY_DISABLED'] = previous;
   }
+}
+
+/**
+ * A subscription sent as a plain HTTP request (POST or GET /graphql) is the client's mistake, not
+ * a server failure: it is refused with 400 BAD_USER_INPUT naming where subscriptions are served.
+ * (Apollo's executor would fail it as an internal error.) Streams never reach Apollo Server.
+ */
+function subscriptionsElsewhere<C extends object>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError('Subscriptions are served over graphql-ws (WebSocket) at /graphql and graphql-sse at /graphql/stream, not over plain HTTP', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400, headers: new HeaderMap() } },
+          });
+        },
+      };
+    },
+  };
 }

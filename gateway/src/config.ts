@@ -21,6 +21,8 @@ export interface GatewayConfig {
    * the scraper: a fixed default could collide with another process on the host.
    */
   metrics: { port: number; host: string };
+  /** `GATEWAY_EXPLORER=on|off`: the explorer at /graphql for browsers; on outside production by default. */
+  explorer: boolean | undefined;
 }
 
 export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -33,6 +35,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     oidcIssuers: jsonFromEnv<OidcIssuerConfig[]>(env, 'OIDC_ISSUERS', []),
     subgraphTimeoutMs: positive(intFromEnv(env, 'GATEWAY_SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS), 'GATEWAY_SUBGRAPH_TIMEOUT_MS'),
     metrics: { port: intFromEnv(env, 'METRICS_PORT', 0), host: env['METRICS_HOST'] || '127.0.0.1' },
+    explorer: onOff(env, 'GATEWAY_EXPLORER'),
     limits: {
       maxDepth: intFromEnv(env, 'GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth),
       maxAliases: intFromEnv(env, 'GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
@@ -43,6 +46,14 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       subscriptionBuffer: positive(intFromEnv(env, 'GATEWAY_SUBSCRIPTION_BUFFER', DEFAULT_LIMITS.subscriptionBuffer), 'GATEWAY_SUBSCRIPTION_BUFFER'),
     },
   };
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (!value) return undefined;
+  if (value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  throw new Error(`${name} must be on or off, not ${env[name]}`);
 }
 
 /** A buffer of 0 would end every subscriber at its first event; a timeout of 0 every fetch. */

@@ -15,6 +15,7 @@ import { biExportModule } from './persisted/bi.js';
 import { openPersistedQueries, type PersistedQueryOptions } from './persisted/setup.js';
 import { REST_ALIASES } from './rest/aliases.js';
 import { restAliasModule } from './rest/router.js';
+import { createExplorer } from './routes/explorer.js';
 import { graphqlModule } from './routes/graphql.js';
 import { healthModule } from './routes/health.js';
 import { jwksModule } from './routes/jwks.js';
@@ -67,6 +68,8 @@ export interface GatewayOptions {
   /** Prefix of the gateway's Redis keys, so deployments (and test runs) sharing a server stay apart. */
   redisPrefix?: string;
   persisted?: PersistedQueryOptions;
+  /** Serve the explorer (GraphiQL) at /graphql to browsers; defaults to on outside production (`GATEWAY_EXPLORER`). */
+  explorer?: boolean;
   /**
    * Where domain events arrive (the outbox relay publishes them), to invalidate cached persisted
    * responses. Without it cached responses only expire by their TTL; a gateway in its own
@@ -144,8 +147,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     production: options.production, trusted: { policy: persisted.safelist, operations: persisted.operations },
   });
   // In priority order: a REST alias wins over a subgraph's public route on the same path.
+  // The explorer lists the schema's fields and types: on exactly when introspection is, unless configured off.
+  const explorer = (options.explorer ?? !options.production) ? createExplorer({ operations: persisted.operations }) : undefined;
   const modules: GatewayModule[] = [
-    graphqlModule({ apollo, callers, persistedMaxAgeSeconds: persisted.maxAgeSeconds }),
+    graphqlModule({ apollo, callers, persistedMaxAgeSeconds: persisted.maxAgeSeconds, explorer }),
+    ...(explorer ? [explorer.module] : []),
     subscriptions,
     healthModule({ subgraphs }),
     jwksModule({ keys: options.keys }),

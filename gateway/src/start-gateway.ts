@@ -26,6 +26,7 @@ const gateway = await startGateway({
   limits: config.limits,
   subgraphTimeoutMs: config.subgraphTimeoutMs,
   metrics: config.metrics,
+  explorer: config.explorer,
   production: shared.production,
   log,
   redisUrl: shared.redisUrl,

@@ -32,6 +32,8 @@ export interface TestPlatformOptions {
   oidcIssuers?: OidcIssuerConfig[];
   limits?: Partial<GatewayLimits>;
   production?: boolean;
+  /** The explorer at /graphql (on outside production by default). */
+  explorer?: boolean;
   /** Point the conversational subgraphs at an OpenAI-compatible server (a local fake in tests). */
   llm?: LlmConfig;
   /** Point billing at a Stripe API (the local fake in tests). */
