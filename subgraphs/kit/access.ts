@@ -146,10 +146,14 @@ export function scopedClient(options: ScopedClientOptions): PrismaClient {
   /** A unique lookup found nothing in scope: FORBIDDEN when the row exists outside it. */
   // `where` is the caller's unique input (an id, or a compound key such as `cohortId_learnerId`):
   // findUnique takes it as it is, and whole rows work for models without an `id`.
-  const refuseIfHidden = async (model: string, where: object | undefined): Promise<void> => {
+  // `scopedWhere` is the same lookup within the caller's scope: a row created between the
+  // caller's read and this check (a consumer catching up) is visible to them, not forbidden.
+  const refuseIfHidden = async (model: string, where: object | undefined, scopedWhere: object | undefined): Promise<void> => {
     if (!where) return;
     const hidden = await delegate(system, model).findUnique({ where });
-    if (hidden) throw forbidden(`You may not access this ${model}`);
+    if (!hidden) return;
+    if (scopedWhere && (await delegate(system, model).findUnique({ where: scopedWhere }))) return;
+    throw forbidden(`You may not access this ${model}`);
   };
 
   const extended = prisma.$extends({
@@ -183,15 +187,15 @@ export function scopedClient(options: ScopedClientOptions): PrismaClient {
             result = await query(a);
           } catch (error) {
             if (isRecordMissing(error) && (READ_UNIQUE.has(operation) || WRITE_UNIQUE.has(operation))) {
-              await refuseIfHidden(model, original);
+              await refuseIfHidden(model, original, a.where);
               throw notFound(model);
             }
             if (operation === 'upsert' && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-              await refuseIfHidden(model, original);
+              await refuseIfHidden(model, original, undefined);
             }
             throw error;
           }
-          if (READ_UNIQUE.has(operation) && result === null) await refuseIfHidden(model, original);
+          if (READ_UNIQUE.has(operation) && result === null) await refuseIfHidden(model, original, a.where);
 
           if (policy.audited) {
             const action = ROW_READS.has(operation) ? 'read' : CREATE.has(operation) ? 'create' : operation.startsWith('delete') ? 'delete' : operation === 'upsert' ? 'upsert' : 'update';
