@@ -10,6 +10,7 @@ import {
   type HttpMethod, type RouteRequest, type RouteResponse,
 } from './http.js';
 import { EventConsumerRunner, type EventConsumer } from './events/consumers.js';
+import { Poller } from './poller.js';
 import type { AccessPolicies } from './access.js';
 import { applyShield, type IRules } from './shield.js';
 import { serveSubscriptions } from './subscriptions.js';
@@ -28,6 +29,18 @@ export interface SubgraphRoute {
   handle(request: RouteRequest & { identity: Identity }, deps: SubgraphDeps, ctx: SubgraphContext): Promise<RouteResponse>;
 }
 
+/**
+ * Work a subgraph does in the background: `step` handles what is due and returns how much it
+ * did; it is polled every `intervalMs` (and again at once while it finds work). Outside calls
+ * belong here rather than in an event consumer, whose transaction would hold a database
+ * connection for the length of the call.
+ */
+export interface SubgraphWorker {
+  name: string;
+  intervalMs: number;
+  step(deps: SubgraphDeps): Promise<number>;
+}
+
 /** Everything a subgraph is: the same shape for all of them (see subgraphs/<name>/index.ts). */
 export interface SubgraphDefinition {
   name: string;
@@ -42,6 +55,8 @@ export interface SubgraphDefinition {
   routes: SubgraphRoute[];
   /** How it reacts to other domains' events (durable: see kit/events/consumers.ts). */
   consumers?: EventConsumer[];
+  /** Background work it polls for (deliveries to outside systems, with their own retry schedule). */
+  workers?: SubgraphWorker[];
   /** Loads its part of the synthetic demo data (idempotent); run by `--seed`, `npm start` and the tests. */
   seed?(deps: SubgraphDeps): Promise<void>;
 }
@@ -117,6 +132,8 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
   log.info({ url }, 'subgraph listening');
   const consumers = new EventConsumerRunner({ prisma: deps.prisma, log, consumers: definition.consumers ?? [] });
   consumers.start();
+  const workers = (definition.workers ?? []).map((worker) => new Poller(`${definition.name}.${worker.name}`, worker.intervalMs, () => worker.step({ ...deps, log }), log));
+  for (const worker of workers) worker.start();
   // Idempotent: a test may stop a subgraph early (to see the gateway cope) and again at the end.
   let closing: Promise<void> | undefined;
   return {
@@ -125,6 +142,7 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
     close() {
       closing ??= (async () => {
         await consumers.stop();
+        await Promise.all(workers.map((worker) => worker.stop()));
         await subscriptions.close();
         await closeServer(server);
         await apollo.stop();

@@ -252,6 +252,15 @@ export const trainingPolicies: AccessPolicies = {
     read: async (scope) => enrollmentsSeen(await viewerOf(scope)),
     write: async (scope) => ({ cohort: ofOrganization(adminOrganization(await viewerOf(scope))) }),
   },
+  LtiPlatform: {
+    read: async (scope) => ofOrganization(adminOrganization(await viewerOf(scope))),
+    write: async (scope) => ofOrganization(adminOrganization(await viewerOf(scope))),
+    create: inAdminsOrganization('LTI platforms'),
+  },
+  // Written only by the LTI login and launch (system work, the platform's signature the authority).
+  LtiLogin: { read: () => ({ state: { in: [] } }) },
+  LtiContext: { read: () => ({ platformId: { in: [] } }) },
+  LtiScoreTarget: { read: () => ({ sessionId: { in: [] } }) },
   LaunchNonce: {
     // Written only by a verified launch (system work); no request reads them.
     read: () => ({ jti: { in: [] } }),

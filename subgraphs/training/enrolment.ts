@@ -46,7 +46,7 @@ export async function enroll(tx: Prisma.TransactionClient, cohort: OpenCohort, l
  * assignment; its latest published version. `db` is the caller's scoped client, or the system
  * client for a verified launch; `field` names the input a refusal is about.
  */
-export async function chooseCaseVersion(db: PrismaClient, choice: { cohortId: string; caseId?: string | undefined; caseSetId?: string | undefined }, field: string): Promise<ChosenVersion> {
+export async function chooseCaseVersion(db: Pick<PrismaClient, 'cohortAssignment' | 'caseVersion'>, choice: { cohortId: string; caseId?: string | undefined; caseSetId?: string | undefined }, field: string): Promise<ChosenVersion> {
   const assigned = await db.cohortAssignment.findMany({ where: { cohortId: choice.cohortId }, include: { caseSet: { include: { items: { orderBy: { position: 'asc' } } } } }, orderBy: { createdAt: 'asc' } });
   const assignedCaseIds = assigned.flatMap((a) => (a.caseId ? [a.caseId] : (a.caseSet?.items.map((i) => i.caseId) ?? [])));
   let chosen: string | undefined;

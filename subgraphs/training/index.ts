@@ -1,9 +1,11 @@
 import { errorResponse, type RouteResponse } from '../kit/http.js';
 import type { Identity } from '../kit/identity.js';
+import type { SubgraphDeps } from '../kit/context.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { trainingPolicies } from './access.js';
 import { learnerStanding } from './enrolment.js';
 import { launchSession } from './launch.js';
+import { beginLogin, completeLaunch, ltiScoreSender, ltiScoresDue, toolJwks } from './lti.js';
 import { trainingPermissions } from './permissions.js';
 import { buildTrainingSchema } from './schema.js';
 import { seedTraining } from './seed.js';
@@ -22,6 +24,33 @@ function launchTokenFrom(body: Buffer, contentType: string | undefined): string 
   return jsonString(body, 'token');
 }
 
+/** A form post's fields, or a GET's query parameters (LTI logins come either way). */
+function formOrQuery(request: { method: string; url: URL; body: Buffer }): URLSearchParams {
+  return request.method === 'POST' ? new URLSearchParams(request.body.toString('utf8')) : request.url.searchParams;
+}
+
+/** The LTI 1.3 tool's endpoints (lti.ts), public at the gateway's address: platforms and browsers call them. */
+const ltiLogin = async (request: { method: string; url: URL; body: Buffer }, deps: SubgraphDeps): Promise<RouteResponse> => {
+  const fields = formOrQuery(request);
+  const location = await beginLogin(deps.prisma, Object.fromEntries(fields), `${deps.publicUrl ?? 'http://127.0.0.1:4000'}/lti/launch`);
+  return { status: 302, headers: { location, 'cache-control': 'no-store' }, body: '' };
+};
+const ltiRoutes: SubgraphDefinition['routes'] = [
+  { method: 'GET', path: '/lti/login', public: true, handle: (request, deps) => ltiLogin(request, deps) },
+  { method: 'POST', path: '/lti/login', public: true, handle: (request, deps) => ltiLogin(request, deps) },
+  {
+    method: 'POST',
+    path: '/lti/launch',
+    public: true,
+    async handle(request, _deps, ctx): Promise<RouteResponse> {
+      const fields = formOrQuery(request);
+      const launched = await completeLaunch(ctx, { idToken: fields.get('id_token'), state: fields.get('state') });
+      return { status: 303, headers: { location: launched.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+    },
+  },
+  { method: 'GET', path: '/lti/jwks', public: true, handle: async (_request, deps) => ({ status: 200, body: await toolJwks(deps.prisma), headers: { 'cache-control': 'max-age=300' } }) },
+];
+
 /** Only the gateway checks credentials: its calls carry the signed `gateway` service identity. */
 const fromGateway = (identity: Identity): boolean => identity.kind === 'service' && identity.subject === 'gateway';
 
@@ -32,6 +61,9 @@ export const trainingSubgraph: SubgraphDefinition = {
   permissions: trainingPermissions,
   policies: trainingPolicies,
   seed: seedTraining,
+  // Completed sessions launched by LTI have their scores sent back to the platform.
+  consumers: [ltiScoresDue],
+  workers: [ltiScoreSender],
   routes: [
     {
       // REST alias of launchSession for partner platforms that post a launch form or JSON.
@@ -50,6 +82,7 @@ export const trainingSubgraph: SubgraphDefinition = {
         return { status: 201, body: { accessToken: result.accessToken, launchUrl: result.launchUrl, session: { id: result.session.id, status: result.session.status } } };
       },
     },
+    ...ltiRoutes,
     {
       // The gateway asks, for a learner's platform token, whether the learner still exists
       // (retention deletes learners) and which cohorts they are in.

@@ -1,5 +1,6 @@
 import type { Partner } from '../../prisma/generated/client/client.js';
 import type { Builder } from '../kit/builder.js';
+import { listLtiPlatforms, registerLtiPlatform } from './lti.js';
 import { archiveCohort, createCohort, findPartner, listPartners, registerPartner, renameCohort, rotateLaunchSecret, updatePartner, type OidcProviderInput, type PartnerWithSecret } from './onboarding.js';
 
 /** Partner onboarding's types and fields (onboarding.ts holds the rules), added to training's builder. */
@@ -81,7 +82,43 @@ export function addOnboardingFields(builder: Builder): void {
     fields: (t) => ({ partnerId: t.id({ required: true }), name: t.string({ required: true }) }),
   });
 
+  const LtiPlatformRef = builder.prismaObject('LtiPlatform', {
+    description: 'An LTI 1.3 platform registered for a partner. Configure it with the tool URLs below.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      partnerId: t.exposeID('partnerId'),
+      issuer: t.exposeString('issuer'),
+      clientId: t.exposeString('clientId'),
+      deploymentIds: t.exposeStringList('deploymentIds'),
+      authLoginUrl: t.exposeString('authLoginUrl'),
+      accessTokenUrl: t.exposeString('accessTokenUrl'),
+      jwksUrl: t.exposeString('jwksUrl'),
+      toolLoginUrl: t.string({ description: 'The tool’s OIDC login initiation URL, for the platform.', resolve: (_p, _a, ctx) => `${ctx.publicUrl ?? ''}/lti/login` }),
+      toolLaunchUrl: t.string({ description: 'The tool’s redirect (launch) URL, for the platform.', resolve: (_p, _a, ctx) => `${ctx.publicUrl ?? ''}/lti/launch` }),
+      toolJwksUrl: t.string({ description: 'The tool’s public keys (its client assertions are signed with key `toolKeyId`).', resolve: (_p, _a, ctx) => `${ctx.publicUrl ?? ''}/lti/jwks` }),
+      toolKeyId: t.exposeString('toolKeyId'),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+  const LtiPlatformInputRef = builder.inputType('LtiPlatformInput', {
+    fields: (t) => ({
+      partnerId: t.id({ required: true }),
+      issuer: t.string({ required: true, description: 'The platform’s `iss`.' }),
+      clientId: t.string({ required: true, description: 'CareGraph’s client id at the platform.' }),
+      deploymentIds: t.stringList({ required: true }),
+      authLoginUrl: t.string({ required: true, description: 'The platform’s OIDC authorization endpoint.' }),
+      accessTokenUrl: t.string({ required: true, description: 'The platform’s OAuth 2 token endpoint (for Assignment and Grade Services).' }),
+      jwksUrl: t.string({ required: true, description: 'The platform’s public keys.' }),
+    }),
+  });
+
   builder.queryFields((t) => ({
+    ltiPlatforms: t.prismaField({
+      type: [LtiPlatformRef],
+      description: 'The organization’s LTI platforms (admins), optionally one partner’s.',
+      args: { partnerId: t.arg.id({ required: false }) },
+      resolve: (_query, _root, args, ctx) => listLtiPlatforms(ctx, args.partnerId ? String(args.partnerId) : null),
+    }),
     partners: t.prismaField({
       type: [PartnerRef],
       description: 'The organization’s partners (admins); a partner’s own record (partners).',
@@ -113,6 +150,12 @@ export function addOnboardingFields(builder: Builder): void {
       description: 'A new launch secret, shown once; the old one keeps working for overlapSeconds (default a day, at most 7 days). Audited.',
       args: { partnerId: t.arg.id({ required: true }), overlapSeconds: t.arg.int({ required: false }) },
       resolve: (_root, args, ctx) => rotateLaunchSecret(ctx, String(args.partnerId), args.overlapSeconds ?? undefined),
+    }),
+    registerLtiPlatform: t.prismaField({
+      type: LtiPlatformRef,
+      description: 'Registers an LTI 1.3 platform for one of your partners: its learners launch from it, their scores go back to it. Audited.',
+      args: { input: t.arg({ type: LtiPlatformInputRef, required: true }) },
+      resolve: (_query, _root, { input }, ctx) => registerLtiPlatform(ctx, { ...input, partnerId: String(input.partnerId) }),
     }),
     createCohort: t.prismaField({
       type: 'Cohort',

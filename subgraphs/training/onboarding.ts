@@ -69,7 +69,7 @@ function isAcceptableUrl(value: string): boolean {
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
-function checkUrl(problems: InputProblems, field: string, value: string | null | undefined): void {
+export function checkUrl(problems: InputProblems, field: string, value: string | null | undefined): void {
   if (value === null || value === undefined) return;
   problems.check(value.length <= 500 && isAcceptableUrl(value), field, 'must be an https URL (http only to a loopback host), without credentials');
 }

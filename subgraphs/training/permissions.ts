@@ -24,6 +24,7 @@ export const trainingPermissions: IRules = {
     cohortCases: cohortReaders,
     trainingCases: staff,
     partners: partnerReaders,
+    ltiPlatforms: onboarding,
     partner: partnerReaders,
     rescoreSession: staff,
   },
@@ -43,6 +44,7 @@ export const trainingPermissions: IRules = {
     publishCaseVersion: staff,
     assignToCohort: hasRole(Role.PARTNER, ...TRAINING_STAFF),
     registerPartner: onboarding,
+    registerLtiPlatform: onboarding,
     updatePartner: onboarding,
     rotatePartnerLaunchSecret: onboarding,
     createCohort: onboarding,
@@ -75,4 +77,5 @@ export const trainingPermissions: IRules = {
   LearnerProfile: signedIn,
   OidcProvider: partnerReaders,
   PartnerWithSecret: onboarding,
+  LtiPlatform: onboarding,
 };

@@ -87,7 +87,7 @@ async function fingerprint(): Promise<string> {
     prisma.case.count(), prisma.caseVersion.count(), prisma.caseVersion.count({ where: { status: 'PUBLISHED' } }), prisma.caseSet.count(), prisma.caseSetItem.count(),
     prisma.cohortAssignment.count(), prisma.learner.count(), prisma.enrollment.count(), prisma.launchNonce.count(),
     prisma.caseSession.count(), prisma.sessionTurn.count(), prisma.investigationOrder.count(),
-    prisma.auditEvent.count({ where: { source: 'training' } }), prisma.partner.count(), prisma.cohort.count(),
+    prisma.auditEvent.count({ where: { source: 'training' } }), prisma.partner.count(), prisma.cohort.count(), prisma.ltiPlatform.count(),
   ]);
   const foreignRows = await Promise.all([
     prisma.partner.findMany({ where: { organizationId: ORGS.hospital.id }, orderBy: { id: 'asc' } }),
@@ -134,6 +134,13 @@ const ROOT: MatrixCase[] = [
   { name: 'Mutation.rotatePartnerLaunchSecret (unknown)', query: () => `mutation { rotatePartnerLaunchSecret(partnerId: "${UNKNOWN}") { launchSecret } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.createCohort (unknown partner)', query: () => `mutation { createCohort(input: {partnerId: "${UNKNOWN}", name: "m"}) { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.renameCohort (unknown)', query: () => `mutation { renameCohort(id: "${UNKNOWN}", name: "m") { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
+  { name: 'Query.ltiPlatforms', query: () => '{ ltiPlatforms { id } }', allowed: ['ADMIN'] },
+  {
+    name: 'Mutation.registerLtiPlatform (invalid)',
+    query: () => `mutation { registerLtiPlatform(input: {partnerId: "${PARTNERS.northwind.id}", issuer: "not a url", clientId: "c", deploymentIds: ["d"], authLoginUrl: "https://lms.example/auth", accessTokenUrl: "https://lms.example/token", jwksUrl: "https://lms.example/jwks"}) { id } }`,
+    allowed: ['ADMIN'],
+    allowedCode: 'BAD_USER_INPUT',
+  },
   { name: 'Mutation.archiveCohort (unknown)', query: () => `mutation { archiveCohort(id: "${UNKNOWN}") { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
 ];
 
@@ -153,6 +160,11 @@ const CROSS: MatrixCase[] = [
   { name: 'updatePartner: another organization’s', query: () => `mutation { updatePartner(id: "${foreign.partnerId}", input: {name: "Taken"}) { id } }`, allowed: [] },
   { name: 'rotatePartnerLaunchSecret: another organization’s', query: () => `mutation { rotatePartnerLaunchSecret(partnerId: "${foreign.partnerId}") { launchSecret } }`, allowed: [] },
   { name: 'createCohort: another organization’s partner', query: () => `mutation { createCohort(input: {partnerId: "${foreign.partnerId}", name: "Planted"}) { id } }`, allowed: [] },
+  {
+    name: 'registerLtiPlatform: another organization’s partner',
+    query: () => `mutation { registerLtiPlatform(input: {partnerId: "${foreign.partnerId}", issuer: "https://lms.example", clientId: "c", deploymentIds: ["d"], authLoginUrl: "https://lms.example/auth", accessTokenUrl: "https://lms.example/token", jwksUrl: "https://lms.example/jwks"}) { id } }`,
+    allowed: [],
+  },
   { name: 'renameCohort: another organization’s cohort', query: () => `mutation { renameCohort(id: "${foreign.cohortId}", name: "Planted") { id } }`, allowed: [] },
   { name: 'archiveCohort: another organization’s cohort', query: () => `mutation { archiveCohort(id: "${foreign.cohortId}") { id } }`, allowed: [] },
   { name: 'startCaseSession: another organization’s cohort', query: () => `mutation { startCaseSession(cohortId: "${foreign.cohortId}") { id } }`, allowed: [] },
