@@ -18,7 +18,8 @@ export interface RouteResponse {
   status: number;
   /** A string or Buffer is sent as is; anything else as JSON. */
   body?: unknown;
-  headers?: Record<string, string>;
+  /** A list for headers sent more than once (`set-cookie`). */
+  headers?: Record<string, string | string[]>;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -45,7 +46,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
 
 export function send(res: ServerResponse, response: RouteResponse): void {
   if (res.headersSent) return;
-  const headers: Record<string, string> = { ...response.headers };
+  const headers: Record<string, string | string[]> = { ...response.headers };
   let payload: string | Buffer | undefined;
   if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) {
     payload = response.body;

@@ -133,6 +133,13 @@ describe('gateway routes', () => {
     expect(echoed).toEqual({ source: 'lab', bodyBase64: raw.toString('base64'), signature: 'sig-123', identityKind: 'anonymous' });
   });
 
+  it('passes a subgraph’s redirect and every cookie through untouched, without following it', async () => {
+    const response = await fetch(`${t.baseUrl}/webhooks/visits/redirect`, { method: 'POST', body: '{}', redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('https://elsewhere.example/next?x=1');
+    expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/; HttpOnly', 'b=2; Path=/; Secure']);
+  });
+
   it('answers 404 for unknown routes', async () => {
     expect((await fetch(`${t.baseUrl}/nothing-here`)).status).toBe(404);
   });

@@ -130,6 +130,10 @@ export const visitsSubgraph: SubgraphDefinition = {
       public: true,
       // Echoes what arrived, so a test can prove the gateway forwards raw bytes and headers.
       async handle(request) {
+        // A redirect with two cookies, to prove the gateway hands both back untouched.
+        if (request.params['source'] === 'redirect') {
+          return { status: 302, headers: { location: 'https://elsewhere.example/next?x=1', 'set-cookie': ['a=1; Path=/; HttpOnly', 'b=2; Path=/; Secure'] }, body: '' };
+        }
         return {
           status: 202,
           body: {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { caseIdFor, PARTNERS, USERS } from '../../prisma/seed-data.js';
+import { INTERNAL_IDENTITY_HEADER, signInternalIdentity, type Identity } from '../../subgraphs/kit/identity.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
 
@@ -122,6 +123,20 @@ describe('an admin onboards a partner; its learner launches, signs in and comple
     const me = await postGraphQL(t.graphqlUrl, { query: '{ me { id roles learner { partnerId cohortIds displayName } } }' }, learner);
     expect(me.json.errors).toBeUndefined();
     expect(me.json.data).toEqual({ me: { id: expect.any(String), roles: ['LEARNER'], learner: { partnerId, cohortIds: [cohortId], displayName: 'Ari Synthetic' } } });
+    // Who else sees that profile (the User entity as the gateway fetches it from training): the
+    // organization's staff; not another partner, not another learner.
+    const learnerId = (me.json.data?.['me'] as { id: string }).id;
+    const profileAs = async (identity: Identity) => {
+      const url = `${t.platform.subgraphs.find((s) => s.name === 'training')?.url}/graphql`;
+      const query = `{ _entities(representations: [{__typename: "User", id: "${learnerId}"}]) { ... on User { learner { partnerId } } } }`;
+      const answer = await postGraphQL(url, { query }, { [INTERNAL_IDENTITY_HEADER]: await signInternalIdentity(identity, t.keys.internalIdentitySecret) });
+      return (answer.json.data?.['_entities'] as Array<{ learner: unknown }>)[0]?.learner;
+    };
+    const seeded = (user: (typeof USERS)[keyof typeof USERS]): Identity => ({ kind: 'user', subject: user.id, role: user.role, organizationId: user.organizationId });
+    expect(await profileAs(seeded(USERS.admin))).toEqual({ partnerId });
+    expect(await profileAs(seeded(USERS.otherPartner))).toBeNull();
+    expect(await profileAs(seeded(USERS.learner))).toBeNull();
+    expect(await profileAs(seeded(USERS.hospitalAdmin))).toBeNull();
     const session = await postGraphQL(t.graphqlUrl, { query: 'query($id: ID!) { caseSession(id: $id) { id status cohortId } }', variables: { id: sessionId } }, learner);
     expect(session.json.data).toEqual({ caseSession: { id: sessionId, status: 'ACTIVE', cohortId } });
     for (const step of [

@@ -190,6 +190,8 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Cohort (own partner’s)', query: () => entitiesQuery('Cohort', COHORTS.northwindA.id, 'name'), allowed: ['PARTNER', 'BI', ...STAFF] },
   { name: '_entities Cohort (another partner’s)', query: () => entitiesQuery('Cohort', COHORTS.southbank.id, 'name'), allowed: ['BI', ...STAFF] },
   { name: '_entities Cohort (another organization’s)', query: () => entitiesQuery('Cohort', foreign.cohortId, 'name'), allowed: [] },
+  // Any signed-in caller may ask; the access policies answer the profile only to those who may see the learner (onboarding.e2e).
+  { name: '_entities User (learner profile)', query: () => entitiesQuery('User', learnerId, 'learner { partnerId }'), allowed: everyone },
 ];
 
 describe('training authorization matrix', () => {

@@ -33,10 +33,14 @@ export function proxyModule(deps: { routes: readonly PublicRoute[]; subgraphs: S
         identity: context.internalIdentity,
         requestId: request.requestId,
       });
-      const responseHeaders: Record<string, string> = {};
+      // Status and headers as the subgraph gave them (a redirect's Location included), each
+      // Set-Cookie on its own (joined, they would be one broken cookie).
+      const responseHeaders: Record<string, string | string[]> = {};
       upstream.headers.forEach((value, key) => {
-        if (!NOT_RETURNED.has(key)) responseHeaders[key] = value;
+        if (!NOT_RETURNED.has(key) && key !== 'set-cookie') responseHeaders[key] = value;
       });
+      const cookies = upstream.headers.getSetCookie();
+      if (cookies.length > 0) responseHeaders['set-cookie'] = cookies;
       return { status: upstream.status, body: upstream.body, headers: responseHeaders };
     },
   });
