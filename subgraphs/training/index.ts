@@ -5,7 +5,7 @@ import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { trainingPolicies } from './access.js';
 import { learnerStanding } from './enrolment.js';
 import { launchSession } from './launch.js';
-import { beginLogin, completeLaunch, ltiScoreSender, ltiScoresDue, toolJwks } from './lti.js';
+import { beginLogin, completeLaunch, ltiLoginExpiry, ltiScoreSender, ltiScoresDue, toolJwks } from './lti.js';
 import { trainingPermissions } from './permissions.js';
 import { buildTrainingSchema } from './schema.js';
 import { seedTraining } from './seed.js';
@@ -63,7 +63,7 @@ export const trainingSubgraph: SubgraphDefinition = {
   seed: seedTraining,
   // Completed sessions launched by LTI have their scores sent back to the platform.
   consumers: [ltiScoresDue],
-  workers: [ltiScoreSender],
+  workers: [ltiScoreSender, ltiLoginExpiry],
   routes: [
     {
       // REST alias of launchSession for partner platforms that post a launch form or JSON.

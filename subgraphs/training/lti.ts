@@ -290,6 +290,17 @@ export const ltiScoreSender: SubgraphWorker = {
   },
 };
 
+/** Logins never completed (or long spent) are only clutter once expired: removed hourly, an hour after they expire. */
+export const ltiLoginExpiry: SubgraphWorker = {
+  name: 'lti-logins',
+  intervalMs: 3_600_000,
+  async step({ prisma }) {
+    await prisma.ltiLogin.deleteMany({ where: { expiresAt: { lt: new Date(Date.now() - 3_600_000) } } });
+    // Nothing more to do until the next hour, however many went.
+    return 0;
+  },
+};
+
 async function postScore(platform: LtiPlatform, target: LtiScoreTarget): Promise<void> {
   const accessToken = await agsAccessToken(platform);
   const response = await fetch(scoresUrl(target.lineItemUrl), {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { caseIdFor } from '../../prisma/seed-data.js';
-import { nextScoreAttempt } from '../../subgraphs/training/lti.js';
+import { ltiLoginExpiry, nextScoreAttempt } from '../../subgraphs/training/lti.js';
 import { FakeLtiPlatform, formFields, type PlannedLaunch } from '../support/fake-lti-platform.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
@@ -147,6 +147,18 @@ describe('LTI 1.3', () => {
     expect(errorCodes(bad.json)).toEqual(['BAD_USER_INPUT']);
     const duplicate = await asAdmin('mutation($i: LtiPlatformInput!) { registerLtiPlatform(input: $i) { id } }', { i: { ...input, issuer: platform.issuer, clientId: platform.clientId, authLoginUrl: `${platform.url}/auth`, accessTokenUrl: `${platform.url}/token`, jwksUrl: `${platform.url}/jwks` } });
     expect(errorCodes(duplicate.json)).toEqual(['CONFLICT']);
+  });
+});
+
+describe('LTI logins', () => {
+  it('are removed an hour after they expire, and kept until then', async () => {
+    const prisma = t.platform.database.prisma;
+    const platformId = (await prisma.ltiPlatform.findFirstOrThrow({ where: { issuer: platform.issuer } })).id;
+    const stale = { state: randomUUID(), nonce: randomUUID(), platformId, expiresAt: new Date(Date.now() - 2 * 3_600_000) };
+    const recent = { state: randomUUID(), nonce: randomUUID(), platformId, expiresAt: new Date(Date.now() - 60_000) };
+    await prisma.ltiLogin.createMany({ data: [stale, recent] });
+    await ltiLoginExpiry.step(t.platform.deps);
+    expect((await prisma.ltiLogin.findMany({ where: { state: { in: [stale.state, recent.state] } }, select: { state: true } })).map((l) => l.state)).toEqual([recent.state]);
   });
 });
 
