@@ -1,5 +1,5 @@
 import { NOTHING, type AccessPolicies, type Scope, type WhereOf } from '../kit/access.js';
-import { isAuthenticated, Role, type RoleName } from '../kit/identity.js';
+import { isAuthenticated, partnerActedFor, Role, type AuthenticatedIdentity, type RoleName } from '../kit/identity.js';
 
 /**
  * Which analytics rows a request may read (kit/access.ts applies these to every query made
@@ -29,15 +29,9 @@ type Viewer =
   | { kind: 'partner'; partnerIds: string[] }
   | { kind: 'none' };
 
-/**
- * The partners a partner caller acts for, looked up once per request: the one its API key is
- * bound to (when of the key's organization), else those naming it as their principal.
- */
-const partnersActedFor = (scope: Scope, caller: { subject: string; organizationId: string | null; partnerId?: string | null }): Promise<string[]> =>
-  scope.memo('analytics.partners', async () => {
-    const where = caller.partnerId ? { id: caller.partnerId, organizationId: caller.organizationId ?? '' } : { principalId: caller.subject };
-    return (await scope.system.analyticsPartner.findMany({ where, select: { id: true } })).map((p) => p.id);
-  });
+/** The partners a partner caller acts for (kit's partnerActedFor), looked up once per request. */
+const partnersActedFor = (scope: Scope, caller: AuthenticatedIdentity): Promise<string[]> =>
+  scope.memo('analytics.partners', async () => (await scope.system.analyticsPartner.findMany({ where: partnerActedFor(caller), select: { id: true } })).map((p) => p.id));
 
 async function viewerOf(scope: Scope): Promise<Viewer> {
   const caller = scope.identity;

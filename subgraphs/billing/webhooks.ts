@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { Prisma, type Payment, type PrismaClient } from '../../prisma/generated/client/client.js';
+import { isUniqueViolation } from '../kit/access.js';
 import type { SubgraphDeps } from '../kit/context.js';
 import { errorResponse, type RouteResponse } from '../kit/http.js';
 import type { Logger } from '../kit/logger.js';
@@ -85,8 +86,6 @@ async function applyRefund(tx: TransactionClient, refund: Stripe.Refund): Promis
   await applyStripeRefund(tx, local.id, refund);
   return true;
 }
-
-const isUniqueViolation = (error: unknown): boolean => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 /** Records and applies an event once. Returns whether this call applied it. */
 export async function processStripeEvent(prisma: PrismaClient, event: Stripe.Event, log: Logger): Promise<'processed' | 'duplicate'> {

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
-import { EventConsumerRunner, MalformedEvent, on, type EventConsumer } from '../kit/events/consumers.js';
+import { catchUp, MalformedEvent, on, type EventConsumer } from '../kit/events/consumers.js';
 import { TrainingEvents } from '../kit/events/training.js';
 import { Role } from '../kit/identity.js';
 import type { Logger } from '../kit/logger.js';
@@ -36,12 +36,5 @@ export const learnerAccounts: EventConsumer = {
   ],
 };
 
-/**
- * Applies learner announcements still waiting, for a learner who asks about themselves a
- * moment after their launch (before the live consumer ran). Bounded: a backlog is the live
- * consumer's; both claim events the same way, so neither applies one twice.
- */
-export async function catchUpLearnerAccounts(prisma: PrismaClient, log: Logger): Promise<void> {
-  const runner = new EventConsumerRunner({ prisma, log, consumers: [learnerAccounts] });
-  for (let pass = 0; pass < 20 && (await runner.consumeOnce(learnerAccounts)) > 0; pass += 1);
-}
+/** Applies learner announcements still waiting, for a learner who asks about themselves a moment after their launch. */
+export const catchUpLearnerAccounts = (prisma: PrismaClient, log: Logger): Promise<void> => catchUp(prisma, log, learnerAccounts);

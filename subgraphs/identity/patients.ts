@@ -1,6 +1,6 @@
 import { Prisma, type Patient, type PrismaClient } from '../../prisma/generated/client/client.js';
-import { loadVisible } from '../kit/access.js';
-import { conflict, forbidden, InputProblems } from '../kit/errors.js';
+import { conflictOnUniqueViolation, loadVisible } from '../kit/access.js';
+import { forbidden, InputProblems } from '../kit/errors.js';
 import { IdentityEvents } from '../kit/events/identity.js';
 import { requireRole, requireSignedIn, Role } from '../kit/identity.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
@@ -100,12 +100,7 @@ function validatePatientInput(input: PatientChanges, creating: boolean): Prisma.
   return data;
 }
 
-function mapUniqueViolation(error: unknown): never {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-    throw conflict('A patient with this MRN already exists in the organization');
-  }
-  throw error;
-}
+const mapUniqueViolation = (error: unknown): never => conflictOnUniqueViolation(error, 'A patient with this MRN already exists in the organization');
 
 const PATIENT_ANNOUNCEMENT = { registered: IdentityEvents.patientRegistered, updated: IdentityEvents.patientUpdated } as const;
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Prisma, type PrismaClient } from '../../prisma/generated/client/client.js';
 import { audit, type AuditEntry } from './audit.js';
-import { forbidden, notFound } from './errors.js';
+import { conflict, forbidden, notFound } from './errors.js';
 import type { Identity } from './identity.js';
 import type { Loaders } from './loaders.js';
 
@@ -124,6 +124,15 @@ function idsOf(result: unknown): string[] {
 
 const isRecordMissing = (error: unknown): boolean => error instanceof Prisma.PrismaClientKnownRequestError && (error.code === 'P2025' || error.code === 'P2001');
 
+/** A write refused by a unique constraint (the record, or a concurrent twin, exists). */
+export const isUniqueViolation = (error: unknown): boolean => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+/** Rethrows a unique-constraint refusal as CONFLICT with `message` (nothing was written); anything else as it is. */
+export function conflictOnUniqueViolation(error: unknown, message: string): never {
+  if (isUniqueViolation(error)) throw conflict(message);
+  throw error;
+}
+
 export interface ScopedClientOptions {
   subgraph: string;
   prisma: PrismaClient;
@@ -190,7 +199,7 @@ export function scopedClient(options: ScopedClientOptions): PrismaClient {
               await refuseIfHidden(model, original, a.where);
               throw notFound(model);
             }
-            if (operation === 'upsert' && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+            if (operation === 'upsert' && isUniqueViolation(error)) {
               await refuseIfHidden(model, original, undefined);
             }
             throw error;

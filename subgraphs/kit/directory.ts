@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
 import { forbidden, notFound } from './errors.js';
-import { EventConsumerRunner, on, type EventConsumer, type EventHandler } from './events/consumers.js';
+import { catchUp, on, type EventConsumer, type EventHandler } from './events/consumers.js';
 import { IdentityEvents } from './events/identity.js';
 import { TrainingEvents } from './events/training.js';
 import type { Logger } from './logger.js';
@@ -95,12 +95,8 @@ export class Directory {
     return entry?.organizationId ?? null;
   }
 
-  private async catchUp(kind: DirectoryKind): Promise<void> {
-    // Only this kind's events, under the domain's consumer name: the live consumer and this
-    // catch-up claim events the same way, so neither applies one twice.
-    const consumer = { ...directoryConsumer(this.options.domain, [kind]) };
-    const runner = new EventConsumerRunner({ prisma: this.options.prisma, log: this.options.log, consumers: [consumer] });
-    // Bounded: a long backlog is the live consumer's to work through.
-    for (let pass = 0; pass < 20 && (await runner.consumeOnce(consumer)) > 0; pass += 1);
+  private catchUp(kind: DirectoryKind): Promise<void> {
+    // Only this kind's events, under the domain's consumer name (the live consumer's claims).
+    return catchUp(this.options.prisma, this.options.log, directoryConsumer(this.options.domain, [kind]));
   }
 }

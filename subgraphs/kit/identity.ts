@@ -72,6 +72,15 @@ export function requireStaffOf(identity: Identity, roles: readonly RoleName[], m
   return caller as AuthenticatedIdentity & { organizationId: string };
 }
 
+/**
+ * Which partner a PARTNER caller acts for, as a filter over a partner table (training's, or a
+ * domain's copy of it): the one its API key is bound to, if of the key's organization; else the
+ * one naming the caller (a user or an unbound key) as its principal.
+ */
+export function partnerActedFor(caller: AuthenticatedIdentity): { id: string; organizationId: { in: string[] } } | { principalId: string } {
+  return caller.partnerId ? { id: caller.partnerId, organizationId: { in: caller.organizationId ? [caller.organizationId] : [] } } : { principalId: caller.subject };
+}
+
 export const INTERNAL_IDENTITY_HEADER = 'x-caregraph-identity';
 const ISSUER = 'caregraph-gateway';
 const AUDIENCE = 'caregraph-subgraph';

@@ -1,7 +1,7 @@
 import { NOTHING, type AccessPolicies, type Scope, type WhereOf } from '../kit/access.js';
 import type { SubgraphContext, SubgraphDeps } from '../kit/context.js';
 import { forbidden } from '../kit/errors.js';
-import { isAuthenticated, Role, type RoleName } from '../kit/identity.js';
+import { isAuthenticated, partnerActedFor, Role, type RoleName } from '../kit/identity.js';
 
 /**
  * Who sees and changes which training rows. kit/access.ts applies these to every query a
@@ -48,9 +48,7 @@ function viewerOf(scope: Scope): Promise<Viewer> {
     if (identity.role === Role.BI) return identity.organizationId ? { kind: 'bi', organizationId: identity.organizationId } : NONE;
     if (identity.role === Role.LEARNER) return { kind: 'learner', learnerId: identity.subject, cohortIds: identity.cohortIds ?? [] };
     if (identity.role === Role.PARTNER) {
-      // A partner API key names its partner; a partner user is the principal its partner names.
-      const where = identity.partnerId ? { id: identity.partnerId, organizationId: identity.organizationId ?? NO_ID } : { principalId: identity.subject };
-      const partner = await scope.system.partner.findFirst({ where, select: { id: true, organizationId: true } });
+      const partner = await scope.system.partner.findFirst({ where: partnerActedFor(identity), select: { id: true, organizationId: true } });
       return partner ? { kind: 'partner', partnerId: partner.id, organizationId: partner.organizationId } : NONE;
     }
     return NONE;

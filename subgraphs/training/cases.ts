@@ -1,4 +1,5 @@
 import { Prisma, type CaseVersion } from '../../prisma/generated/client/client.js';
+import { conflictOnUniqueViolation } from '../kit/access.js';
 import { badUserInput, conflict, forbidden, InputProblems } from '../kit/errors.js';
 import { requireRole, requireStaffOf, Role } from '../kit/identity.js';
 import { TRAINING_STAFF, type Ctx } from './access.js';
@@ -35,17 +36,13 @@ export async function createCase(ctx: Ctx, input: { slug: string; title: string;
   problems.check(/^[a-z0-9-]{3,64}$/.test(input.slug), 'input.slug', 'must be 3-64 lower-case letters, digits or dashes');
   problems.check(input.title.trim().length > 0 && input.title.length <= 200, 'input.title', 'must be 1-200 characters');
   const content = checkedContent(problems, 'input.content', input.content);
-  let versionId: string;
-  try {
-    const created = await ctx.db.case.create({
+  const created = await ctx.db.case
+    .create({
       data: { organizationId, slug: input.slug, title: input.title.trim(), versions: { create: { number: 1, content: asJson(content) } } },
       select: { versions: { select: { id: true } } },
-    });
-    versionId = created.versions[0]?.id as string;
-  } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw conflict('A case with this slug already exists');
-    throw error;
-  }
+    })
+    .catch((error: unknown) => conflictOnUniqueViolation(error, 'A case with this slug already exists'));
+  const versionId = created.versions[0]?.id as string;
   return ctx.db.caseVersion.findUniqueOrThrow({ ...query, where: { id: versionId } });
 }
 

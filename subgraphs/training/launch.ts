@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
-import { Prisma, type CaseSession, type Partner } from '../../prisma/generated/client/client.js';
+import type { CaseSession, Partner } from '../../prisma/generated/client/client.js';
+import { isUniqueViolation } from '../kit/access.js';
 import { conflict, DomainError, forbidden } from '../kit/errors.js';
 import { Role } from '../kit/identity.js';
 import type { Ctx } from './access.js';
@@ -85,7 +86,7 @@ export async function launchSession(ctx: Ctx, token: string, options: { forBrows
     try {
       await tx.launchNonce.create({ data: { jti, partnerId: partner.id, expiresAt } });
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw launchRejected('jti already used');
+      if (isUniqueViolation(error)) throw launchRejected('jti already used');
       throw error;
     }
     const learner = await learnerFor(tx, partner.id, claims.sub as string, displayNameOf(claims));

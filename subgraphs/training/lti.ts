@@ -7,11 +7,12 @@ import { on, type EventConsumer } from '../kit/events/consumers.js';
 import { TrainingEvents } from '../kit/events/training.js';
 import { requireStaffOf, Role } from '../kit/identity.js';
 import type { SubgraphWorker } from '../kit/subgraph.js';
-import { recordEvent, type TransactionClient } from '../kit/outbox.js';
+import type { TransactionClient } from '../kit/outbox.js';
 import type { Ctx } from './access.js';
 import { chooseCaseVersion, enroll, learnerFor, openSession } from './enrolment.js';
 import { learnerAppLink } from './launch.js';
 import { checkUrl } from './onboarding.js';
+import { announceCohort } from './partners.js';
 import { partnerKeys, verifyPartnerJwt } from './partner-tokens.js';
 
 /**
@@ -196,10 +197,7 @@ async function cohortForContext(tx: TransactionClient, platform: LtiPlatform, co
   }
   const cohort = await tx.cohort.create({ data: { organizationId: platform.organizationId, partnerId: platform.partnerId, name: (title ?? `Course ${contextId}`).slice(0, 100) } });
   await tx.ltiContext.create({ data: { platformId: platform.id, contextId, cohortId: cohort.id } });
-  await recordEvent(tx, TrainingEvents.cohortRegistered, {
-    aggregateId: cohort.id, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
-    payload: { cohortId: cohort.id, partnerId: cohort.partnerId, organizationId: cohort.organizationId },
-  });
+  await announceCohort(tx, cohort);
   return cohort;
 }
 

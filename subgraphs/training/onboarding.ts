@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Prisma, type Cohort, type Partner } from '../../prisma/generated/client/client.js';
+import { conflictOnUniqueViolation } from '../kit/access.js';
 import { audit } from '../kit/audit.js';
 import { conflict, InputProblems } from '../kit/errors.js';
-import { TrainingEvents } from '../kit/events/training.js';
 import { requireStaffOf, Role } from '../kit/identity.js';
-import { recordEvent } from '../kit/outbox.js';
 import type { Ctx } from './access.js';
+import { announceCohort, announcePartner } from './partners.js';
 
 /**
  * Partner onboarding by an organization's admins: register and update a partner (how it signs
@@ -88,12 +88,7 @@ function checkOidc(problems: InputProblems, oidc: OidcProviderInput | null | und
 const oidcColumns = (oidc: OidcProviderInput | null) => ({ oidcIssuer: oidc?.issuer ?? null, oidcAudience: oidc?.clientId ?? null, oidcJwksUri: oidc?.jwksUrl ?? null });
 
 /** A unique-constraint violation as CONFLICT: which one the caller broke, nothing written. */
-function conflictOnDuplicate(error: unknown): never {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-    throw conflict('Another partner already uses that launch issuer, or that OpenID Connect issuer and client id');
-  }
-  throw error;
-}
+const conflictOnDuplicate = (error: unknown): never => conflictOnUniqueViolation(error, 'Another partner already uses that launch issuer, or that OpenID Connect issuer and client id');
 
 const admin = (ctx: Ctx) => requireStaffOf(ctx.identity, [Role.ADMIN], 'Only an organization admin onboards partners');
 
@@ -133,10 +128,7 @@ export async function registerPartner(ctx: Ctx, input: PartnerInput): Promise<Pa
         },
       });
       await audit(tx, ctx.identity, { source: SOURCE, action: 'register-partner', entityType: 'Partner', entityIds: [created.id] });
-      await recordEvent(tx, TrainingEvents.partnerRegistered, {
-        aggregateId: created.id, organizationId: created.organizationId, partnerId: created.id,
-        payload: { partnerId: created.id, organizationId: created.organizationId, principalId: created.principalId },
-      });
+      await announcePartner(tx, created);
       return created;
     });
     return { partner, launchSecret };
@@ -213,10 +205,7 @@ export async function createCohort(ctx: Ctx, input: { partnerId: string; name: s
   const cohort = await ctx.db.$transaction(async (tx) => {
     const created = await tx.cohort.create({ data: { organizationId: caller.organizationId, partnerId: partner.id, name: input.name.trim() } });
     await audit(tx, ctx.identity, { source: SOURCE, action: 'create-cohort', entityType: 'Cohort', entityIds: [created.id] });
-    await recordEvent(tx, TrainingEvents.cohortRegistered, {
-      aggregateId: created.id, organizationId: created.organizationId, partnerId: created.partnerId,
-      payload: { cohortId: created.id, partnerId: created.partnerId, organizationId: created.organizationId },
-    });
+    await announceCohort(tx, created);
     return created;
   });
   return ctx.db.cohort.findUniqueOrThrow({ ...query, where: { id: cohort.id } });

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
+import type { Cohort, Partner, Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import { conflict } from '../kit/errors.js';
 import { TrainingEvents } from '../kit/events/training.js';
 import { recordEvent } from '../kit/outbox.js';
@@ -38,10 +38,23 @@ export async function registerPartner(prisma: PrismaClient, partner: PartnerRegi
     await tx.partner.upsert({ where: { id: partner.id }, create: partner, update: partner });
     const unchanged = before?.organizationId === partner.organizationId && before.principalId === (partner.principalId ?? null);
     if (unchanged && (await announced(tx, TrainingEvents.partnerRegistered.type, partner.id))) return;
-    await recordEvent(tx, TrainingEvents.partnerRegistered, {
-      aggregateId: partner.id, organizationId: partner.organizationId, partnerId: partner.id,
-      payload: { partnerId: partner.id, organizationId: partner.organizationId, principalId: partner.principalId ?? null },
-    });
+    await announcePartner(tx, { id: partner.id, organizationId: partner.organizationId, principalId: partner.principalId ?? null });
+  });
+}
+
+/** `training.partner.registered`: which organization a partner is of and who acts for it. */
+export async function announcePartner(tx: Prisma.TransactionClient, partner: Pick<Partner, 'id' | 'organizationId' | 'principalId'>): Promise<void> {
+  await recordEvent(tx, TrainingEvents.partnerRegistered, {
+    aggregateId: partner.id, organizationId: partner.organizationId, partnerId: partner.id,
+    payload: { partnerId: partner.id, organizationId: partner.organizationId, principalId: partner.principalId },
+  });
+}
+
+/** `training.cohort.registered`: which partner and organization a cohort is of. */
+export async function announceCohort(tx: Prisma.TransactionClient, cohort: Pick<Cohort, 'id' | 'organizationId' | 'partnerId'>): Promise<void> {
+  await recordEvent(tx, TrainingEvents.cohortRegistered, {
+    aggregateId: cohort.id, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
+    payload: { cohortId: cohort.id, partnerId: cohort.partnerId, organizationId: cohort.organizationId },
   });
 }
 
@@ -54,10 +67,7 @@ export async function registerCohort(prisma: PrismaClient, cohort: CohortRegistr
     }
     await tx.cohort.upsert({ where: { id: cohort.id }, create: cohort, update: { name: cohort.name } });
     if (await announced(tx, TrainingEvents.cohortRegistered.type, cohort.id)) return;
-    await recordEvent(tx, TrainingEvents.cohortRegistered, {
-      aggregateId: cohort.id, organizationId: cohort.organizationId, partnerId: cohort.partnerId,
-      payload: { cohortId: cohort.id, partnerId: cohort.partnerId, organizationId: cohort.organizationId },
-    });
+    await announceCohort(tx, cohort);
   });
 }
 

@@ -182,3 +182,13 @@ export async function resetConsumer(prisma: PrismaClient | Prisma.TransactionCli
   await prisma.eventConsumption.deleteMany({ where: { consumer: name } });
   await prisma.eventConsumerCursor.deleteMany({ where: { consumer: name } });
 }
+
+/**
+ * Applies `consumer`'s waiting events now, in the caller's request (a record announced a moment
+ * ago that the caller asks about). Bounded: a long backlog is the live consumer's to work
+ * through. Both claim events the same way, so neither applies one twice.
+ */
+export async function catchUp(prisma: PrismaClient, log: Logger, consumer: EventConsumer, maxBatches = 20): Promise<void> {
+  const runner = new EventConsumerRunner({ prisma, log, consumers: [consumer] });
+  for (let batch = 0; batch < maxBatches && (await runner.consumeOnce(consumer)) > 0; batch += 1);
+}
