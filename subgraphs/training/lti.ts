@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { LtiPlatform, LtiScoreTarget, PrismaClient } from '../../prisma/generated/client/client.js';
+import { conflictOnUniqueViolation } from '../kit/access.js';
 import { audit } from '../kit/audit.js';
 import { badUserInput, conflict, domainError, forbidden, InputProblems, type DomainError } from '../kit/errors.js';
 import { on, type EventConsumer } from '../kit/events/consumers.js';
@@ -67,8 +68,8 @@ export async function registerLtiPlatform(ctx: Ctx, input: LtiPlatformInput): Pr
   const partner = await ctx.db.partner.findUniqueOrThrow({ where: { id: input.partnerId } });
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const toolKeyId = randomUUID();
-  const existing = await ctx.db.ltiPlatform.findFirst({ where: { issuer: input.issuer, clientId: input.clientId }, select: { id: true } });
-  if (existing) throw conflict('That platform issuer and client id are already registered');
+  // The unique index decides a duplicate, whichever organization registered it first (a lookup
+  // through ctx.db would see only the admin's own).
   return ctx.db.$transaction(async (tx) => {
     const platform = await tx.ltiPlatform.create({
       data: {
@@ -79,7 +80,7 @@ export async function registerLtiPlatform(ctx: Ctx, input: LtiPlatformInput): Pr
     });
     await audit(tx, ctx.identity, { source: SOURCE, action: 'register-lti-platform', entityType: 'LtiPlatform', entityIds: [platform.id] });
     return platform;
-  });
+  }).catch((error: unknown) => conflictOnUniqueViolation(error, 'That platform issuer and client id are already registered'));
 }
 
 export function listLtiPlatforms(ctx: Ctx, partnerId: string | null): Promise<LtiPlatform[]> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { caseIdFor } from '../../prisma/seed-data.js';
+import { caseIdFor, ORGS } from '../../prisma/seed-data.js';
 import { ltiLoginExpiry, nextScoreAttempt } from '../../subgraphs/training/lti.js';
 import { FakeLtiPlatform, formFields, type PlannedLaunch } from '../support/fake-lti-platform.js';
 import { errorCodes, postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -147,6 +147,13 @@ describe('LTI 1.3', () => {
     expect(errorCodes(bad.json)).toEqual(['BAD_USER_INPUT']);
     const duplicate = await asAdmin('mutation($i: LtiPlatformInput!) { registerLtiPlatform(input: $i) { id } }', { i: { ...input, issuer: platform.issuer, clientId: platform.clientId, authLoginUrl: `${platform.url}/auth`, accessTokenUrl: `${platform.url}/token`, jwksUrl: `${platform.url}/jwks` } });
     expect(errorCodes(duplicate.json)).toEqual(['CONFLICT']);
+    // The same platform registered by another organization's admin is a duplicate too, not an error.
+    const hospitalPartner = await t.platform.database.prisma.partner.create({ data: { organizationId: ORGS.hospital.id, name: 'Riverside LMS', launchIssuer: `https://lms.riverside.example/${randomUUID()}`, launchSecret: 'riverside-test-secret-not-a-credential' } });
+    const elsewhere = await postGraphQL(t.graphqlUrl, {
+      query: 'mutation($i: LtiPlatformInput!) { registerLtiPlatform(input: $i) { id } }',
+      variables: { i: { ...input, partnerId: hospitalPartner.id, issuer: platform.issuer, clientId: platform.clientId, authLoginUrl: `${platform.url}/auth`, accessTokenUrl: `${platform.url}/token`, jwksUrl: `${platform.url}/jwks` } },
+    }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
+    expect(errorCodes(elsewhere.json)).toEqual(['CONFLICT']);
   });
 });
 
