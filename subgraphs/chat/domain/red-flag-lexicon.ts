@@ -20,6 +20,7 @@ export const RED_FLAG_CODES = [
   'PREGNANCY_BLEEDING',
   'SUDDEN_SEVERE_HEADACHE',
   'OVERDOSE_OR_POISONING',
+  'SEPSIS_SIGNS',
 ] as const;
 
 export type RedFlagCode = (typeof RED_FLAG_CODES)[number];
@@ -233,6 +234,12 @@ export const LEXICON: readonly LexiconRule[] = [
   { code: 'OVERDOSE_OR_POISONING', pattern: 'ate|eaten ~4 pills|tablets|pill|tablet|medicine' },
   { code: 'OVERDOSE_OR_POISONING', pattern: 'poisoned|poisoning', unlessBefore: ['food'] },
   { code: 'OVERDOSE_OR_POISONING', pattern: 'carbon monoxide' },
+
+  // Sepsis (NHS, UK Sepsis Trust): the word, or a sign that needs no context to be alarming.
+  { code: 'SEPSIS_SIGNS', pattern: 'sepsis|septic|septicaemia|septicemia', unlessAfter: ['tank'] },
+  { code: 'SEPSIS_SIGNS', pattern: 'non|not ~1 blanching' },
+  { code: 'SEPSIS_SIGNS', pattern: 'nonblanching' },
+  { code: 'SEPSIS_SIGNS', pattern: 'mottled|blotchy ~3 skin|legs|arms|knees' },
 ];
 
 /**

@@ -32,11 +32,18 @@ export { RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
 
 export type RedFlagUrgency = 'critical' | 'high';
 
-export interface RedFlag {
+/** A flag the rules raised. */
+export interface RuleFlag {
   code: RedFlagCode;
   urgency: RedFlagUrgency;
   /** The words of the message that raised the flag. */
   evidence: string;
+}
+
+/** What emergency guidance needs of a flag, whichever detector raised it. */
+interface UrgentFlag {
+  code: string;
+  urgency: RedFlagUrgency;
 }
 
 /**
@@ -61,6 +68,7 @@ export const RED_FLAG_URGENCY: Readonly<Record<RedFlagCode, RedFlagUrgency>> = {
   PREGNANCY_BLEEDING: 'high',
   SUDDEN_SEVERE_HEADACHE: 'critical',
   OVERDOSE_OR_POISONING: 'critical',
+  SEPSIS_SIGNS: 'critical',
 };
 
 interface CompiledRule {
@@ -171,17 +179,27 @@ function currentFindings(tokens: readonly Token[]): Finding[] {
 }
 
 /**
- * The red flags in a patient's message, at most one per code (its first occurrence), critical
- * ones first. Never throws: the chat path must always get an answer.
+ * What the rules' lexicon sees in a message, for the classifier's features: the tokens with
+ * misspellings corrected, the codes whose phrases occur at all (before context), and those the
+ * rules would flag (after it).
  */
-export function detectRedFlags(text: string): RedFlag[] {
+export function lexiconView(text: string): { tokens: Token[]; mentioned: Set<RedFlagCode>; current: Set<RedFlagCode> } {
+  const tokens = tokenise(text, correctSpelling);
+  return { tokens, mentioned: new Set(findMatches(tokens, SYMPTOM_INDEX).map((f) => f.code)), current: new Set(currentFindings(tokens).map((f) => f.code)) };
+}
+
+/**
+ * The red flags the rules find in a message, at most one per code (its first occurrence),
+ * critical ones first. No catch-all here: if the rules ever failed, an empty result would
+ * silently clear an emergency; the combined detector (red-flag-detector.ts) turns an exception
+ * into a nurse alert (fail safe).
+ */
+export function detectRuleFlags(text: string): RuleFlag[] {
   if (typeof text !== 'string' || text.trim() === '') return [];
-  // No catch-all here: if the rules ever failed, an empty result would silently clear an
-  // emergency. The caller must treat an exception as "unknown: alert a nurse" (fail safe).
   return detect(text);
 }
 
-function detect(text: string): RedFlag[] {
+function detect(text: string): RuleFlag[] {
   const tokens = tokenise(text, correctSpelling);
   const findings = currentFindings(tokens);
   const allergy = mentionsAllergy(tokens);
@@ -202,7 +220,7 @@ function urgencyRank(code: RedFlagCode): number {
   return RED_FLAG_URGENCY[code] === 'critical' ? 0 : 1;
 }
 
-export function isCritical(flags: readonly RedFlag[]): boolean {
+export function isCritical(flags: readonly UrgentFlag[]): boolean {
   return flags.some((flag) => flag.urgency === 'critical');
 }
 
@@ -220,7 +238,7 @@ const POISONING_LINE = 'Keep any packets or containers of what was taken to show
  * What the assistant sends instead of its normal reply when any flag is critical; null when none
  * is. Plain and short, no diagnosis: the point is to get the patient to call.
  */
-export function emergencyGuidance(flags: readonly RedFlag[]): string | null {
+export function emergencyGuidance(flags: readonly UrgentFlag[]): string | null {
   if (!isCritical(flags)) return null;
   const lines = [...EMERGENCY_MESSAGE];
   if (flags.some((f) => f.code === 'SUICIDAL_OR_SELF_HARM')) lines.splice(1, 0, SELF_HARM_LINE);
