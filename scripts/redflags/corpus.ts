@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseLabelledMessages, type LabelledMessage } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
-import { RED_FLAG_CODES, type RedFlagCode } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
+import { isRedFlagCode, type RedFlagCode } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
 
 /**
  * The labelled red-flag corpus (test/chat/redflags-corpus/, described in its SOURCES.md): families
@@ -39,7 +39,7 @@ function parseFamily(value: unknown, where: string): CorpusFamily {
     throw new Error(`${where}: ${why}`);
   };
   if (typeof id !== 'string' || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(id)) fail('id must be "code-slug/family-slug"');
-  if (code !== 'NONE' && !(RED_FLAG_CODES as readonly unknown[]).includes(code)) fail(`unknown code ${String(code)}`);
+  if (code !== 'NONE' && !isRedFlagCode(code)) fail(`unknown code ${String(code)}`);
   if (!(FAMILY_KINDS as readonly unknown[]).includes(kind)) fail(`unknown kind ${String(kind)}`);
   if (!(VARIETIES as readonly unknown[]).includes(variety)) fail(`unknown variety ${String(variety)}`);
   if (typeof source !== 'string' || source.trim() === '') fail('source is required');

@@ -1,5 +1,5 @@
 import { OpenAICompatibleResponder, type LlmConfig, type Responder } from '../../kit/responder.js';
-import { RED_FLAG_CODES } from '../domain/red-flag-lexicon.js';
+import { isRedFlagCode, RED_FLAG_CODES } from '../domain/red-flag-lexicon.js';
 
 /**
  * A second opinion on a patient's message from the configured LLM: which red-flag codes it
@@ -20,12 +20,11 @@ const REVIEW_PROMPT = [
 
 /** The codes named in the model's answer: JSON when it complied, else any code names it wrote. */
 export function parseReviewedCodes(answer: string): string[] {
-  const known = new Set<string>(RED_FLAG_CODES);
   const json = /\{[\s\S]*\}/.exec(answer)?.[0];
   if (json) {
     try {
       const parsed = JSON.parse(json) as { codes?: unknown };
-      if (Array.isArray(parsed.codes)) return parsed.codes.filter((c): c is string => typeof c === 'string' && known.has(c));
+      if (Array.isArray(parsed.codes)) return parsed.codes.filter(isRedFlagCode);
     } catch {
       // Not JSON after all: fall through to the names it wrote.
     }

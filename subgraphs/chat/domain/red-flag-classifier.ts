@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extractFeatures, type Feature } from './red-flag-features.js';
-import { RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
+import { isRedFlagCode, type RedFlagCode } from './red-flag-lexicon.js';
 
 /**
  * The learned red-flag detector, trained from the labelled corpus by `npm run train:redflags`
@@ -146,8 +146,7 @@ export class RedFlagClassifier {
 /** Refuses a model file that does not have the shape the classifier needs (a bad file must fail loudly, not score zero). */
 export function parseModel(value: unknown): RedFlagModel {
   const model = value as Partial<RedFlagModel> | null;
-  const known = new Set<string>(RED_FLAG_CODES);
-  if (!model || model.format !== 2 || !Array.isArray(model.codes) || !model.codes.every((c) => known.has(c))) throw new Error('red-flag model: unknown format or codes');
+  if (!model || model.format !== 2 || !Array.isArray(model.codes) || !model.codes.every(isRedFlagCode)) throw new Error('red-flag model: unknown format or codes');
   const n = model.codes.length;
   if (!Array.isArray(model.bias) || model.bias.length !== n + 1 || !Array.isArray(model.thresholds) || model.thresholds.length !== n) throw new Error('red-flag model: one bias per head and one threshold per code');
   if (typeof model.weights !== 'object' || model.weights === null || !Array.isArray(model.vocabulary)) throw new Error('red-flag model: weights and vocabulary are required');

@@ -1,5 +1,5 @@
 import { committedClassifier, type RedFlagClassifier } from './red-flag-classifier.js';
-import { RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
+import { isRedFlagCode, RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
 import { readabilityOf } from './red-flag-readability.js';
 import { detectRuleFlags, RED_FLAG_URGENCY, type RedFlagUrgency } from './red-flags.js';
 
@@ -54,10 +54,8 @@ function safetyFlag(code: SafetyCode, evidence: string): RedFlag {
 }
 
 const urgencyRank = (flag: RedFlag): number => (flag.urgency === 'critical' ? 0 : 1);
-const codeRank = (code: string): number => {
-  const index = (RED_FLAG_CODES as readonly string[]).indexOf(code);
-  return index < 0 ? RED_FLAG_CODES.length : index;
-};
+/** Red-flag codes in catalogue order, safety flags after them. */
+const codeRank = (code: string): number => (isRedFlagCode(code) ? RED_FLAG_CODES.indexOf(code) : RED_FLAG_CODES.length);
 const ordered = (flags: RedFlag[]): RedFlag[] => flags.sort((a, b) => urgencyRank(a) - urgencyRank(b) || codeRank(a.code) - codeRank(b.code));
 
 /** The red flags in a patient's message, critical first. Never throws. */
@@ -109,9 +107,6 @@ export function detectRedFlags(text: string, options: DetectorOptions = {}): Red
   return ordered([...byCode.values(), ...safety]);
 }
 
-/** The codes of red flags proper (not safety flags). */
-export const redFlagCodesOf = (flags: readonly RedFlag[]): RedFlagCode[] => flags.map((f) => f.code).filter((code): code is RedFlagCode => (RED_FLAG_CODES as readonly string[]).includes(code));
-
 /**
  * Adds the codes a reviewer (the LLM) found to the detectors' flags. Only adds: a code the
  * detectors raised stays whatever the reviewer says, and unknown codes are ignored.
@@ -119,13 +114,12 @@ export const redFlagCodesOf = (flags: readonly RedFlag[]): RedFlagCode[] => flag
 export function addReviewedFlags(flags: readonly RedFlag[], reviewed: readonly string[], evidence: string): RedFlag[] {
   const result = flags.map((flag) => ({ ...flag, detectedBy: [...flag.detectedBy], signals: [...flag.signals] }));
   for (const code of new Set(reviewed)) {
-    if (!(RED_FLAG_CODES as readonly string[]).includes(code)) continue;
-    const known = code as RedFlagCode;
-    const existing = result.find((flag) => flag.code === known);
+    if (!isRedFlagCode(code)) continue;
+    const existing = result.find((flag) => flag.code === code);
     if (existing) {
       if (!existing.detectedBy.includes('LLM')) existing.detectedBy.push('LLM');
     } else {
-      result.push({ code: known, urgency: RED_FLAG_URGENCY[known], evidence, detectedBy: ['LLM'], signals: [] });
+      result.push({ code, urgency: RED_FLAG_URGENCY[code], evidence, detectedBy: ['LLM'], signals: [] });
     }
   }
   return ordered(result);

@@ -1,4 +1,4 @@
-import { RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
+import { isRedFlagCode, RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
 import { RED_FLAG_URGENCY } from './red-flags.js';
 
 /**
@@ -54,8 +54,6 @@ export const TARGETS = { criticalRecall: 0.98, precision: 0.9 } as const;
 
 const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
 
-const isRedFlagCode = (code: string): code is RedFlagCode => (RED_FLAG_CODES as readonly string[]).includes(code);
-
 export function evaluate(messages: readonly LabelledMessage[], detect: Detector): EvaluationReport {
   let safetyAlerts = 0;
   const counts = new Map<RedFlagCode, { tp: number; fp: number; fn: number; support: number }>(RED_FLAG_CODES.map((c) => [c, { tp: 0, fp: 0, fn: 0, support: 0 }]));
@@ -64,7 +62,7 @@ export function evaluate(messages: readonly LabelledMessage[], detect: Detector)
     const all = detect(message.text);
     const flags = all.filter((f) => isRedFlagCode(f.code));
     if (flags.length < all.length) safetyAlerts += 1;
-    const detected = new Set(flags.map((f) => f.code as RedFlagCode));
+    const detected = new Set(flags.map((f) => f.code).filter(isRedFlagCode));
     const expected = new Set(message.expected);
     for (const code of RED_FLAG_CODES) {
       const count = counts.get(code);
@@ -101,14 +99,13 @@ export function meetsTargets(report: EvaluationReport): boolean {
 /** Checks that untrusted JSON is a labelled set with known codes. */
 export function parseLabelledMessages(value: unknown): LabelledMessage[] {
   if (!Array.isArray(value)) throw new Error('evaluation set must be a JSON array');
-  const known = new Set<string>(RED_FLAG_CODES);
   return value.map((item: unknown, i) => {
     const record = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
     const { text, expected } = record;
     if (typeof text !== 'string' || !Array.isArray(expected)) throw new Error(`item ${i}: needs "text" (string) and "expected" (array)`);
     const codes = expected.map((code: unknown) => {
-      if (typeof code !== 'string' || !known.has(code)) throw new Error(`item ${i}: unknown code ${String(code)}`);
-      return code as RedFlagCode;
+      if (!isRedFlagCode(code)) throw new Error(`item ${i}: unknown code ${String(code)}`);
+      return code;
     });
     return { text, expected: codes };
   });

@@ -25,6 +25,10 @@ export const RED_FLAG_CODES = [
 
 export type RedFlagCode = (typeof RED_FLAG_CODES)[number];
 
+const CODE_SET: ReadonlySet<unknown> = new Set(RED_FLAG_CODES);
+/** Whether a value from outside (a stored flag, a model file, an LLM's answer) is one of the codes. */
+export const isRedFlagCode = (value: unknown): value is RedFlagCode => CODE_SET.has(value);
+
 export interface LexiconRule {
   code: RedFlagCode;
   pattern: string;
