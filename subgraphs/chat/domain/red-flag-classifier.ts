@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extractFeatures, type Feature } from './red-flag-features.js';
+import type { LexiconView } from './red-flags.js';
 import { isRedFlagCode, type RedFlagCode } from './red-flag-lexicon.js';
 
 /**
@@ -74,14 +75,14 @@ export class RedFlagClassifier {
   }
 
   /** Every code's probability for a message. */
-  scores(text: string): ClassifierScore[] {
-    const { logits } = this.logits(text);
+  scores(text: string, lexicon?: LexiconView): ClassifierScore[] {
+    const { logits } = this.logits(text, lexicon);
     return this.model.codes.map((code, i) => ({ code, probability: this.probability(logits, i), threshold: this.model.thresholds[i] ?? 1 }));
   }
 
-  /** The codes whose probability reaches their threshold, with evidence. */
-  classify(text: string): ClassifierFlag[] {
-    const { logits, features, scale } = this.logits(text);
+  /** The codes whose probability reaches their threshold, with evidence. `lexicon`: the rules' pass over `text`, when made already. */
+  classify(text: string, lexicon?: LexiconView): ClassifierFlag[] {
+    const { logits, features, scale } = this.logits(text, lexicon);
     const flags: ClassifierFlag[] = [];
     this.model.codes.forEach((code, i) => {
       const probability = this.probability(logits, i);
@@ -99,8 +100,8 @@ export class RedFlagClassifier {
     return sigmoid(logits[codeIndex] ?? 0) * sigmoid(logits[this.model.codes.length] ?? 0);
   }
 
-  private logits(text: string): { logits: number[]; features: Feature[]; scale: number } {
-    const features = distinctFeatures(extractFeatures(text));
+  private logits(text: string, lexicon?: LexiconView): { logits: number[]; features: Feature[]; scale: number } {
+    const features = distinctFeatures(extractFeatures(text, lexicon));
     const scale = featureScale(features.length);
     const logits = [...this.model.bias];
     for (const feature of features) {

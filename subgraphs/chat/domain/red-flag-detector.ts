@@ -1,7 +1,7 @@
 import { committedClassifier, type RedFlagClassifier } from './red-flag-classifier.js';
 import { isRedFlagCode, RED_FLAG_CODES, type RedFlagCode } from './red-flag-lexicon.js';
 import { readabilityOf } from './red-flag-readability.js';
-import { detectRuleFlags, RED_FLAG_URGENCY, type RedFlagUrgency } from './red-flags.js';
+import { RED_FLAG_URGENCY, readLexicon, ruleFlagsFrom, type LexiconView, type RedFlagUrgency, type RuleFlag } from './red-flags.js';
 
 /**
  * The red-flag detector the chat runs on every patient message: the rules (red-flags.ts) and the
@@ -34,8 +34,8 @@ export interface RedFlag {
 export interface DetectorOptions {
   /** The learned detector; the committed model by default. */
   classifier?: () => RedFlagClassifier;
-  /** The rules; replaceable so tests can make them fail. */
-  rules?: typeof detectRuleFlags;
+  /** Replaces the rules (tests make them fail or find nothing); the classifier then reads the lexicon itself. */
+  rules?: (text: string) => RuleFlag[];
   /** Longer than this and the message is flagged for a nurse as well (ms). */
   budgetMs?: number;
   now?: () => number;
@@ -75,8 +75,16 @@ export function detectRedFlags(text: string, options: DetectorOptions = {}): Red
   const started = now();
   const overBudget = (): boolean => now() - started > budget;
 
+  // The rules' lexicon pass, shared with the classifier's features and the readability check.
+  let lexicon: LexiconView | undefined;
   try {
-    for (const flag of (options.rules ?? detectRuleFlags)(text)) byCode.set(flag.code, { ...flag, detectedBy: ['RULES'], signals: [] });
+    let ruleFlags: RuleFlag[];
+    if (options.rules) ruleFlags = options.rules(text);
+    else {
+      lexicon = readLexicon(text);
+      ruleFlags = ruleFlagsFrom(text, lexicon);
+    }
+    for (const flag of ruleFlags) byCode.set(flag.code, { ...flag, detectedBy: ['RULES'], signals: [] });
   } catch {
     safety.push(safetyFlag('DETECTION_FAILED', 'the rules could not assess this message'));
   }
@@ -85,7 +93,7 @@ export function detectRedFlags(text: string, options: DetectorOptions = {}): Red
     safety.push(safetyFlag('DETECTION_TIMEOUT', 'the rules took longer than allowed; the classifier did not run'));
   } else if (classifier) {
     try {
-      for (const found of classifier.classify(text)) {
+      for (const found of classifier.classify(text, lexicon)) {
         const existing = byCode.get(found.code);
         if (existing) {
           existing.detectedBy.push('CLASSIFIER');
@@ -101,7 +109,7 @@ export function detectRedFlags(text: string, options: DetectorOptions = {}): Red
   }
 
   // Without a classifier there is no vocabulary: the message is judged on its script alone.
-  const readability = readabilityOf(text, (word) => classifier?.knows(word) ?? true);
+  const readability = readabilityOf(text, (word) => classifier?.knows(word) ?? true, lexicon?.tokens);
   if (!readability.readable) safety.push(safetyFlag('UNREADABLE_MESSAGE', `${readability.reason}: ${readability.evidence}`));
 
   return ordered([...byCode.values(), ...safety]);

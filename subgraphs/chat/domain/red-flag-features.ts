@@ -1,5 +1,5 @@
 import { AGE_UNIT_DAYS, INFANT_MAX_AGE_DAYS, isFeverReading, NEWBORN_WORDS, WORD_CLASSES } from './red-flag-lexicon.js';
-import { lexiconView } from './red-flags.js';
+import { readLexicon, type LexiconView } from './red-flags.js';
 import { tokenise, type Token } from './text.js';
 
 /**
@@ -48,13 +48,13 @@ export function wordsOf(text: string): Token[] {
 
 const CLASS_SETS = Object.entries(WORD_CLASSES).filter((entry): entry is [string, ReadonlySet<string>] => entry[1] instanceof Set);
 
-export function extractFeatures(text: string): Feature[] {
-  const lexicon = lexiconView(text);
+/** The features of `text`; `lexicon` is the rules' pass over the same text when it has been made already. */
+export function extractFeatures(text: string, lexicon: LexiconView = readLexicon(text)): Feature[] {
   const tokens = lexicon.tokens;
   const features: Feature[] = [];
   const whole = { start: 0, end: 0 };
-  for (const code of lexicon.mentioned) features.push({ name: `m:${code}`, ...whole });
-  for (const code of lexicon.current) features.push({ name: `r:${code}`, ...whole });
+  for (const code of new Set(lexicon.matches.map((f) => f.code))) features.push({ name: `m:${code}`, ...whole });
+  for (const code of new Set(lexicon.current.map((f) => f.code))) features.push({ name: `r:${code}`, ...whole });
   const add = (name: string, from: Token, to: Token = from): void => {
     features.push({ name, start: from.start, end: to.end });
   };

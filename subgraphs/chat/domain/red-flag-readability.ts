@@ -1,4 +1,5 @@
 import { wordsOf } from './red-flag-features.js';
+import type { Token } from './text.js';
 
 /**
  * Whether the red-flag engine can read a message at all. Its rules and classifier know English
@@ -23,16 +24,17 @@ const MAX_OTHER_SCRIPT_SHARE = 0.3;
 const MIN_WORDS_TO_JUDGE = 3;
 const MIN_KNOWN_SHARE = 0.4;
 
-export function readabilityOf(text: string, knows: (word: string) => boolean): Readability {
+/** `words`: the message's tokens when they have been made already (their normalised form is all that is read). */
+export function readabilityOf(text: string, knows: (word: string) => boolean, words: readonly Token[] = wordsOf(text)): Readability {
   const attachment = ATTACHMENT.exec(text);
   if (attachment) return { readable: false, reason: 'attachment', evidence: attachment[0].trim() };
   const letters = text.match(LETTER)?.length ?? 0;
   if (letters === 0) return PICTOGRAPH.test(text) ? { readable: false, reason: 'symbols-only', evidence: text.trim().slice(0, 40) } : { readable: true };
   const latin = text.match(LATIN_LETTER)?.length ?? 0;
   if ((letters - latin) / letters > MAX_OTHER_SCRIPT_SHARE) return { readable: false, reason: 'script', evidence: 'written in a script the engine does not read' };
-  const words = wordsOf(text).filter((t) => t.value === null && t.norm.length >= 2);
-  if (words.length < MIN_WORDS_TO_JUDGE) return { readable: true };
-  const known = words.filter((t) => knows(t.norm)).length;
-  if (known / words.length < MIN_KNOWN_SHARE) return { readable: false, reason: 'unknown-words', evidence: `${known} of ${words.length} words known` };
+  const judged = words.filter((t) => t.value === null && t.norm.length >= 2);
+  if (judged.length < MIN_WORDS_TO_JUDGE) return { readable: true };
+  const known = judged.filter((t) => knows(t.norm)).length;
+  if (known / judged.length < MIN_KNOWN_SHARE) return { readable: false, reason: 'unknown-words', evidence: `${known} of ${judged.length} words known` };
   return { readable: true };
 }

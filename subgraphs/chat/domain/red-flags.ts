@@ -106,7 +106,7 @@ const PREGNANCY_INDEX = buildIndex(PREGNANCY_RULES);
 const KNOWN_WORDS: ReadonlySet<string> = new Set([...SYMPTOM_RULES, ...PREGNANCY_RULES].flatMap((r) => patternWords(r.pattern)));
 const correctSpelling = createCorrector(FUZZY_TARGETS, KNOWN_WORDS);
 
-interface Finding {
+export interface Finding {
   code: RedFlagCode;
   match: PatternMatch;
 }
@@ -164,11 +164,11 @@ function mentionsAllergy(tokens: readonly Token[]): Token | undefined {
   return tokens.find((token, i) => ALLERGY_CUES.has(token.canon) && tokens[i - 1]?.norm !== 'no');
 }
 
-/** Context rules: which findings are about the patient (or their infant), now. */
-function currentFindings(tokens: readonly Token[]): Finding[] {
+/** Context rules: which of the lexicon's matches are about the patient (or their infant), now. */
+function currentFindings(tokens: readonly Token[], matches: readonly Finding[]): Finding[] {
   const infant = mentionsYoungInfant(tokens);
   let pregnant: boolean | null = null;
-  return findMatches(tokens, SYMPTOM_INDEX).filter((finding) => {
+  return matches.filter((finding) => {
     if (finding.code === 'INFANT_FEVER') return infant && suppression(tokens, finding.match, true) === null;
     if (finding.code === 'PREGNANCY_BLEEDING') {
       pregnant ??= mentionsCurrentPregnancy(tokens);
@@ -179,13 +179,21 @@ function currentFindings(tokens: readonly Token[]): Finding[] {
 }
 
 /**
- * What the rules' lexicon sees in a message, for the classifier's features: the tokens with
- * misspellings corrected, the codes whose phrases occur at all (before context), and those the
- * rules would flag (after it).
+ * One pass of the rules' lexicon over a message: the tokens with misspellings corrected, every
+ * phrase match (before context) and the matches that are about the patient now (after it). The
+ * rules' flags and the classifier's features are both read from it, so a message is tokenised
+ * and matched once.
  */
-export function lexiconView(text: string): { tokens: Token[]; mentioned: Set<RedFlagCode>; current: Set<RedFlagCode> } {
+export interface LexiconView {
+  tokens: readonly Token[];
+  matches: readonly Finding[];
+  current: readonly Finding[];
+}
+
+export function readLexicon(text: string): LexiconView {
   const tokens = tokenise(text, correctSpelling);
-  return { tokens, mentioned: new Set(findMatches(tokens, SYMPTOM_INDEX).map((f) => f.code)), current: new Set(currentFindings(tokens).map((f) => f.code)) };
+  const matches = findMatches(tokens, SYMPTOM_INDEX);
+  return { tokens, matches, current: currentFindings(tokens, matches) };
 }
 
 /**
@@ -196,12 +204,13 @@ export function lexiconView(text: string): { tokens: Token[]; mentioned: Set<Red
  */
 export function detectRuleFlags(text: string): RuleFlag[] {
   if (typeof text !== 'string' || text.trim() === '') return [];
-  return detect(text);
+  return ruleFlagsFrom(text, readLexicon(text));
 }
 
-function detect(text: string): RuleFlag[] {
-  const tokens = tokenise(text, correctSpelling);
-  const findings = currentFindings(tokens);
+/** The rules' flags from a lexicon pass over `text` (the view is not changed). */
+export function ruleFlagsFrom(text: string, view: LexiconView): RuleFlag[] {
+  const { tokens } = view;
+  const findings = [...view.current];
   const allergy = mentionsAllergy(tokens);
   const breathing = findings.find((f) => f.code === 'BREATHING_DIFFICULTY');
   // Breathing trouble with an allergy cue is anaphylaxis until proven otherwise.
