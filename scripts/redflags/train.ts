@@ -65,16 +65,15 @@ function shuffled(count: number, random: () => number): number[] {
 const featureNamesOf = (text: string): string[] => distinctFeatures(extractFeatures(text)).map((f) => f.name);
 
 /** Features seen in at least `minCount` messages, in a fixed order. */
-function buildVocabulary(messages: readonly LabelledMessage[], minCount: number): Map<string, number> {
+function buildVocabulary(namesPerMessage: ReadonlyArray<readonly string[]>, minCount: number): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const message of messages) for (const name of featureNamesOf(message.text)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const names of namesPerMessage) for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
   const kept = [...counts].filter(([, count]) => count >= minCount).map(([name]) => name).sort();
   return new Map(kept.map((name, i) => [name, i]));
 }
 
-function vectorise(messages: readonly LabelledMessage[], vocabulary: ReadonlyMap<string, number>): Example[] {
-  return messages.map((message) => {
-    const names = featureNamesOf(message.text);
+function vectorise(namesPerMessage: ReadonlyArray<readonly string[]>, vocabulary: ReadonlyMap<string, number>): Example[] {
+  return namesPerMessage.map((names) => {
     const indices = names.map((name) => vocabulary.get(name)).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
     // Scaled by every feature of the message, known or not, exactly as the classifier does.
     return { features: Int32Array.from(indices), scale: featureScale(names.length) };
@@ -199,23 +198,27 @@ function chooseThreshold(code: RedFlagCode, scores: readonly number[], ruleHits:
 
 const round = (value: number, digits = 4): number => Number(value.toFixed(digits));
 
-export interface OutOfFold {
+/** The training families as the learner needs them, made once for the folds and the final model. */
+interface Prepared {
   messages: LabelledMessage[];
-  /** scores[codeIndex][messageIndex]: the probability from a model that never saw the message's family. */
-  scores: number[][];
+  vocabulary: Map<string, number>;
+  examples: Example[];
+  labels: { topics: Labels[]; context: Labels };
 }
 
-function examplesOf(families: readonly CorpusFamily[]): LabelledExample[] {
-  return families.flatMap((family) => family.messages.map((message) => ({ message, kind: family.kind, about: family.code })));
-}
-
-/** Each family scored by a model trained without it (folds are whole families). */
-export function outOfFoldScores(families: readonly CorpusFamily[], options: TrainingOptions = TRAINING_DEFAULTS): OutOfFold {
-  const labelled = examplesOf(families);
+function prepare(families: readonly CorpusFamily[], options: TrainingOptions): Prepared {
+  const labelled = families.flatMap((family) => family.messages.map((message): LabelledExample => ({ message, kind: family.kind, about: family.code })));
   const messages = labelled.map((e) => e.message);
-  const vocabulary = buildVocabulary(messages, options.minCount);
-  const examples = vectorise(messages, vocabulary);
-  const labels = headLabels(labelled);
+  const namesPerMessage = messages.map((m) => featureNamesOf(m.text));
+  const vocabulary = buildVocabulary(namesPerMessage, options.minCount);
+  return { messages, vocabulary, examples: vectorise(namesPerMessage, vocabulary), labels: headLabels(labelled) };
+}
+
+/**
+ * Each family scored by a model trained without it (folds are whole families):
+ * scores[codeIndex][messageIndex].
+ */
+function outOfFoldScores(families: readonly CorpusFamily[], { messages, vocabulary, examples, labels }: Prepared, options: TrainingOptions): number[][] {
   const foldOf = families.flatMap((family, i) => family.messages.map(() => i % options.folds));
   const scores = RED_FLAG_CODES.map(() => new Array<number>(messages.length).fill(0));
   for (let fold = 0; fold < options.folds; fold += 1) {
@@ -228,7 +231,7 @@ export function outOfFoldScores(families: readonly CorpusFamily[], options: Trai
       });
     });
   }
-  return { messages, scores };
+  return scores;
 }
 
 export interface TrainingResult {
@@ -238,22 +241,21 @@ export interface TrainingResult {
 
 /** Trains on the given families and returns the model to commit. */
 export function trainModel(families: readonly CorpusFamily[], options: TrainingOptions = TRAINING_DEFAULTS): TrainingResult {
-  const oof = outOfFoldScores(families, options);
-  const ruleCodes = oof.messages.map((m) => new Set(detectRuleFlags(m.text).map((f) => f.code)));
+  const prepared = prepare(families, options);
+  const { messages, vocabulary } = prepared;
+  const scores = outOfFoldScores(families, prepared, options);
+  const ruleCodes = messages.map((m) => new Set(detectRuleFlags(m.text).map((f) => f.code)));
   const thresholds = RED_FLAG_CODES.map((code, c) =>
     chooseThreshold(
       code,
-      oof.scores[c] ?? [],
+      scores[c] ?? [],
       ruleCodes.map((found) => found.has(code)),
-      oof.messages.map((m) => m.expected.includes(code)),
+      messages.map((m) => m.expected.includes(code)),
       options,
     ),
   );
 
-  const labelled = examplesOf(families);
-  const messages = labelled.map((e) => e.message);
-  const vocabulary = buildVocabulary(messages, options.minCount);
-  const heads = trainHeads(vectorise(messages, vocabulary), headLabels(labelled), vocabulary.size, options);
+  const heads = trainHeads(prepared.examples, prepared.labels, vocabulary.size, options);
   const all = [...heads.topics, heads.context];
   const names = [...vocabulary.keys()];
   const weights: Record<string, number[]> = {};
