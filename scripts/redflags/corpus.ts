@@ -84,3 +84,36 @@ export function digestOf(messages: readonly LabelledMessage[]): string {
   for (const m of messages) hash.update(`${m.text}\u0000${[...m.expected].sort().join(',')}\n`);
   return hash.digest('hex');
 }
+
+/** Messages per family, and words per message, that a family may have. */
+export const FAMILY_SIZE = { min: 8, max: 25 } as const;
+export const MESSAGE_WORDS = { min: 2, max: 80 } as const;
+
+/**
+ * What is wrong with a corpus beyond its shape (which loadCorpus checks): repeated texts
+ * anywhere, family and message sizes, and labels that contradict the family's kind.
+ */
+export function corpusProblems(families: readonly CorpusFamily[]): string[] {
+  const problems: string[] = [];
+  const seenIds = new Set<string>();
+  const seenTexts = new Map<string, string>();
+  for (const family of families) {
+    if (seenIds.has(family.id)) problems.push(`${family.id}: duplicate family id`);
+    seenIds.add(family.id);
+    const size = family.messages.length;
+    if (size < FAMILY_SIZE.min || size > FAMILY_SIZE.max) problems.push(`${family.id}: needs ${FAMILY_SIZE.min}-${FAMILY_SIZE.max} messages (has ${size})`);
+    family.messages.forEach((message, i) => {
+      const where = `${family.id} message ${i}`;
+      const key = message.text.toLowerCase().replace(/\s+/g, ' ').trim();
+      const first = seenTexts.get(key);
+      if (first) problems.push(`${where}: duplicate of a message in ${first}: ${message.text}`);
+      else seenTexts.set(key, family.id);
+      const words = message.text.trim().split(/\s+/).length;
+      if (words < MESSAGE_WORDS.min || words > MESSAGE_WORDS.max) problems.push(`${where}: ${words} words`);
+      if (family.code === 'NONE') return;
+      if (family.kind === 'positive' && !message.expected.includes(family.code)) problems.push(`${where}: a positive family's message lacks ${family.code}`);
+      if (family.kind !== 'positive' && message.expected.includes(family.code)) problems.push(`${where}: a look-alike labelled with its own code ${family.code}`);
+    });
+  }
+  return problems;
+}

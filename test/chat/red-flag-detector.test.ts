@@ -4,7 +4,7 @@ import { committedClassifier, MODEL_URL, parseModel, RedFlagClassifier, type Red
 import { addReviewedFlags, detectRedFlags, type RedFlag } from '../../subgraphs/chat/domain/red-flag-detector.js';
 import { RED_FLAG_CODES } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
 import { detectRuleFlags } from '../../subgraphs/chat/domain/red-flags.js';
-import { digestOf, FAMILY_KINDS, HOLDOUT_SET, loadCorpus, loadLabelledSet, messagesOf, splitByFamily } from '../../scripts/redflags/corpus.js';
+import { corpusProblems, digestOf, FAMILY_KINDS, HOLDOUT_SET, loadCorpus, loadLabelledSet, messagesOf, splitByFamily } from '../../scripts/redflags/corpus.js';
 
 const codes = (flags: readonly RedFlag[]): string[] => flags.map((f) => f.code).sort();
 const corpus = loadCorpus();
@@ -25,6 +25,15 @@ describe('the labelled corpus', () => {
       const varieties = new Set(corpus.filter((f) => f.code === code && f.kind === 'positive').map((f) => f.variety));
       for (const variety of ['uk-us', 'nigerian-english', 'pidgin', 'indian-english', 'hinglish']) expect([code, varieties.has(variety as never)]).toEqual([code, true]);
     }
+  });
+
+  it('has no repeated texts, families of 8-25 messages, and labels that agree with each family’s kind', () => {
+    expect(corpusProblems(corpus)).toEqual([]);
+    const [first] = corpus;
+    if (!first) throw new Error('empty corpus');
+    const copy = { ...first, id: `${first.id}-copy`, kind: 'negated' as const };
+    expect(corpusProblems([first, copy]).filter((p) => p.includes('duplicate'))).toHaveLength(first.messages.length);
+    expect(corpusProblems([copy]).filter((p) => p.includes('look-alike labelled with its own code'))).toHaveLength(first.messages.filter((m) => m.expected.includes(first.code as never)).length);
   });
 
   it('is split by family: every code has held-back emergencies, and no held-back wording is trained on', () => {
