@@ -21,7 +21,7 @@ const lines = [
   `trained on ${training.length} families (${model.training['messages']} messages); ${heldBack.length} families held back`,
   `${model.training['features']} features, ${Object.keys(model.weights).length} with a weight kept; model ${(text.length / 1024).toFixed(0)} KiB; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   '',
-  'code                     threshold  out-of-fold rules-or-classifier recall  precision  positives',
+  'code                     threshold  out-of-fold classifier recall  precision  positives',
   ...thresholds.map((t) => `${t.code.padEnd(24)} ${t.threshold.toFixed(4).padStart(9)}  ${t.recall.toFixed(3).padStart(38)}  ${t.precision.toFixed(3).padStart(9)}  ${String(t.positives).padStart(9)}`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,7 +2,6 @@ import { distinctFeatures, featureScale, type RedFlagModel } from '../../subgrap
 import type { LabelledMessage } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
 import { extractFeatures, wordsOf } from '../../subgraphs/chat/domain/red-flag-features.js';
 import { RED_FLAG_CODES, type RedFlagCode } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
-import { detectRuleFlags } from '../../subgraphs/chat/domain/red-flags.js';
 import { digestOf, type CorpusFamily, type FamilyKind } from './corpus.js';
 
 /**
@@ -21,7 +20,7 @@ export const TRAINING_DEFAULTS = {
   /** A feature must occur in this many training messages to get a weight. */
   minCount: 2,
   folds: 4,
-  /** Out-of-fold precision (rules or classifier) each code's threshold must keep. */
+  /** Out-of-fold precision of the classifier's own flags that each code's threshold must keep. */
   precisionTarget: 0.85,
   /** Thresholds stay in this range whatever the folds say. */
   minThreshold: 0.25,
@@ -163,23 +162,26 @@ const codeProbabilities = (heads: Heads, example: Example): number[] => {
 export interface ThresholdReport {
   code: RedFlagCode;
   threshold: number;
-  /** Out-of-fold figures of rules-or-classifier at that threshold. */
+  /** Out-of-fold figures of the classifier at that threshold. */
   recall: number;
   precision: number;
   positives: number;
 }
 
 /**
- * The lowest threshold (the most emergencies found) at which rules-or-classifier keeps its
- * out-of-fold precision at the target: a nurse queue full of false alarms gets ignored.
+ * The lowest threshold (the most emergencies found) at which the classifier's own flags keep
+ * their out-of-fold precision at the target: a nurse queue full of false alarms gets ignored.
+ * Measured on the classifier alone, not rules-or-classifier: where the rules' own precision is
+ * below the target no threshold could reach it, and the classifier would be silenced for the
+ * codes whose rules are weakest.
  */
-function chooseThreshold(code: RedFlagCode, scores: readonly number[], ruleHits: readonly boolean[], labels: readonly boolean[], options: TrainingOptions): ThresholdReport {
+function chooseThreshold(code: RedFlagCode, scores: readonly number[], labels: readonly boolean[], options: TrainingOptions): ThresholdReport {
   const positives = labels.filter(Boolean).length;
   const measure = (threshold: number) => {
     let tp = 0;
     let fp = 0;
     scores.forEach((score, i) => {
-      const fired = ruleHits[i] === true || score >= threshold;
+      const fired = score >= threshold;
       if (fired && labels[i]) tp += 1;
       else if (fired) fp += 1;
     });
@@ -244,16 +246,7 @@ export function trainModel(families: readonly CorpusFamily[], options: TrainingO
   const prepared = prepare(families, options);
   const { messages, vocabulary } = prepared;
   const scores = outOfFoldScores(families, prepared, options);
-  const ruleCodes = messages.map((m) => new Set(detectRuleFlags(m.text).map((f) => f.code)));
-  const thresholds = RED_FLAG_CODES.map((code, c) =>
-    chooseThreshold(
-      code,
-      scores[c] ?? [],
-      ruleCodes.map((found) => found.has(code)),
-      messages.map((m) => m.expected.includes(code)),
-      options,
-    ),
-  );
+  const thresholds = RED_FLAG_CODES.map((code, c) => chooseThreshold(code, scores[c] ?? [], messages.map((m) => m.expected.includes(code)), options));
 
   const heads = trainHeads(prepared.examples, prepared.labels, vocabulary.size, options);
   const all = [...heads.topics, heads.context];

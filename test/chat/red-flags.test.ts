@@ -107,6 +107,35 @@ describe('red flags: past history', () => {
   });
 });
 
+describe('red flags: worries, general questions, recovery and negation after the symptom', () => {
+  it.each([
+    "my dad has high blood pressure and I'm terrified he'll have a stroke",
+    'I read that black stool means internal bleeding, I am very scared',
+    'I dey fear say my pikin go get convulsion like im cousin',
+    'can stress cause chest pain?',
+    'how long does a seizure have to last before I call an ambulance?',
+    'I had a seizure in 2019 and none since, can I get my driving licence back now',
+    'pregnant hoon, koi bleeding nahi hai, bas ulti aa rahi hai',
+    'father is having cough but chest pain is not there',
+  ])('"%s" raises nothing', (text) => {
+    expect(codes(text)).toEqual([]);
+  });
+
+  it('still fires when the worry or question is about what is happening now', () => {
+    expect(codes("I'm scared, my chest hurts and it's going down my left arm")).toEqual(['CHEST_PAIN']);
+    expect(codes("I'm worried about this chest pain right now")).toEqual(['CHEST_PAIN']);
+    expect(codes('can you help, my chest hurts so much?')).toEqual(['CHEST_PAIN']);
+    expect(codes('is this a heart attack?')).toEqual(['CHEST_PAIN']);
+    expect(codes('I had a seizure in 2019, none since, but I just had another one today')).toEqual(['SEIZURE']);
+    expect(codes('pregnant hoon aur bleeding ruk nahi rahi')).toEqual(['PREGNANCY_BLEEDING']);
+  });
+
+  it('keeps ordinary words that are one or two edits from a symptom', () => {
+    expect(codes('is fasting needed for my blood test?')).toEqual([]);
+    expect(codes('the reminder letter says my smear test is overdue')).toEqual([]);
+  });
+});
+
 describe('red flags: misspellings', () => {
   it.each<[string, RedFlagCode]>([
     ['chest pian', 'CHEST_PAIN'],

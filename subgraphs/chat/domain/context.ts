@@ -13,10 +13,15 @@ import type { PatternMatch } from './patterns.js';
  * - someone else: "my father had a stroke" is suppressed by any past marker including a bare
  *   "had"/"was", but "my husband is having chest pain right now" still fires — a carer may be
  *   writing about an emergency in front of them;
- * - a present marker ("now", "still", "this morning", "20 minutes ago") overrides past markers.
+ * - a present marker ("now", "still", "this morning", "20 minutes ago") overrides past markers;
+ * - a worry about the future or about something read ("scared of having a stroke", "I read that
+ *   black stool means…", "I dey fear say…"), unless a present marker says it is happening;
+ * - a general question that is not about the writer ("can stress cause chest pain?", "how long
+ *   does a seizure have to last before…?"): a question sentence that opens with a question
+ *   word and has no "I"/"my" before the phrase.
  */
 
-export type Suppression = 'negated' | 'hypothetical' | 'past' | 'other-person';
+export type Suppression = 'negated' | 'hypothetical' | 'worry' | 'past' | 'other-person';
 
 export type Subject = 'self' | 'other';
 
@@ -128,6 +133,62 @@ function resolvedAfter(tokens: readonly Token[], match: PatternMatch): boolean {
   return false;
 }
 
+/**
+ * Hinglish and Indian English put the negation after the symptom ("koi bleeding nahi hai",
+ * "chest pain is not there"); "ruk nahi raha" (won't stop) is not a negation of the symptom.
+ */
+const AFTER_NEGATIONS = cues(['nahi', 'nahin', 'nhi', 'is not there', 'not there', 'nahi hai', 'nahi hua']);
+const NOT_STOPPING = new Set(['ruk', 'ruki', 'ruka', 'band', 'stop', 'stopping', 'thama', 'tham']);
+const AFTER_NEGATION_WINDOW = 3;
+
+function negatedAfter(tokens: readonly Token[], match: PatternMatch): boolean {
+  const clause = tokens[match.from]?.clause ?? -1;
+  for (let i = match.to + 1; i <= match.to + AFTER_NEGATION_WINDOW; i += 1) {
+    const token = tokens[i];
+    if (!token || token.clause !== clause || NOT_STOPPING.has(token.norm)) return false;
+    if (anyCueAt(tokens, i, AFTER_NEGATIONS, clause)) return true;
+  }
+  return false;
+}
+
+/** Words of worry or of having read something, and the links that make the phrase their object. */
+const WORRY_CUES = new Set([
+  'worried', 'worry', 'worries', 'worrying', 'scared', 'afraid', 'terrified', 'fear', 'fears', 'feared', 'frightened',
+  'anxious', 'paranoid', 'tensed', 'tension', 'dar', 'darr', 'chinta', 'read', 'googled', 'googling', 'google', 'heard',
+  'video', 'news', 'article', 'documentary', 'programme', 'program', 'tiktok', 'youtube', 'padha', 'convinced',
+]);
+const WORRY_LINKS = new Set([
+  'of', 'about', 'that', 'say', 'ki', 'will', 'might', 'may', 'could', 'would', 'go', 'get', 'gets', 'getting', 'having',
+  'hell', 'shell', 'theyll', 'ill', 'youll', 'can', 'causes', 'cause', 'means', 'mean', 'se', 'like', 'jaisa',
+]);
+const WORRY_WINDOW = 10;
+
+export function isWorry(tokens: readonly Token[], match: PatternMatch): boolean {
+  const clause = tokens[match.from]?.clause ?? -1;
+  let linked = false;
+  for (let i = match.from - 1; i >= Math.max(0, match.from - WORRY_WINDOW); i -= 1) {
+    const token = tokens[i];
+    if (!token || token.clause !== clause) return false;
+    if (WORRY_CUES.has(token.norm)) return linked || WORRY_LINKS.has(tokens[i + 1]?.norm ?? '');
+    if (WORRY_LINKS.has(token.norm)) linked = true;
+  }
+  return false;
+}
+
+const QUESTION_OPENERS = cues(['can', 'could', 'does', 'do', 'how', 'what', 'which', 'when', 'why', 'would', 'should', 'will', 'is it', 'is there', 'are there', 'kya', 'wetin']);
+const WRITER_WORDS = new Set(['i', 'im', 'ive', 'id', 'my', 'me', 'mera', 'meri', 'mere', 'mujhe', 'main']);
+
+/** A question sentence opening with a question word, with no "I" or "my" before the phrase. */
+export function isGeneralQuestion(tokens: readonly Token[], match: PatternMatch): boolean {
+  const at = tokens[match.from];
+  if (!at?.inQuestion) return false;
+  let first = match.from;
+  while (first > 0 && tokens[first - 1]?.sentence === at.sentence) first -= 1;
+  if (!anyCueAt(tokens, first, QUESTION_OPENERS, tokens[first]?.clause ?? -1)) return false;
+  for (let i = first; i < match.from; i += 1) if (WRITER_WORDS.has(tokens[i]?.norm ?? '')) return false;
+  return true;
+}
+
 export function isHypothetical(tokens: readonly Token[], match: PatternMatch): boolean {
   const clause = tokens[match.from]?.clause ?? -1;
   for (let i = match.from - 1; i >= Math.max(0, match.from - HYPOTHETICAL_WINDOW); i -= 1) {
@@ -186,6 +247,34 @@ function isRecentAgo(tokens: readonly Token[], i: number): boolean {
   return tokens[i]?.norm === 'ago' && TIME_UNITS_RECENT.has(tokens[i - 1]?.norm ?? '');
 }
 
+/**
+ * Phrases saying an episode is over and the person is well ("none since", "fully recovered", "e
+ * don recover", "ab bilkul theek"). With a past marker and nothing recent in the sentence, they
+ * outweigh present words such as "now" and "still" ("had a seizure in 2019, none since, can I
+ * drive now?").
+ */
+const RECOVERY_CUES = cues([
+  'none since', 'nothing since', 'not happened since', 'never again', 'never came back', 'since then', 'fully recovered',
+  'recovered', 'recover', 'fine now', 'okay now', 'ok now', 'well now', 'all fine', 'strong now', 'dey fine', 'dey okay',
+  'ab theek', 'bilkul theek', 'theek hain', 'theek hai', 'no such thoughts', 'clean', 'totally well', 'back to normal',
+]);
+const RECENT_CUES = cues(['right now', 'today', 'tonight', 'this morning', 'this afternoon', 'this evening', 'just now', 'abhi', 'aaj']);
+
+const SENTENCE_REACH = 40;
+
+function sentenceSaysRecovered(tokens: readonly Token[], match: PatternMatch): boolean {
+  const sentence = tokens[match.from]?.sentence;
+  let recovered = false;
+  // Bounded either side, so a long run-on message costs a constant per match.
+  for (let i = Math.max(0, match.from - SENTENCE_REACH); i <= Math.min(tokens.length - 1, match.to + SENTENCE_REACH); i += 1) {
+    const token = tokens[i];
+    if (!token || token.sentence !== sentence) continue;
+    if (anyCueAt(tokens, token.index, RECENT_CUES, token.clause) || isRecentAgo(tokens, token.index)) return false;
+    if (anyCueAt(tokens, token.index, RECOVERY_CUES, token.clause)) recovered = true;
+  }
+  return recovered;
+}
+
 /** Phrases saying a past symptom has come back: "... in 2019 but it's back today". */
 const RECURRENCE_SUBJECTS = new Set(['it', 'its', 'they', 'theyre', 'pain', 'pains', 'symptoms']);
 const RECURRENCE_WORDS = new Set(['back', 'again', 'returned', 'recurred']);
@@ -209,11 +298,13 @@ export function nextClauseSaysItIsBack(tokens: readonly Token[], match: PatternM
  * that are always about someone else (an infant's fever).
  */
 export function suppression(tokens: readonly Token[], match: PatternMatch, subjectIsOther = false): Suppression | null {
-  if (isNegated(tokens, match)) return 'negated';
-  if (isHypothetical(tokens, match)) return 'hypothetical';
+  if (isNegated(tokens, match) || negatedAfter(tokens, match)) return 'negated';
+  if (isHypothetical(tokens, match) || isGeneralQuestion(tokens, match)) return 'hypothetical';
   const time = timeCues(tokens, match);
+  if (!time.present && isWorry(tokens, match)) return 'worry';
   const subject: Subject = subjectIsOther ? 'other' : subjectOf(tokens, match);
   if (subject === 'other' && (time.strongPast || time.weakPast) && !time.present) return 'other-person';
+  if ((time.strongPast || time.weakPast) && sentenceSaysRecovered(tokens, match)) return 'past';
   if (time.strongPast && !time.present && !nextClauseSaysItIsBack(tokens, match)) return 'past';
   return null;
 }

@@ -12,7 +12,7 @@
 const REAL_WORDS = new Set([
   'bread', 'breed', 'breeding', 'chess', 'fewer', 'strike', 'stoke', 'spitting', 'seize', 'seized', 'paint', 'plain',
   'pleasure', 'chase', 'cheat', 'bleep', 'blend', 'feeder', 'suicides', 'stroll', 'strode', 'headaches',
-  'breathes', 'breaths', 'pains', 'seizures', 'fevers',
+  'breathes', 'breaths', 'pains', 'seizures', 'fevers', 'fasting', 'overdue', 'lasting', 'casting', 'painting',
 ]);
 
 /** Endings that make a different word form rather than a typo ("stroked" is not "stroke"). */

@@ -1,3 +1,4 @@
+import { conceptsOf } from './red-flag-concepts.js';
 import { AGE_UNIT_DAYS, INFANT_MAX_AGE_DAYS, isFeverReading, NEWBORN_WORDS, WORD_CLASSES } from './red-flag-lexicon.js';
 import { readLexicon, type LexiconView } from './red-flags.js';
 import { tokenise, type Token } from './text.js';
@@ -87,5 +88,34 @@ export function extractFeatures(text: string, lexicon: LexiconView = readLexicon
     }
     if (NEWBORN_WORDS.has(word) || (word === 'new' && next?.norm === 'born')) add('a:infant', token, next ?? token);
   }
+  addConceptFeatures(tokens, add);
   return features;
+}
+
+/** Concepts within this many words of each other, in one clause, make a pair. */
+const PAIR_REACH = 6;
+
+/**
+ * `q:` concepts (red-flag-concepts.ts) and `p:` pairs of concepts near each other in a clause
+ * ("p:CHEST+PAIN", "p:NEG+BREATH"): the same features whichever variety the message is in.
+ */
+function addConceptFeatures(tokens: readonly Token[], add: (name: string, from: Token, to?: Token) => void): void {
+  const mentions = conceptsOf(tokens);
+  for (const m of mentions) {
+    const from = tokens[m.from];
+    if (from) add(`q:${m.concept}`, from, tokens[m.to]);
+  }
+  for (let i = 0; i < mentions.length; i += 1) {
+    const a = mentions[i];
+    if (!a) continue;
+    for (let j = i + 1; j < mentions.length; j += 1) {
+      const b = mentions[j];
+      if (!b || b.from - a.to > PAIR_REACH) break;
+      const first = tokens[a.from];
+      const last = tokens[Math.max(a.to, b.to)];
+      if (!first || !last || first.clause !== tokens[b.from]?.clause || a.concept === b.concept) continue;
+      const [x, y] = a.concept < b.concept ? [a.concept, b.concept] : [b.concept, a.concept];
+      add(`p:${x}+${y}`, first, last);
+    }
+  }
 }
