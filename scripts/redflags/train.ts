@@ -6,7 +6,8 @@ import { digestOf, type CorpusFamily, type FamilyKind } from './corpus.js';
 
 /**
  * Trains the red-flag classifier: one logistic regression per code (AdaGrad, L2), on presence
- * features normalised to unit length, with positives weighted up (a missed emergency costs more
+ * features normalised to unit length, each message seen twice — whole, and as a variety-neutral
+ * copy with only its concept, context and fact features — with positives weighted up (a missed emergency costs more
  * than a false alarm). Each code's threshold is chosen from out-of-fold scores — folds are whole
  * families, as in the held-back split — as the lowest that keeps precision at a target on families
  * the fold model did not see. Everything is deterministic: fixed
@@ -21,7 +22,7 @@ export const TRAINING_DEFAULTS = {
   minCount: 2,
   folds: 4,
   /** Out-of-fold precision of the classifier's own flags that each code's threshold must keep. */
-  precisionTarget: 0.85,
+  precisionTarget: 0.9,
   /** Thresholds stay in this range whatever the folds say. */
   minThreshold: 0.25,
   maxThreshold: 0.95,
@@ -200,11 +201,26 @@ function chooseThreshold(code: RedFlagCode, scores: readonly number[], labels: r
 
 const round = (value: number, digits = 4): number => Number(value.toFixed(digits));
 
+/** Features tied to the words of one variety: words, word pairs, character n-grams. */
+const VARIETY_BOUND = /^[wbc]:/;
+
+/**
+ * The examples with their variety-neutral copies appended: a copy keeps only concepts, context
+ * and parsed facts, so the model must also learn to flag from those alone, and a wording in a
+ * variety it has few words of still scores on its concepts.
+ */
+const withNeutral = (examples: readonly Example[], neutral: readonly Example[], labels: { topics: Labels[]; context: Labels }, keep: (_: unknown, i: number) => boolean) => ({
+  examples: [...examples.filter(keep), ...neutral.filter(keep)],
+  labels: { topics: labels.topics.map((l) => [...l.filter(keep), ...l.filter(keep)]), context: [...labels.context.filter(keep), ...labels.context.filter(keep)] },
+});
+
 /** The training families as the learner needs them, made once for the folds and the final model. */
 interface Prepared {
   messages: LabelledMessage[];
   vocabulary: Map<string, number>;
   examples: Example[];
+  /** Each message again with only its variety-neutral features (concepts, context, facts): trained on, never scored. */
+  neutral: Example[];
   labels: { topics: Labels[]; context: Labels };
 }
 
@@ -213,19 +229,21 @@ function prepare(families: readonly CorpusFamily[], options: TrainingOptions): P
   const messages = labelled.map((e) => e.message);
   const namesPerMessage = messages.map((m) => featureNamesOf(m.text));
   const vocabulary = buildVocabulary(namesPerMessage, options.minCount);
-  return { messages, vocabulary, examples: vectorise(namesPerMessage, vocabulary), labels: headLabels(labelled) };
+  const neutralNames = namesPerMessage.map((names) => names.filter((name) => !VARIETY_BOUND.test(name)));
+  return { messages, vocabulary, examples: vectorise(namesPerMessage, vocabulary), neutral: vectorise(neutralNames, vocabulary), labels: headLabels(labelled) };
 }
 
 /**
  * Each family scored by a model trained without it (folds are whole families):
  * scores[codeIndex][messageIndex].
  */
-function outOfFoldScores(families: readonly CorpusFamily[], { messages, vocabulary, examples, labels }: Prepared, options: TrainingOptions): number[][] {
+function outOfFoldScores(families: readonly CorpusFamily[], { messages, vocabulary, examples, neutral, labels }: Prepared, options: TrainingOptions): number[][] {
   const foldOf = families.flatMap((family, i) => family.messages.map(() => i % options.folds));
   const scores = RED_FLAG_CODES.map(() => new Array<number>(messages.length).fill(0));
   for (let fold = 0; fold < options.folds; fold += 1) {
     const keep = (_: unknown, i: number): boolean => foldOf[i] !== fold;
-    const heads = trainHeads(examples.filter(keep), { topics: labels.topics.map((l) => l.filter(keep)), context: labels.context.filter(keep) }, vocabulary.size, options);
+    const foldData = withNeutral(examples, neutral, labels, keep);
+    const heads = trainHeads(foldData.examples, foldData.labels, vocabulary.size, options);
     examples.forEach((example, i) => {
       if (foldOf[i] !== fold) return;
       codeProbabilities(heads, example).forEach((p, c) => {
@@ -248,7 +266,8 @@ export function trainModel(families: readonly CorpusFamily[], options: TrainingO
   const scores = outOfFoldScores(families, prepared, options);
   const thresholds = RED_FLAG_CODES.map((code, c) => chooseThreshold(code, scores[c] ?? [], messages.map((m) => m.expected.includes(code)), options));
 
-  const heads = trainHeads(prepared.examples, prepared.labels, vocabulary.size, options);
+  const everything = withNeutral(prepared.examples, prepared.neutral, prepared.labels, () => true);
+  const heads = trainHeads(everything.examples, everything.labels, vocabulary.size, options);
   const all = [...heads.topics, heads.context];
   const names = [...vocabulary.keys()];
   const weights: Record<string, number[]> = {};

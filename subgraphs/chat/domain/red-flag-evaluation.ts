@@ -115,7 +115,7 @@ export function parseLabelledMessages(value: unknown): LabelledMessage[] {
  * What CI holds on the held-back families today, below the issue's targets while they are not
  * met: a change that makes detection worse fails CI. Raise these as the detector improves.
  */
-export const FLOORS = { criticalRecall: 0.72, precision: 0.81 } as const;
+export const FLOORS = { criticalRecall: 0.78, precision: 0.81 } as const;
 
 export function meetsFloors(report: EvaluationReport): boolean {
   return report.criticalRecall >= FLOORS.criticalRecall && report.microPrecision >= FLOORS.precision;
