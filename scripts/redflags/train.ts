@@ -7,8 +7,8 @@ import { digestOf, type CorpusFamily, type FamilyKind } from './corpus.js';
 /**
  * Trains the red-flag classifier: one logistic regression per code (AdaGrad, L2), on presence
  * features normalised to unit length, each message seen twice — whole, and as a variety-neutral
- * copy with only its concept, context and fact features — with positives weighted up (a missed emergency costs more
- * than a false alarm). Each code's threshold is chosen from out-of-fold scores — folds are whole
+ * copy with only its concept, context and fact features — with positives weighted up (a missed
+ * emergency costs more than a false alarm). Each code's threshold is chosen from out-of-fold scores — folds are whole
  * families, as in the held-back split — as the lowest that keeps precision at a target on families
  * the fold model did not see. Everything is deterministic: fixed
  * order, a seeded shuffle, no parallelism, weights rounded before they are written.
@@ -209,10 +209,14 @@ const VARIETY_BOUND = /^[wbc]:/;
  * and parsed facts, so the model must also learn to flag from those alone, and a wording in a
  * variety it has few words of still scores on its concepts.
  */
-const withNeutral = (examples: readonly Example[], neutral: readonly Example[], labels: { topics: Labels[]; context: Labels }, keep: (_: unknown, i: number) => boolean) => ({
-  examples: [...examples.filter(keep), ...neutral.filter(keep)],
-  labels: { topics: labels.topics.map((l) => [...l.filter(keep), ...l.filter(keep)]), context: [...labels.context.filter(keep), ...labels.context.filter(keep)] },
-});
+function withNeutral(examples: readonly Example[], neutral: readonly Example[], labels: { topics: Labels[]; context: Labels }, keep: (_: unknown, i: number) => boolean) {
+  // Each copy has its message's labels.
+  const twice = (l: Labels): Labels => {
+    const kept = l.filter(keep);
+    return [...kept, ...kept];
+  };
+  return { examples: [...examples.filter(keep), ...neutral.filter(keep)], labels: { topics: labels.topics.map(twice), context: twice(labels.context) } };
+}
 
 /** The training families as the learner needs them, made once for the folds and the final model. */
 interface Prepared {

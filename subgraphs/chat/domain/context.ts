@@ -182,11 +182,32 @@ const WRITER_WORDS = new Set(['i', 'im', 'ive', 'id', 'my', 'me', 'mera', 'meri'
 export function isGeneralQuestion(tokens: readonly Token[], match: PatternMatch): boolean {
   const at = tokens[match.from];
   if (!at?.inQuestion) return false;
-  let first = match.from;
-  while (first > 0 && tokens[first - 1]?.sentence === at.sentence) first -= 1;
+  const first = at.sentenceStart;
   if (!anyCueAt(tokens, first, QUESTION_OPENERS, tokens[first]?.clause ?? -1)) return false;
-  for (let i = first; i < match.from; i += 1) if (WRITER_WORDS.has(tokens[i]?.norm ?? '')) return false;
-  return true;
+  return firstWriterWord(tokens, first) >= match.from;
+}
+
+/** Per message, each sentence's first "I"/"my" (Infinity when none): found once, so many matches in one long sentence cost no more than one. */
+const writerWordsByMessage = new WeakMap<readonly Token[], Map<number, number>>();
+
+function firstWriterWord(tokens: readonly Token[], sentenceStart: number): number {
+  let bySentence = writerWordsByMessage.get(tokens);
+  if (!bySentence) {
+    bySentence = new Map();
+    writerWordsByMessage.set(tokens, bySentence);
+  }
+  let found = bySentence.get(sentenceStart);
+  if (found === undefined) {
+    found = Infinity;
+    for (let i = sentenceStart; tokens[i]?.sentenceStart === sentenceStart; i += 1) {
+      if (WRITER_WORDS.has(tokens[i]?.norm ?? '')) {
+        found = i;
+        break;
+      }
+    }
+    bySentence.set(sentenceStart, found);
+  }
+  return found;
 }
 
 export function isHypothetical(tokens: readonly Token[], match: PatternMatch): boolean {
@@ -263,12 +284,12 @@ const RECENT_CUES = cues(['right now', 'today', 'tonight', 'this morning', 'this
 const SENTENCE_REACH = 40;
 
 function sentenceSaysRecovered(tokens: readonly Token[], match: PatternMatch): boolean {
-  const sentence = tokens[match.from]?.sentence;
+  const sentence = tokens[match.from]?.sentenceStart;
   let recovered = false;
   // Bounded either side, so a long run-on message costs a constant per match.
   for (let i = Math.max(0, match.from - SENTENCE_REACH); i <= Math.min(tokens.length - 1, match.to + SENTENCE_REACH); i += 1) {
     const token = tokens[i];
-    if (!token || token.sentence !== sentence) continue;
+    if (!token || token.sentenceStart !== sentence) continue;
     if (anyCueAt(tokens, token.index, RECENT_CUES, token.clause) || isRecentAgo(tokens, token.index)) return false;
     if (anyCueAt(tokens, token.index, RECOVERY_CUES, token.clause)) recovered = true;
   }

@@ -17,8 +17,8 @@ export interface Token {
   end: number;
   /** Clause number; cues in one clause never affect a match in another. */
   clause: number;
-  /** Sentence number (sentences end at . ! ? ; or a line break). */
-  sentence: number;
+  /** Index of the first token of this token's sentence (sentences end at . ! ? ; or a line break). */
+  sentenceStart: number;
   /** Whether the token's sentence ends with a question mark. */
   inQuestion: boolean;
   /** Digits or number words ("six") as a number, else null. */
@@ -80,7 +80,7 @@ export function tokenise(text: string, correct: (norm: string) => string): Token
   const scanned = text.length > MAX_SCANNED_CHARS ? text.slice(0, MAX_SCANNED_CHARS) : text;
   const tokens: Token[] = [];
   let clause = 0;
-  let sentence = 0;
+  let sentenceStart = 0;
   let previousEnd = 0;
   for (const match of scanned.matchAll(TOKEN_PATTERN)) {
     const start = match.index ?? 0;
@@ -98,23 +98,22 @@ export function tokenise(text: string, correct: (norm: string) => string): Token
     const gap = scanned.slice(previousEnd, start);
     if (previous && startsClause(gap, previous.norm, norm)) clause += 1;
     if (previous && HARD_BREAK.test(gap)) {
-      markQuestion(tokens, sentence, gap.includes('?'));
-      sentence += 1;
+      markQuestion(tokens, sentenceStart, gap.includes('?'));
+      sentenceStart = tokens.length;
     }
-    tokens.push({ index: tokens.length, norm, canon: correct(norm), start, end, clause, sentence, inQuestion: false, value: numericValue(norm) });
+    tokens.push({ index: tokens.length, norm, canon: correct(norm), start, end, clause, sentenceStart, inQuestion: false, value: numericValue(norm) });
     previousEnd = end;
   }
-  markQuestion(tokens, sentence, scanned.slice(previousEnd).includes('?'));
+  markQuestion(tokens, sentenceStart, scanned.slice(previousEnd).includes('?'));
   return tokens;
 }
 
-/** Marks the tokens of the sentence just ended as a question when it ended with "?". */
-function markQuestion(tokens: Token[], sentence: number, question: boolean): void {
+/** Marks the tokens of the sentence just ended (from `sentenceStart`) as a question when it ended with "?". */
+function markQuestion(tokens: readonly Token[], sentenceStart: number, question: boolean): void {
   if (!question) return;
-  for (let i = tokens.length - 1; i >= 0; i -= 1) {
+  for (let i = sentenceStart; i < tokens.length; i += 1) {
     const token = tokens[i];
-    if (!token || token.sentence !== sentence) break;
-    token.inQuestion = true;
+    if (token) token.inQuestion = true;
   }
 }
 
