@@ -130,6 +130,11 @@ describe('red flags: worries, general questions, recovery and negation after the
     expect(codes('pregnant hoon aur bleeding ruk nahi rahi')).toEqual(['PREGNANCY_BLEEDING']);
   });
 
+  it('reads "ill" as unwell, not as "I\'ll", so a frightened patient is not taken for a worried one', () => {
+    expect(codes('so scared and ill with crushing chest pain')).toEqual(['CHEST_PAIN']);
+    expect(codes("I'm scared I'll have a stroke like my mum")).toEqual([]);
+  });
+
   it('keeps ordinary words that are one or two edits from a symptom', () => {
     expect(codes('is fasting needed for my blood test?')).toEqual([]);
     expect(codes('the reminder letter says my smear test is overdue')).toEqual([]);

@@ -159,7 +159,7 @@ const WORRY_CUES = new Set([
 ]);
 const WORRY_LINKS = new Set([
   'of', 'about', 'that', 'say', 'ki', 'will', 'might', 'may', 'could', 'would', 'go', 'get', 'gets', 'getting', 'having',
-  'hell', 'shell', 'theyll', 'ill', 'youll', 'can', 'causes', 'cause', 'means', 'mean', 'se', 'like', 'jaisa',
+  'hell', 'shell', 'theyll', 'iwill', 'youll', 'can', 'causes', 'cause', 'means', 'mean', 'se', 'like', 'jaisa',
 ]);
 const WORRY_WINDOW = 10;
 

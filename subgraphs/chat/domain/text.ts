@@ -51,7 +51,12 @@ const LINKING_WORDS = new Set(['and', 'so', 'then', 'or']);
 const SUBJECT_STARTERS = new Set(['i', 'im', 'ive', 'id', 'my', 'he', 'hes', 'she', 'shes', 'it', 'its', 'they', 'theyre', 'we', 'his', 'her', 'their', 'there', 'theres', 'this', 'now']);
 
 /** Contractions that lose their meaning once apostrophes are removed. */
-const APOSTROPHE_FORMS: Record<string, string> = { "od'd": 'overdosed', "o.d'd": 'overdosed' };
+const APOSTROPHE_FORMS: Record<string, string> = {
+  "od'd": 'overdosed',
+  "o.d'd": 'overdosed',
+  // "I'll" would otherwise read as "ill" (unwell), and "scared and ill" as "scared I'll".
+  "i'll": 'iwill',
+};
 const SPELLING_VARIANTS: Record<string, string> = { cannot: 'cant', wanna: 'want', gonna: 'going', alot: 'lot' };
 
 const NUMBER_WORDS: Record<string, number> = {
