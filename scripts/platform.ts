@@ -44,6 +44,8 @@ export interface PlatformOptions {
   production?: boolean;
   /** The explorer at /graphql (GATEWAY_EXPLORER); on outside production by default. */
   explorer?: boolean;
+  /** Identical queries of one identity running at once share one execution (GATEWAY_DEDUPLICATE_INFLIGHT); on by default. */
+  deduplicateInflight?: boolean;
   log?: Logger;
 }
 
@@ -80,6 +82,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       production: options.production ?? false,
       explorer: options.explorer,
+      deduplicateInflight: options.deduplicateInflight,
       log,
       redisUrl: options.redisUrl,
       redisPrefix: options.redisPrefix,

@@ -28,6 +28,7 @@ const platform = await startPlatform({
   host: gatewayConfig.host,
   production: shared.production,
   explorer: gatewayConfig.explorer,
+  deduplicateInflight: gatewayConfig.deduplicateInflight,
   log,
 });
 log.info({ url: `${platform.gateway.url}/graphql`, seconds: (Date.now() - started) / 1000 }, 'CareGraph ready');

@@ -21,6 +21,8 @@ export interface GatewayConfig {
    * the scraper: a fixed default could collide with another process on the host.
    */
   metrics: { port: number; host: string };
+  /** `GATEWAY_DEDUPLICATE_INFLIGHT=on|off`: identical queries of one identity running at once share one execution; on by default. */
+  deduplicateInflight: boolean | undefined;
   /** `GATEWAY_EXPLORER=on|off`: the explorer at /graphql for browsers; on outside production by default. */
   explorer: boolean | undefined;
 }
@@ -36,6 +38,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphTimeoutMs: positive(intFromEnv(env, 'GATEWAY_SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS), 'GATEWAY_SUBGRAPH_TIMEOUT_MS'),
     metrics: { port: intFromEnv(env, 'METRICS_PORT', 0), host: env['METRICS_HOST'] || '127.0.0.1' },
     explorer: onOff(env, 'GATEWAY_EXPLORER'),
+    deduplicateInflight: onOff(env, 'GATEWAY_DEDUPLICATE_INFLIGHT'),
     limits: {
       maxDepth: intFromEnv(env, 'GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth),
       maxAliases: intFromEnv(env, 'GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases),

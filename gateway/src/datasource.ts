@@ -1,5 +1,6 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError, Kind, parse, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { ErrorCode, isErrorCode } from '../../subgraphs/kit/errors.js';
 import { INTERNAL_IDENTITY_HEADER } from '../../subgraphs/kit/identity.js';
 import type { GatewayContext } from './context.js';
@@ -7,74 +8,128 @@ import type { GatewayMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './runtime/request.js';
 import { subgraphFailure } from './runtime/subgraphs.js';
 
-type DataSourceResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+type DataSourceResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 
 /** Errors reported for one failed fetch at most: enough to mark every null of a page, bounded for huge lists. */
 const MAX_FETCH_ERRORS = 100;
 
+/** A subgraph's raw answer, shared by identical fetches of one operation; each reader parses its own copy. */
+interface RawAnswer {
+  status: number;
+  body: string;
+  cacheControl: string | undefined;
+}
+
+/**
+ * Identical query fetches of one operation (same subgraph, text and variables: a plan that asks
+ * for product 1 at two paths) go over the network once. Keyed by the operation's own request
+ * context, which lives exactly as long as one HTTP operation or one subscription event.
+ */
+const fetchesInFlight = new WeakMap<object, Map<string, Promise<RawAnswer>>>();
+
 /**
  * Each subgraph fetch of an operation (HTTP queries and the per-event entity fetches of
- * subscriptions): sent with the caller's signed identity and the request id, bounded by the
- * subgraph timeout, and timed. A subgraph that is down, times out or answers with an HTTP error
- * does not fail the whole operation: the fetch answers with one error per field it was to
- * provide (code DOWNSTREAM_SERVICE_ERROR or TIMEOUT, `serviceName`, the field's path), so
- * fields from the other subgraphs still resolve and the client gets HTTP 200 with partial data.
+ * subscriptions): sent with the caller's signed identity (signed once per operation, then
+ * reused) and the request id over a keep-alive pool, bounded by the subgraph timeout, and
+ * timed. A subgraph that is down, times out or answers with an HTTP error does not fail the
+ * whole operation: the fetch answers with one error per field it was to provide (code
+ * DOWNSTREAM_SERVICE_ERROR or TIMEOUT, `serviceName`, the field's path), so fields from the
+ * other subgraphs still resolve and the client gets HTTP 200 with partial data.
+ *
+ * Written on undici's `request` rather than @apollo/gateway's RemoteGraphQLDataSource: its
+ * default client (make-fetch-happen) captured a stack trace per request and took about half of
+ * the gateway's CPU under load (bench/federation).
  */
-export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     private readonly subgraph: string,
-    url: string,
+    private readonly url: string,
     private readonly metrics: GatewayMetrics,
     private readonly timeoutMs: number,
-  ) {
-    super({ url });
-    const fetcher = this.fetcher;
-    this.fetcher = (input, init) => fetcher(input, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-  }
+    private readonly dispatcher: Dispatcher,
+  ) {}
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    // Health checks and the gateway's own fetches have no request context.
-    if (!('internalIdentity' in context) || !request.http) return;
-    request.http.headers.set(INTERNAL_IDENTITY_HEADER, await context.internalIdentity());
-    request.http.headers.set(REQUEST_ID_HEADER, context.requestId);
-  }
-
-  /**
-   * A subgraph answers 4xx with a GraphQL error body when a value in the operation is not
-   * acceptable (a Date that is not a calendar date, say): the gateway's API schema cannot
-   * check custom scalars, only the owning subgraph can. Pass that error on with its code,
-   * instead of Apollo's bare "400: Bad Request" (which would also echo the subgraph's URL).
-   */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    const body: unknown = await this.parseBody(response).catch(() => undefined);
-    const first = (body as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } | undefined)?.errors?.[0];
-    if (typeof first?.message === 'string') {
-      const code = first.extensions?.code;
-      // The operation already passed validation against the supergraph; what fails here is a value.
-      const mapped = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'BAD_USER_INPUT' ? 'BAD_USER_INPUT' : isErrorCode(code) ? code : 'DOWNSTREAM_SERVICE_ERROR';
-      return new GraphQLError(first.message, { extensions: { code: mapped, serviceName: this.subgraph } });
-    }
-    return new GraphQLError(`The ${this.subgraph} service answered ${response.status}`, { extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: this.subgraph } });
-  }
-
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<DataSourceResponse> {
+  async process(options: ProcessOptions): Promise<DataSourceResponse> {
     const started = process.hrtime.bigint();
     let outcome = 'ok';
     try {
-      const response = await super.process(options);
+      const response = await this.fetch(options);
       if (response.errors?.length) outcome = 'error';
       return response;
     } catch (error) {
       outcome = 'failed';
-      if ('log' in options.context) options.context.log.warn({ err: error, subgraph: this.subgraph }, 'subgraph fetch failed');
+      if ('log' in options.context) (options.context as GatewayContext).log.warn({ err: error, subgraph: this.subgraph }, 'subgraph fetch failed');
       return { errors: this.fetchFailed(options.request, error) };
     } finally {
       this.metrics.subgraphFetchDuration.observe({ subgraph: this.subgraph, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
+  private async fetch(options: ProcessOptions): Promise<DataSourceResponse> {
+    const { query, variables, operationName } = options.request;
+    if (!query) throw new Error('Missing query');
+    const body = JSON.stringify({ query, variables, operationName });
+    const operation = 'incomingRequestContext' in options ? options.incomingRequestContext : undefined;
+    // Only reads are shared: two identical mutation fetches are two writes.
+    const shareable = operation !== undefined && query.startsWith('query');
+    let answer: Promise<RawAnswer>;
+    if (shareable) {
+      let inFlight = fetchesInFlight.get(operation);
+      if (!inFlight) fetchesInFlight.set(operation, (inFlight = new Map()));
+      const existing = inFlight.get(body);
+      answer = existing ?? this.send(body, options);
+      if (!existing) inFlight.set(body, answer);
+    } else {
+      answer = this.send(body, options);
+    }
+    const raw = await answer;
+    if (raw.status < 200 || raw.status > 299) throw this.errorFromResponse(raw);
+    const parsed: unknown = JSON.parse(raw.body);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`the ${this.subgraph} service answered something other than a GraphQL response`);
+    if (operation && raw.cacheControl) restrictCachePolicy(operation, raw.cacheControl);
+    return parsed as DataSourceResponse;
+  }
+
+  private async send(body: string, options: ProcessOptions): Promise<RawAnswer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // Health checks and the gateway's own fetches have no caller.
+    const context = options.context as Partial<GatewayContext>;
+    if ('incomingRequestContext' in options && context.internalIdentity && context.requestId) {
+      headers[INTERNAL_IDENTITY_HEADER] = await context.internalIdentity();
+      headers[REQUEST_ID_HEADER] = context.requestId;
+    }
+    // One signal for the answer and its body: a subgraph that stalls mid-body times out too.
+    const response = await undiciRequest(this.url, { method: 'POST', headers, body, dispatcher: this.dispatcher, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await response.body.text();
+    const cacheControl = response.headers['cache-control'];
+    return { status: response.statusCode, body: text, cacheControl: Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl };
+  }
+
+  /**
+   * A subgraph answers 4xx with a GraphQL error body when a value in the operation is not
+   * acceptable (a Date that is not a calendar date, say): the gateway's API schema cannot
+   * check custom scalars, only the owning subgraph can. Pass that error on with its code,
+   * instead of a bare "400: Bad Request" (which would also echo the subgraph's URL).
+   */
+  private errorFromResponse(raw: RawAnswer): GraphQLError {
+    let first: { message?: unknown; extensions?: { code?: unknown } } | undefined;
+    try {
+      first = (JSON.parse(raw.body) as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } | undefined)?.errors?.[0];
+    } catch {
+      first = undefined;
+    }
+    if (typeof first?.message === 'string') {
+      const code = first.extensions?.code;
+      // The operation already passed validation against the supergraph; what fails here is a value.
+      const mapped = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'BAD_USER_INPUT' ? 'BAD_USER_INPUT' : isErrorCode(code) ? code : 'DOWNSTREAM_SERVICE_ERROR';
+      return new GraphQLError(first.message, { extensions: { code: mapped, serviceName: this.subgraph } });
+    }
+    return new GraphQLError(`The ${this.subgraph} service answered ${raw.status}`, { extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, serviceName: this.subgraph } });
+  }
+
   /** One error per field the failed fetch was to provide, with paths the federation executor turns into the client's. */
-  private fetchFailed(request: GraphQLDataSourceProcessOptions['request'], error: unknown): GraphQLFormattedError[] {
+  private fetchFailed(request: ProcessOptions['request'], error: unknown): GraphQLFormattedError[] {
     const { message, extensions } = error instanceof GraphQLError && isErrorCode(error.extensions['code'])
       ? { message: error.message, extensions: { code: error.extensions['code'], serviceName: this.subgraph } }
       : (() => {
@@ -84,6 +139,15 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     const paths = fetchPaths(request.query, request.variables?.['representations']).slice(0, MAX_FETCH_ERRORS);
     return paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }];
   }
+}
+
+/** A subgraph's Cache-Control narrows the operation's cache policy, as @apollo/gateway's own data source does. */
+function restrictCachePolicy(operation: { overallCachePolicy?: unknown }, header: string): void {
+  const policy = operation.overallCachePolicy as { restrict?(hint: { maxAge?: number; scope?: 'PUBLIC' | 'PRIVATE' }): void } | undefined;
+  if (typeof policy?.restrict !== 'function') return;
+  const maxAge = /(?:^|,)\s*max-age=(\d+)/.exec(header)?.[1];
+  const scope = /(?:^|,)\s*private\b/.test(header) ? 'PRIVATE' : /(?:^|,)\s*public\b/.test(header) ? 'PUBLIC' : undefined;
+  policy.restrict({ maxAge: maxAge ? Number(maxAge) : 0, ...(scope ? { scope } : {}) });
 }
 
 /**

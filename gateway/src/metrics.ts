@@ -35,6 +35,9 @@ export class GatewayMetrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /** Queries answered by sharing the answer of an identical query running for the same identity (runtime/inflight.ts). */
+  readonly inflightShared = this.counter('caregraph_graphql_inflight_shared_total', 'Queries answered with the answer of an identical query already running for the same identity');
+  readonly inflightWaiting = this.gauge('caregraph_graphql_inflight_waiting', 'Queries waiting now for the answer of an identical query running for the same identity');
   readonly httpResponses = this.counter('caregraph_http_responses_total', 'HTTP responses by route and status', ['route', 'status'] as const);
 
   /**

@@ -9,7 +9,6 @@ import type { PublicRoute } from '../../subgraphs/kit/routes.js';
 import { startApollo } from './apollo.js';
 import { Authenticator, type OidcIssuerConfig } from './auth/authenticate.js';
 import { subgraphCredentials } from './auth/credentials.js';
-import { SignedIdentityDataSource } from './datasource.js';
 import { GatewayMetrics } from './metrics.js';
 import { biExportModule } from './persisted/bi.js';
 import { openPersistedQueries, type PersistedQueryOptions } from './persisted/setup.js';
@@ -23,6 +22,7 @@ import { metricsModule } from './routes/metrics.js';
 import { proxyModule } from './routes/proxy.js';
 import { Callers } from './runtime/callers.js';
 import { createGatewayServer } from './runtime/http.js';
+import { InflightQueries } from './runtime/inflight.js';
 import { scopedLogger } from './runtime/request.js';
 import { RouteTable, type GatewayModule } from './runtime/router.js';
 import { IdentitySigner } from './runtime/signer.js';
@@ -68,6 +68,11 @@ export interface GatewayOptions {
   /** Prefix of the gateway's Redis keys, so deployments (and test runs) sharing a server stay apart. */
   redisPrefix?: string;
   persisted?: PersistedQueryOptions;
+  /**
+   * Share the answer of a query already running, byte-identical and for the same identity, with
+   * the callers that send it meanwhile (runtime/inflight.ts); on by default (`GATEWAY_DEDUPLICATE_INFLIGHT`).
+   */
+  deduplicateInflight?: boolean;
   /** Serve the explorer (GraphiQL) at /graphql to browsers; defaults to on outside production (`GATEWAY_EXPLORER`). */
   explorer?: boolean;
   /**
@@ -131,7 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     production: options.production,
     limits,
     log,
-    dataSource: (name) => new SignedIdentityDataSource(name, `${subgraphs.url(name)}/graphql`, metrics, subgraphs.timeoutMs),
+    dataSource: (name) => subgraphs.dataSource(name, metrics),
     persistedQueries: persisted.apolloOptions.persistedQueries,
     plugins: [metrics.apolloPlugin(), ...persisted.plugins],
   });
@@ -150,7 +155,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The explorer lists the schema's fields and types: on exactly when introspection is, unless configured off.
   const explorer = (options.explorer ?? !options.production) ? createExplorer({ operations: persisted.operations }) : undefined;
   const modules: GatewayModule[] = [
-    graphqlModule({ apollo, callers, persistedMaxAgeSeconds: persisted.maxAgeSeconds, explorer }),
+    graphqlModule({
+      apollo, callers, persistedMaxAgeSeconds: persisted.maxAgeSeconds, explorer,
+      inflight: (options.deduplicateInflight ?? true) ? new InflightQueries({ shared: () => metrics.inflightShared.inc(), waiting: (count) => metrics.inflightWaiting.set(count) }) : undefined,
+    }),
     ...(explorer ? [explorer.module] : []),
     subscriptions,
     healthModule({ subgraphs }),
@@ -193,6 +201,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await closeServer(metricsServer);
       await apollo.stop();
       await persisted.close();
+      await subgraphs.close();
     },
   };
 }

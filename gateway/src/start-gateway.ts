@@ -27,6 +27,7 @@ const gateway = await startGateway({
   subgraphTimeoutMs: config.subgraphTimeoutMs,
   metrics: config.metrics,
   explorer: config.explorer,
+  deduplicateInflight: config.deduplicateInflight,
   production: shared.production,
   log,
   redisUrl: shared.redisUrl,

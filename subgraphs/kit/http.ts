@@ -98,12 +98,22 @@ export async function serveGraphQL<C extends BaseContext>(
   res: ServerResponse,
   context: () => Promise<C>,
 ): Promise<void> {
+  await writeGraphQLAnswer(res, await executeGraphQL(server, request, context));
+}
+
+/** Apollo's answer to one GraphQL HTTP request: complete (one body), or streamed in parts (incremental delivery). */
+export type GraphQLHttpAnswer =
+  | { kind: 'complete'; response: RouteResponse & { body: string } }
+  | { kind: 'stream'; status: number; headers: Record<string, string>; chunks: AsyncIterable<string> };
+
+export async function executeGraphQL<C extends BaseContext>(server: ApolloServer<C>, request: RouteRequest, context: () => Promise<C>): Promise<GraphQLHttpAnswer> {
   let body: unknown;
   if (request.method === 'POST' && request.body.length > 0) {
     try {
       body = JSON.parse(request.body.toString('utf8'));
     } catch {
-      return send(res, errorResponse(ErrorCode.BAD_REQUEST, 'request body is not valid JSON'));
+      const { status, body: errors, headers } = errorResponse(ErrorCode.BAD_REQUEST, 'request body is not valid JSON');
+      return { kind: 'complete', response: { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(errors) } };
     }
   }
   const response = await server.executeHTTPGraphQLRequest({
@@ -112,11 +122,16 @@ export async function serveGraphQL<C extends BaseContext>(
   });
   const headers: Record<string, string> = {};
   for (const [key, value] of response.headers) headers[key] = value;
-  if (response.body.kind === 'complete') {
-    return send(res, { status: response.status ?? 200, body: response.body.string, headers });
-  }
-  res.writeHead(response.status ?? 200, headers);
-  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  const status = response.status ?? 200;
+  return response.body.kind === 'complete'
+    ? { kind: 'complete', response: { status, body: response.body.string, headers } }
+    : { kind: 'stream', status, headers, chunks: response.body.asyncIterator };
+}
+
+export async function writeGraphQLAnswer(res: ServerResponse, answer: GraphQLHttpAnswer): Promise<void> {
+  if (answer.kind === 'complete') return send(res, answer.response);
+  res.writeHead(answer.status, answer.headers);
+  for await (const chunk of answer.chunks) res.write(chunk);
   res.end();
 }
 

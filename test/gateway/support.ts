@@ -21,12 +21,15 @@ export interface RecordingProxy {
   url: string;
   requests: RecordedRequest[];
   answer(path: string, response: { status: number; body: unknown } | undefined): void;
+  /** Holds the requests to `path` (recorded, not yet forwarded) until the returned release is called. */
+  hold(path: string): () => void;
   close(): Promise<void>;
 }
 
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const requests: RecordedRequest[] = [];
   const overrides = new Map<string, { status: number; body: unknown }>();
+  const held = new Map<string, Promise<void>>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -35,6 +38,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         const body = Buffer.concat(chunks);
         const path = req.url ?? '/';
         requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body: body.toString('utf8') });
+        await held.get(path);
         const override = overrides.get(path);
         if (override) {
           res.writeHead(override.status, { 'content-type': 'application/json' });
@@ -61,6 +65,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     answer(path, response) {
       if (response) overrides.set(path, response);
       else overrides.delete(path);
+    },
+    hold(path) {
+      let release = () => {};
+      held.set(path, new Promise<void>((resolve) => { release = resolve; }));
+      return () => {
+        held.delete(path);
+        release();
+      };
     },
     async close() {
       server.closeAllConnections();

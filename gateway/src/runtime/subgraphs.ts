@@ -1,7 +1,13 @@
 import { domainError, ErrorCode, type DomainError } from '../../../subgraphs/kit/errors.js';
 import { INTERNAL_IDENTITY_HEADER } from '../../../subgraphs/kit/identity.js';
+import { Agent } from 'undici';
+import { SubgraphDataSource } from '../datasource.js';
+import type { GatewayMetrics } from '../metrics.js';
 import { currentScope, REQUEST_ID_HEADER } from './request.js';
 import type { SignedIdentity } from './signer.js';
+
+/** Open connections per subgraph origin at most; beyond it fetches queue (a bound on what one gateway asks of a subgraph). */
+const SUBGRAPH_CONNECTIONS = 128;
 
 export interface SubgraphCall {
   method?: string;
@@ -43,9 +49,20 @@ export function subgraphFailure(serviceName: string, error: unknown, timeoutMs: 
  */
 export class Subgraphs {
   private readonly urls: Record<string, string>;
+  /** Keep-alive connections to every subgraph, shared by all fetches of every operation. */
+  private readonly pool = new Agent({ keepAliveTimeout: 30_000, connections: SUBGRAPH_CONNECTIONS });
 
   constructor(urls: Record<string, string>, readonly timeoutMs: number) {
     this.urls = { ...urls };
+  }
+
+  /** The GraphQL data source of one subgraph (operations' fetches, subscription events' entity fetches). */
+  dataSource(name: string, metrics: GatewayMetrics): SubgraphDataSource {
+    return new SubgraphDataSource(name, `${this.url(name)}/graphql`, metrics, this.timeoutMs, this.pool);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
   }
 
   url(name: string): string {

@@ -3,7 +3,6 @@ import type { ApolloServer } from '@apollo/server';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { GatewayContext } from '../context.js';
-import { SignedIdentityDataSource } from '../datasource.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { PersistedOperations } from '../persisted/manifest.js';
 import type { SafelistPolicy } from '../persisted/policy.js';
@@ -45,7 +44,7 @@ export function subscriptionsModule(options: SubscriptionsModuleOptions): Subscr
   const { subgraphs, metrics } = options;
   /** HTTP data sources for the entity fetches of subscription events, by subgraph name. */
   const dataSources = (planner: SubscriptionPlanner) =>
-    Object.fromEntries(planner.subgraphNames.map((name) => [name, new SignedIdentityDataSource(name, `${subgraphs.url(name)}/graphql`, metrics, subgraphs.timeoutMs)]));
+    Object.fromEntries(planner.subgraphNames.map((name) => [name, subgraphs.dataSource(name, metrics)]));
   const planner = new SubscriptionPlanner(options.supergraphSdl);
   const operations = new FederatedOperations({
     apollo: options.apollo,
