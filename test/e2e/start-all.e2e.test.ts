@@ -7,8 +7,9 @@ import { postGraphQL } from '../support/platform.js';
 import { Processes } from '../support/processes.js';
 
 /**
- * The README's first command, as a user runs it: `npm start` (gateway and every subgraph in one
- * process, migrated and seeded) and a token from `npm run token`, then `{ me { id roles } }`.
+ * The README's first command, as a user runs it: `npm start` (the compiled platform,
+ * `node dist/scripts/start-all.js`, which `npm test` builds first: gateway and every subgraph in
+ * one process, migrated and seeded) and a token from `npm run token`, then `{ me { id roles } }`.
  */
 const processes = new Processes();
 let dataDir: string;
@@ -19,7 +20,7 @@ const env = (): Record<string, string> => ({ DATA_DIR: dataDir, DATABASE_URL: sc
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'caregraph-start-'));
   scratch = process.env['DATABASE_URL'] ? await createScratchPostgresDatabase(process.env['DATABASE_URL']) : undefined;
-  graphqlUrl = await processes.start('scripts/start-all.ts', [], env(), /CareGraph ready at (http:\/\/\S+\/graphql)/);
+  graphqlUrl = await processes.start('dist/scripts/start-all.js', [], env(), /CareGraph ready at (http:\/\/\S+\/graphql)/);
 }, 90_000);
 
 afterAll(async () => {

@@ -5,11 +5,13 @@ export class Processes {
   private readonly children: ChildProcess[] = [];
 
   /**
-   * Runs a TypeScript entry point with tsx, as the npm scripts do, and resolves with the first
-   * capture group of `readyPattern` once it appears in the output.
+   * Runs an entry point as the npm scripts do (a compiled `dist/…js` with node, as `npm start`;
+   * TypeScript with tsx, as the tools) and resolves with the first capture group of
+   * `readyPattern` once it appears in the output.
    */
   start(script: string, args: string[], env: Record<string, string>, readyPattern: RegExp): Promise<string> {
-    const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', script, ...args], {
+    const entry = script.endsWith('.js') ? [script] : ['node_modules/tsx/dist/cli.mjs', script];
+    const child = spawn(process.execPath, [...entry, ...args], {
       env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
