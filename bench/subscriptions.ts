@@ -71,7 +71,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 
-/** A server process started with tsx (as the npm scripts do); `url` (and `metricsUrl`, for the gateway) parsed from its ready line. */
+/** A server process started from the compiled build (as the npm scripts do); `url` (and `metricsUrl`, for the gateway) parsed from its ready line. */
 interface ServerProcess {
   url: string;
   metricsUrl?: string;
@@ -96,8 +96,9 @@ async function seedBenchUsers(count: number, database: { databaseUrl?: string; p
   }
 }
 
+/** Servers run compiled, as production runs them (`npm run build` first): `bench/gateway.ts` → `dist/bench/gateway.js`. */
 function startServer(script: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', script, ...args], {
+  const child = spawn(process.execPath, [`dist/${script.replace(/\.ts$/, '.js')}`, ...args], {
     env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

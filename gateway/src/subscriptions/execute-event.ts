@@ -1,4 +1,7 @@
+import { operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+// Not re-exported by the package's index: the executor's own final shaping step, reused for events that need no join.
+import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
@@ -44,6 +47,7 @@ export async function executeEvent(
     const errors = (event.errors ?? []).map((error) => format({ ...error, extensions: { ...error.extensions, serviceName: primary.serviceName } }, error));
     return { data: null, errors };
   }
+  if (!rest) return shapeEvent(planner.apiSchema, request, event.data, event.errors, primary.serviceName, format);
   const owner = services[primary.serviceName];
   if (!owner) throw new Error(`no data source for subgraph ${primary.serviceName}`);
   const fromEvent: GraphQLDataSource<GatewayContext> = {
@@ -77,4 +81,45 @@ export async function executeEvent(
   );
   const errors = result.errors?.map((error) => format(error.toJSON(), error));
   return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) };
+}
+
+/** Each subscription's operation in @apollo/federation-internals' form, built once rather than per event. */
+const shapingOperations = new WeakMap<DocumentNode, { apiSchema: Schema; operationName: string | undefined; operation: Operation }>();
+
+function shapingOperation(apiSchema: Schema, request: EventRequest): Operation {
+  const cached = shapingOperations.get(request.document);
+  if (cached && cached.apiSchema === apiSchema && cached.operationName === request.operationName) return cached.operation;
+  const operation = operationFromDocument(apiSchema, request.document, { operationName: request.operationName, validate: false });
+  shapingOperations.set(request.document, { apiSchema, operationName: request.operationName, operation });
+  return operation;
+}
+
+/**
+ * An event whose plan has nothing after the subscription itself (every field from the owning
+ * subgraph): shaped to the client's selection exactly as the executor's last step shapes it
+ * (computeResponse), without running a plan per event. The subgraph's errors are passed on as
+ * the executor passes a fetch's errors: their code (DOWNSTREAM_SERVICE_ERROR when they have
+ * none), `serviceName`, and their path, which for the root fetch is already the client's.
+ */
+function shapeEvent(
+  apiSchema: Schema,
+  request: EventRequest,
+  data: Record<string, unknown>,
+  subgraphErrors: StreamResult['errors'],
+  serviceName: string,
+  format: (error: GraphQLFormattedError, original: unknown) => GraphQLFormattedError,
+): StreamResult {
+  const shaped = computeResponse({
+    operation: shapingOperation(apiSchema, request),
+    variables: request.variables,
+    input: data,
+    // Subscriptions select one root field, never __schema or __type.
+    introspectionHandling: () => null,
+  });
+  const errors = (subgraphErrors ?? []).map((error) => format({
+    ...error,
+    extensions: { ...error.extensions, code: error.extensions?.['code'] ?? 'DOWNSTREAM_SERVICE_ERROR', serviceName },
+  }, error));
+  for (const error of shaped.errors) errors.push(format(error.toJSON(), error));
+  return { data: shaped.data ?? null, ...(errors.length ? { errors } : {}) };
 }
