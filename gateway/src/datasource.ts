@@ -67,8 +67,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   private async fetch(options: ProcessOptions): Promise<DataSourceResponse> {
-    const { query, variables, operationName } = options.request;
+    const { query, operationName } = options.request;
     if (!query) throw new Error('Missing query');
+    const { variables, positions } = uniqueRepresentations(options.request.variables);
     const body = JSON.stringify({ query, variables, operationName });
     const operation = 'incomingRequestContext' in options ? options.incomingRequestContext : undefined;
     // Only reads are shared: two identical mutation fetches are two writes.
@@ -77,9 +78,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     if (shareable) {
       let inFlight = fetchesInFlight.get(operation);
       if (!inFlight) fetchesInFlight.set(operation, (inFlight = new Map()));
-      const existing = inFlight.get(body);
+      const key = `${this.subgraph}\n${sharingKey(query, variables)}`;
+      const existing = inFlight.get(key);
       answer = existing ?? this.send(body, options);
-      if (!existing) inFlight.set(body, answer);
+      if (!existing) inFlight.set(key, answer);
     } else {
       answer = this.send(body, options);
     }
@@ -88,7 +90,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const parsed: unknown = JSON.parse(raw.body);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`the ${this.subgraph} service answered something other than a GraphQL response`);
     if (operation && raw.cacheControl) restrictCachePolicy(operation, raw.cacheControl);
-    return parsed as DataSourceResponse;
+    return positions ? expandEntities(parsed as DataSourceResponse, positions) : (parsed as DataSourceResponse);
   }
 
   private async send(body: string, options: ProcessOptions): Promise<RawAnswer> {
@@ -139,6 +141,74 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const paths = fetchPaths(request.query, request.variables?.['representations']).slice(0, MAX_FETCH_ERRORS);
     return paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }];
   }
+}
+
+type Variables = Record<string, unknown> | undefined;
+
+/**
+ * An entity fetch names the same entity once per place it appears (the benchmark's query sends
+ * product 1 two dozen times in one fetch): each distinct representation is sent once.
+ * `positions[i]` is the index, among those sent, of the caller's representation `i`;
+ * undefined when nothing repeats.
+ */
+function uniqueRepresentations(variables: Variables): { variables: Variables; positions?: number[] } {
+  const representations = variables?.['representations'];
+  if (!Array.isArray(representations) || representations.length < 2) return { variables };
+  const indexByKey = new Map<string, number>();
+  const unique: unknown[] = [];
+  const positions = representations.map((representation: unknown) => {
+    const key = JSON.stringify(representation);
+    let index = indexByKey.get(key);
+    if (index === undefined) {
+      index = unique.length;
+      indexByKey.set(key, index);
+      unique.push(representation);
+    }
+    return index;
+  });
+  return unique.length === representations.length ? { variables } : { variables: { ...variables, representations: unique }, positions };
+}
+
+/**
+ * The answer to deduplicated representations, put back in the caller's order: one entity (a
+ * copy of its own, since the executor merges into what it is given) per representation asked
+ * for, and each error at `_entities.i` repeated at every place that entity stands for.
+ */
+function expandEntities(response: DataSourceResponse, positions: number[]): DataSourceResponse {
+  const data = response.data as { _entities?: unknown } | null | undefined;
+  const entities = Array.isArray(data?._entities) ? (data._entities as unknown[]) : undefined;
+  const used = new Set<number>();
+  const expanded = entities && positions.map((index) => {
+    const entity = entities[index];
+    if (!used.has(index)) {
+      used.add(index);
+      return entity;
+    }
+    return copyJson(entity);
+  });
+  const errors = response.errors?.flatMap((error) => {
+    const [root, index, ...rest] = error.path ?? [];
+    if (root !== '_entities' || typeof index !== 'number') return [error];
+    return positions.flatMap((position, original) => (position === index ? [{ ...error, path: ['_entities', original, ...rest] }] : []));
+  });
+  return { ...response, ...(expanded ? { data: { ...data, _entities: expanded } } : {}), ...(errors ? { errors } : {}) };
+}
+
+function copyJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyJson);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = copyJson(item);
+  return copy;
+}
+
+/**
+ * What makes two fetches the same read: the text without its operation name (the planner names
+ * each fetch `Operation__subgraph__N`, so two identical reads at different places of a plan
+ * differ only there) and the variables.
+ */
+function sharingKey(query: string, variables: Variables): string {
+  return `${query.replace(/^query\s+[_A-Za-z][_0-9A-Za-z]*/, 'query')}\n${JSON.stringify(variables ?? {})}`;
 }
 
 /** A subgraph's Cache-Control narrows the operation's cache policy, as @apollo/gateway's own data source does. */

@@ -24,6 +24,15 @@ beforeAll(async () => {
     req.on('end', () => {
       received.push({ body: Buffer.concat(chunks).toString('utf8'), identity: req.headers['x-caregraph-identity'] as string | undefined });
       // Answered a little later, so fetches issued together are in flight together.
+      const asked = JSON.parse(received[received.length - 1]?.body ?? '{}') as { variables?: { representations?: Array<{ upc: string }> } };
+      const representations = asked.variables?.representations;
+      if (representations?.[0]?.upc === 'entity-test') {
+        // Entities in the order asked; the one with upc "missing" is null with an error at its index.
+        const entities = representations.map((r, i) => (i === 0 ? null : { upc: r.upc, name: `Product ${r.upc}`, tags: [r.upc] }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: { _entities: entities }, errors: [{ message: 'no such product', path: ['_entities', 0, 'name'], extensions: { code: 'NOT_FOUND' } }] }));
+        return;
+      }
       setTimeout(() => {
         res.writeHead(answerStatus, { 'content-type': 'application/json' });
         res.end(answerStatus === 200 ? JSON.stringify({ data: { product: { upc: '1', name: 'Table' } } }) : JSON.stringify({ errors: [{ message: 'that date is not a calendar date', extensions: { code: 'BAD_USER_INPUT' } }] }));
@@ -62,6 +71,23 @@ describe('identical query fetches of one operation', () => {
     expect(second).not.toBe(first);
   });
 
+  it('are the same read whatever the planner named them (Operation__subgraph__N)', async () => {
+    const operation = {};
+    const products = source();
+    await Promise.all([
+      products.process(fetchOf(operation, QUERY, representations)),
+      products.process(fetchOf(operation, QUERY.replace('P__products__1', 'P__products__4'), representations)),
+    ]);
+    expect(received).toHaveLength(1);
+  });
+
+  it('to two subgraphs are two reads, even with the same text', async () => {
+    const operation = {};
+    const inventory = new SubgraphDataSource('inventory', url, new GatewayMetrics(), 5_000, pool);
+    await Promise.all([source().process(fetchOf(operation, QUERY, representations)), inventory.process(fetchOf(operation, QUERY, representations))]);
+    expect(received).toHaveLength(2);
+  });
+
   it('with other variables, or in another operation, go out on their own', async () => {
     const operation = {};
     const products = source();
@@ -79,6 +105,21 @@ describe('identical query fetches of one operation', () => {
     const mutation = 'mutation M__products__0{restock(upc:"1"){upc}}';
     await Promise.all([products.process(fetchOf(operation, mutation)), products.process(fetchOf(operation, mutation))]);
     expect(received).toHaveLength(2);
+  });
+});
+
+describe('an entity fetch that names the same entity more than once', () => {
+  it('sends each representation once and answers every place, each with its own copy, errors at every place', async () => {
+    const reps = ['entity-test', '1', '2', '1', 'entity-test', '1'].map((upc) => ({ __typename: 'Product', upc }));
+    const answer = await source().process(fetchOf({}, QUERY, { representations: reps }));
+    expect(received).toHaveLength(1);
+    expect((JSON.parse(received[0]?.body ?? '{}') as { variables: { representations: unknown[] } }).variables.representations).toEqual(['entity-test', '1', '2'].map((upc) => ({ __typename: 'Product', upc })));
+    const entities = (answer.data as { _entities: Array<{ upc: string; tags: string[] } | null> })._entities;
+    expect(entities.map((e) => e?.upc ?? null)).toEqual([null, '1', '2', '1', null, '1']);
+    expect(entities[1]).toEqual(entities[3]);
+    expect(entities[1]).not.toBe(entities[3]);
+    expect(entities[1]?.tags).not.toBe(entities[5]?.tags);
+    expect(answer.errors?.map((e) => e.path)).toEqual([['_entities', 0, 'name'], ['_entities', 4, 'name']]);
   });
 });
 
