@@ -103,7 +103,7 @@ export async function serveGraphQL<C extends BaseContext>(
 
 /** Apollo's answer to one GraphQL HTTP request: complete (one body), or streamed in parts (incremental delivery). */
 export type GraphQLHttpAnswer =
-  | { kind: 'complete'; response: RouteResponse & { body: string } }
+  | { kind: 'complete'; response: RouteResponse & { body: string | Buffer } }
   | { kind: 'stream'; status: number; headers: Record<string, string>; chunks: AsyncIterable<string> };
 
 export async function executeGraphQL<C extends BaseContext>(server: ApolloServer<C>, request: RouteRequest, context: () => Promise<C>): Promise<GraphQLHttpAnswer> {

@@ -58,7 +58,8 @@ export class InflightQueries {
       }
       return write(res, await execute());
     }
-    const execution = execute();
+    // Encoded once: every waiter is written the same bytes, not a fresh copy of the string each.
+    const execution = execute().then(encoded);
     this.running.set(key, execution);
     try {
       return await write(res, await execution);
@@ -77,6 +78,11 @@ export class InflightQueries {
     }
     return isQuery;
   }
+}
+
+function encoded(answer: GraphQLHttpAnswer): GraphQLHttpAnswer {
+  if (answer.kind !== 'complete' || typeof answer.response.body !== 'string') return answer;
+  return { kind: 'complete', response: { ...answer.response, body: Buffer.from(answer.response.body) } };
 }
 
 /** The operation a request would run: the named one, or the only one. Undefined when the text does not parse or is ambiguous (Apollo answers those). */
