@@ -6,7 +6,7 @@ import { INTERNAL_IDENTITY_HEADER } from '../../subgraphs/kit/identity.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './runtime/request.js';
-import { subgraphFailure } from './runtime/subgraphs.js';
+import { subgraphFailure } from './runtime/subgraph-failure.js';
 
 type DataSourceResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;

@@ -1,9 +1,9 @@
-import { domainError, ErrorCode, type DomainError } from '../../../subgraphs/kit/errors.js';
 import { INTERNAL_IDENTITY_HEADER } from '../../../subgraphs/kit/identity.js';
 import { Agent } from 'undici';
 import { SubgraphDataSource } from '../datasource.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { currentScope, REQUEST_ID_HEADER } from './request.js';
+import { subgraphFailure } from './subgraph-failure.js';
 import type { SignedIdentity } from './signer.js';
 
 /** Open connections per subgraph origin at most; beyond it fetches queue (a bound on what one gateway asks of a subgraph). */
@@ -26,19 +26,6 @@ export interface SubgraphAnswer {
   status: number;
   headers: Headers;
   body: Buffer;
-}
-
-/** Whether an error is an abort by a timeout signal (fetch, make-fetch-happen and minipass name it differently). */
-export function isTimeout(error: unknown): boolean {
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown; type?: unknown }) : undefined;
-  return name?.name === 'TimeoutError' || name?.name === 'AbortError' || name?.type === 'aborted' || name?.type === 'request-timeout';
-}
-
-/** The vocabulary's word for a subgraph that failed to answer: TIMEOUT or DOWNSTREAM_SERVICE_ERROR, both retryable. */
-export function subgraphFailure(serviceName: string, error: unknown, timeoutMs: number): DomainError {
-  return isTimeout(error)
-    ? domainError(ErrorCode.TIMEOUT, `The ${serviceName} service did not answer within ${timeoutMs} ms`, { serviceName })
-    : domainError(ErrorCode.DOWNSTREAM_SERVICE_ERROR, `The ${serviceName} service could not be reached`, { serviceName });
 }
 
 /**
