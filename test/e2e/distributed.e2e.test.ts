@@ -13,9 +13,9 @@ import { Processes } from '../support/processes.js';
 import { until } from '../support/wait.js';
 
 /**
- * Distributed mode: the identity subgraph and the gateway as separate OS processes, started
- * with the same commands as `npm run start:subgraph -- identity` and `npm run start:gateway`,
- * talking over HTTP. On PostgreSQL when DATABASE_URL is set, else the subgraph's own PGlite.
+ * Distributed mode: every subgraph and the gateway as separate OS processes, started from the
+ * compiled build as `npm run start:subgraph -- <name>` and `npm run start:gateway` start them
+ * (`npm test` builds first), talking over HTTP. On PostgreSQL when DATABASE_URL is set, else the subgraph's own PGlite.
  */
 const processes = new Processes();
 let dataDir: string;
@@ -36,12 +36,12 @@ beforeAll(async () => {
   // Every registered subgraph as its own process. On a shared PostgreSQL one process seeds
   // first (concurrent seeding of the same rows would race); embedded, each seeds its own PGlite.
   const start = (name: string, seed: boolean) =>
-    processes.start('subgraphs/start-subgraph.ts', seed ? [name, '--seed'] : [name], env, new RegExp(`${name} subgraph ready at (http://[\\d.:]+)/graphql`));
+    processes.start('dist/subgraphs/start-subgraph.js', seed ? [name, '--seed'] : [name], env, new RegExp(`${name} subgraph ready at (http://[\\d.:]+)/graphql`));
   const [first, ...rest] = SUBGRAPHS;
   const urls: Array<readonly [string, string]> = [];
   if (first) urls.push([first.name, await start(first.name, true)] as const);
   urls.push(...(await Promise.all(rest.map(async (subgraph) => [subgraph.name, await start(subgraph.name, !scratch)] as const))));
-  gatewayUrl = await processes.start('gateway/src/start-gateway.ts', [], { ...env, SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(urls)) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
+  gatewayUrl = await processes.start('dist/gateway/src/start-gateway.js', [], { ...env, SUBGRAPH_URLS: JSON.stringify(Object.fromEntries(urls)) }, /gateway ready at (http:\/\/[\d.:]+)\/graphql/);
 }, 240_000);
 
 let gatewayUrl = '';
