@@ -62,10 +62,3 @@ export function graphqlServer(schemas: Record<string, GraphQLSchema>): Server {
     });
   });
 }
-
-export function listenOn(server: Server, port: number): Promise<string> {
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => {
-    const address = server.address();
-    resolve(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`);
-  }));
-}

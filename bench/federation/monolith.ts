@@ -5,7 +5,8 @@
  */
 import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLFieldResolver, GraphQLObjectType } from 'graphql';
-import { graphqlServer, listenOn } from './graphql-http.js';
+import { listen } from '../../subgraphs/kit/http.js';
+import { graphqlServer } from './graphql-http.js';
 import { store, supergraphAt, type Product, type Review } from './workload.js';
 
 export function monolithServer() {
@@ -38,6 +39,6 @@ export function monolithServer() {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
-  const url = await listenOn(monolithServer(), Number(process.env['PORT'] ?? 4300));
+  const url = await listen(monolithServer(), Number(process.env['PORT'] ?? 4300));
   process.stdout.write(`monolith ready at ${url}/graphql\n`);
 }

@@ -6,7 +6,8 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse } from 'graphql';
-import { graphqlServer, listenOn } from './graphql-http.js';
+import { listen } from '../../subgraphs/kit/http.js';
+import { graphqlServer } from './graphql-http.js';
 import { store, subgraphSdl, type Product, type SubgraphName } from './workload.js';
 
 type Resolvers = GraphQLResolverMap<unknown>;
@@ -63,6 +64,6 @@ export function benchSubgraphsServer() {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
-  const url = await listenOn(benchSubgraphsServer(), Number(process.env['PORT'] ?? 4200));
+  const url = await listen(benchSubgraphsServer(), Number(process.env['PORT'] ?? 4200));
   process.stdout.write(`subgraphs ready at ${url}\n`);
 }

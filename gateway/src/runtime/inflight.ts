@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { Kind, parse, type DocumentNode } from 'graphql';
+import { getOperationAST, parse } from 'graphql';
 import type { GraphQLHttpAnswer } from '../../../subgraphs/kit/http.js';
 import type { Identity } from '../../../subgraphs/kit/identity.js';
+import { identityScope } from './identity-scope.js';
 import type { GatewayRequest } from './request.js';
 
 /** Query texts whose operation kinds are remembered (a bounded cache: the texts a deployment sees are few). */
@@ -11,8 +12,8 @@ const ANSWER_HEADERS = ['accept', 'content-type', 'apollo-require-preflight', 'x
 
 /**
  * Inbound in-flight deduplication: a POSTed query that is byte-identical to one already being
- * executed **for the same identity** (the whole identity the subgraphs are told: kind, subject,
- * role, organization, patient, cohorts, partner) waits for that execution and gets the same
+ * executed **for the same identity** (identityScope: the whole identity the subgraphs are told)
+ * waits for that execution and gets the same
  * answer, instead of running the plan again. Callers with different identities never share,
  * so one caller's data cannot reach another. Only queries are shared (never mutations), only
  * while the first is still running (nothing is cached), and only complete answers (a streamed
@@ -33,16 +34,17 @@ export class InflightQueries {
   /** The sharing key of a request, or undefined when it must run on its own (not a query, or not JSON). */
   keyOf(request: GatewayRequest, identity: Identity): string | undefined {
     if (request.method !== 'POST' || request.body.length === 0) return undefined;
+    const text = request.body.toString('utf8');
     let body: { query?: unknown; operationName?: unknown };
     try {
-      body = JSON.parse(request.body.toString('utf8')) as typeof body;
+      body = JSON.parse(text) as typeof body;
     } catch {
       return undefined;
     }
     if (typeof body !== 'object' || body === null || typeof body.query !== 'string') return undefined;
     if (!this.isQuery(body.query, typeof body.operationName === 'string' ? body.operationName : undefined)) return undefined;
     const headers = ANSWER_HEADERS.map((name) => request.headers[name] ?? '').join('\n');
-    return `${identityScope(identity)}\n${headers}\n${request.body.toString('utf8')}`;
+    return `${identityScope(identity)}\n${headers}\n${text}`;
   }
 
   /** Runs `execute` unless an identical request is running, whose answer is then shared. */
@@ -85,21 +87,11 @@ function encoded(answer: GraphQLHttpAnswer): GraphQLHttpAnswer {
   return { kind: 'complete', response: { ...answer.response, body: Buffer.from(answer.response.body) } };
 }
 
-/** The operation a request would run: the named one, or the only one. Undefined when the text does not parse or is ambiguous (Apollo answers those). */
+/** The kind of operation a request would run (getOperationAST: the named one, or the only one); undefined when the text does not parse or is ambiguous (Apollo answers those). */
 function operationKindOf(query: string, operationName: string | undefined): string | undefined {
-  let document: DocumentNode;
   try {
-    document = parse(query, { noLocation: true });
+    return getOperationAST(parse(query, { noLocation: true }), operationName)?.operation;
   } catch {
     return undefined;
   }
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const chosen = operationName === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((o) => o.name?.value === operationName);
-  return chosen?.operation;
-}
-
-/** Everything about the caller that the subgraphs see, in a fixed order. */
-function identityScope(identity: Identity): string {
-  if (identity.kind === 'anonymous') return 'anonymous';
-  return JSON.stringify([identity.kind, identity.subject, identity.role, identity.organizationId, identity.patientId ?? null, identity.cohortIds ?? null, identity.partnerId ?? null]);
 }

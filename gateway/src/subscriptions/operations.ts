@@ -13,6 +13,7 @@ import type { GatewayContext } from '../context.js';
 import { hideSchemaDetails, nulByteError, nulByteIn } from '../limits/input.js';
 import { aliasLimit, depthLimit } from '../limits/rules.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { identityScope } from '../runtime/identity-scope.js';
 import { inScope, type RequestScope } from '../runtime/request.js';
 import type { IdentitySigner, SignedIdentity } from '../runtime/signer.js';
 import { executeEvent } from './execute-event.js';
@@ -90,24 +91,6 @@ const error = (message: string, code: string, extensions: Record<string, unknown
 const failure = (errors: GraphQLFormattedError[]): { ok: false; errors: GraphQLFormattedError[] } => ({ ok: false, errors });
 const withCode = (errors: readonly GraphQLError[], code: string): GraphQLFormattedError[] =>
   errors.map((e) => ({ ...e.toJSON(), extensions: { ...e.extensions, code } }));
-
-/**
- * Who a subscription runs as, as a value: the verified identity with keys sorted and cohort ids
- * sorted. Two subscribers share an upstream subscription only when this is equal, i.e. when
- * kind, subject, role, organizationId, patientId and the set of cohortIds (and any field a
- * future Identity gains) are all the same, so every shield rule and ownership check in every
- * subgraph decides identically for them. Anything less (same role and organization, say)
- * would let one patient receive events resolved for another.
- */
-export function identityScope(identity: Identity): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
-  };
-  const normalized = 'cohortIds' in identity && identity.cohortIds ? { ...identity, cohortIds: [...new Set(identity.cohortIds)].sort() } : identity;
-  return JSON.stringify(canonical(normalized));
-}
 
 /** Variables as a value: key order does not make two subscriptions different. */
 function canonicalJson(value: unknown): string {
