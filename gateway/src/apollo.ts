@@ -7,6 +7,7 @@ import {
 import { maskUnexpectedErrors } from '../../subgraphs/kit/errors-format.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { GatewayContext } from './context.js';
+import { CareGraphGateway } from './executor/gateway.js';
 import { nulBytePlugin, schemaDetailsPlugin } from './limits/input.js';
 import { aliasLimit, depthLimit } from './limits/rules.js';
 
@@ -28,7 +29,8 @@ export interface GatewayApollo {
 }
 
 /**
- * The GraphQL engine: Apollo Server over @apollo/gateway's federation planner and executor,
+ * The GraphQL engine: Apollo Server over @apollo/gateway (supergraph loading) with Apollo's
+ * federation planner and CareGraph's plan executor (executor/),
  * with the gateway's limits, error masking and hardening, and nothing that talks to Apollo's
  * cloud (usage and schema reporting, federated traces, @apollo/gateway's own telemetry).
  */
@@ -46,7 +48,7 @@ export async function startApollo(options: GatewayApolloOptions): Promise<Gatewa
     buildService: ({ name }) => options.dataSource(name),
   }));
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: new CareGraphGateway(gateway, options.dataSource),
     logger: log,
     introspection: !production,
     // Validation errors suggest names ("Did you mean…"); with introspection off they would leak the schema.

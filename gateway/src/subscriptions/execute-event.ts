@@ -1,15 +1,14 @@
 import { operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
-// Not re-exported by the package's index: the executor's own final shaping step, reused for events that need no join.
-import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { executePlan } from '../executor/execute-plan.js';
+import { compileResponseShape, type ResponseShape } from '../executor/shape-response.js';
 import type { Logger } from '../../../subgraphs/kit/logger.js';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner.js';
 import type { StreamResult } from './stream.js';
-
-type RequestContext = Parameters<typeof executeQueryPlan>[2];
 
 export interface EventRequest {
   query: string;
@@ -23,8 +22,8 @@ export interface EventRequest {
 }
 
 /**
- * Runs one subscription event through the rest of its plan with @apollo/gateway's own
- * executor, the one HTTP queries use. The plan handed to it is synthetic: the primary fetch
+ * Runs one subscription event through the rest of its plan with the gateway's plan executor,
+ * the one HTTP queries use (executor/). The plan handed to it is synthetic: the primary fetch
  * (the subscription itself) followed by `rest`. The primary fetch is answered by the event
  * that arrived from the subgraph instead of by a network call; every other fetch (entity
  * lookups, including ones back to the owning subgraph) goes over HTTP with the caller's
@@ -55,10 +54,10 @@ export async function executeEvent(
     // the owning subgraph (an entity lookup) is a real fetch.
     process: (options) => (options.request.query === primary.operation ? Promise.resolve(event) : owner.process(options)),
   };
-  const queryPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
-  const operationContext = buildOperationContext({ schema: planner.apiGraphQLSchema, operationDocument: request.document, operationName: request.operationName });
-  // executeQueryPlan reads `request.variables`, `context`, `logger` and `metrics` (it records
-  // error paths there); the rest of Apollo Server's request context does not apply to an event.
+  const queryPlan: QueryPlan = { kind: 'QueryPlan', node: { kind: 'Sequence', nodes: [primary, rest] } };
+  const { operation, shape } = compiledOperation(planner.apiSchema, request);
+  // The executor reads `request.variables` and `context` and hands the whole to the data
+  // sources as the incoming request; the rest of Apollo Server's request context does not apply to an event.
   const requestContext = {
     request: { query: request.query, operationName: request.operationName, variables: request.variables },
     context: request.context,
@@ -69,35 +68,44 @@ export async function executeEvent(
     source: request.query,
     operationName: request.operationName ?? null,
     operation: request.operation,
-  } as unknown as RequestContext;
+  } as unknown as GatewayGraphQLRequestContext;
 
-  const result = await executeQueryPlan(
-    queryPlan,
+  const result = await executePlan(
+    { plan: queryPlan, operation, shape },
     { ...services, [primary.serviceName]: fromEvent },
     requestContext,
-    operationContext,
     planner.supergraphSchema,
-    planner.apiSchema,
   );
   const errors = result.errors?.map((error) => format(error.toJSON(), error));
   return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) };
 }
 
-/** Each subscription's operation in @apollo/federation-internals' form, built once rather than per event. */
-const shapingOperations = new WeakMap<DocumentNode, { apiSchema: Schema; operationName: string | undefined; operation: Operation }>();
+interface CompiledOperation {
+  apiSchema: Schema;
+  operationName: string | undefined;
+  operation: Operation;
+  shape: ResponseShape;
+}
 
-function shapingOperation(apiSchema: Schema, request: EventRequest): Operation {
-  const cached = shapingOperations.get(request.document);
-  if (cached && cached.apiSchema === apiSchema && cached.operationName === request.operationName) return cached.operation;
+/** Each subscription's operation in @apollo/federation-internals' form and its response shape, built once rather than per event. */
+const compiledOperations = new WeakMap<DocumentNode, CompiledOperation>();
+
+function compiledOperation(apiSchema: Schema, request: EventRequest): CompiledOperation {
+  const cached = compiledOperations.get(request.document);
+  if (cached && cached.apiSchema === apiSchema && cached.operationName === request.operationName) return cached;
   const operation = operationFromDocument(apiSchema, request.document, { operationName: request.operationName, validate: false });
-  shapingOperations.set(request.document, { apiSchema, operationName: request.operationName, operation });
-  return operation;
+  // Subscriptions select one root field, never __schema or __type: there is always a shape.
+  const shape = compileResponseShape(operation);
+  if (!shape) throw new Error('a subscription cannot select schema introspection');
+  const compiled: CompiledOperation = { apiSchema, operationName: request.operationName, operation, shape };
+  compiledOperations.set(request.document, compiled);
+  return compiled;
 }
 
 /**
  * An event whose plan has nothing after the subscription itself (every field from the owning
  * subgraph): shaped to the client's selection exactly as the executor's last step shapes it
- * (computeResponse), without running a plan per event. The subgraph's errors are passed on as
+ * (its compiled response shape), without running a plan per event. The subgraph's errors are passed on as
  * the executor passes a fetch's errors: their code (DOWNSTREAM_SERVICE_ERROR when they have
  * none), `serviceName`, and their path, which for the root fetch is already the client's.
  */
@@ -109,13 +117,7 @@ function shapeEvent(
   serviceName: string,
   format: (error: GraphQLFormattedError, original: unknown) => GraphQLFormattedError,
 ): StreamResult {
-  const shaped = computeResponse({
-    operation: shapingOperation(apiSchema, request),
-    variables: request.variables,
-    input: data,
-    // Subscriptions select one root field, never __schema or __type.
-    introspectionHandling: () => null,
-  });
+  const shaped = compiledOperation(apiSchema, request).shape.shape(data, request.variables);
   const errors = (subgraphErrors ?? []).map((error) => format({
     ...error,
     extensions: { ...error.extensions, code: error.extensions?.['code'] ?? 'DOWNSTREAM_SERVICE_ERROR', serviceName },
