@@ -1,0 +1,192 @@
+import { hierarchical, type HierarchyNode, type SegmentSpec, type TransactionSpec } from './generate.js';
+
+/**
+ * Transaction sets built from plain data, as CareGraph sends them (837P claims, 270
+ * eligibility inquiries) and as payers answer (835 remittance; the local payer fakes use it).
+ * Amounts are exact decimals as strings ("120.50"); dates are CCYYMMDD.
+ */
+
+export interface Person {
+  lastName: string;
+  firstName: string;
+  memberId: string;
+  birthDate?: string;
+  /** M, F or U. */
+  gender?: string;
+}
+
+export interface Organization {
+  name: string;
+  /** NM109, with NM108 `idQualifier` (XX NPI, PI payer id, 46 ETIN, FI tax id). */
+  id: string;
+  idQualifier: string;
+}
+
+export interface ProfessionalClaim {
+  claimId: string;
+  totalCharge: string;
+  /** CLM05-1 place of service (11 office, 02 telehealth…); CLM05-3 frequency (1 original, 7 replacement, 8 void). */
+  placeOfService: string;
+  frequency: string;
+  subscriber: Person;
+  payer: Organization;
+  /** ICD-10: the first is principal (ABK), the rest ABF. */
+  diagnoses: string[];
+  priorAuthorization?: string;
+  /** The payer's claim number of the claim this one replaces (frequency 7 or 8). */
+  originalReference?: string;
+  lines: Array<{ procedureCode: string; modifiers?: string[]; charge: string; units: string; diagnosisPointers: number[]; serviceDate: string }>;
+}
+
+export interface ClaimBatch {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  createdTime: string;
+  submitter: Organization & { contactName: string; contactEmail: string };
+  receiver: Organization;
+  billingProvider: Organization & { taxId: string; address: { line: string; city: string; state: string; postalCode: string } };
+  claims: ProfessionalClaim[];
+}
+
+/** An 837P (005010X222A1): one billing provider, a subscriber level per claim. */
+export function build837P(batch: ClaimBatch): TransactionSpec {
+  const provider = batch.billingProvider;
+  const subscribers: HierarchyNode[] = batch.claims.map((claim) => ({
+    levelCode: '22',
+    segments: [
+      // Subscriber is the patient (SBR02 18 self): no patient level below.
+      ['SBR', 'P', '18', '', '', '', '', '', '', 'CI'],
+      nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
+      ...(claim.subscriber.birthDate ? [['DMG', 'D8', claim.subscriber.birthDate, claim.subscriber.gender ?? 'U'] as SegmentSpec] : []),
+      nm1('PR', '2', claim.payer.name, '', 'PI', claim.payer.id),
+      ['CLM', claim.claimId, claim.totalCharge, '', '', [claim.placeOfService, 'B', claim.frequency], 'Y', 'A', 'Y', 'Y'],
+      ...(claim.originalReference ? [['REF', 'F8', claim.originalReference] as SegmentSpec] : []),
+      ...(claim.priorAuthorization ? [['REF', 'G1', claim.priorAuthorization] as SegmentSpec] : []),
+      ['HI', ...claim.diagnoses.map((code, index) => [index === 0 ? 'ABK' : 'ABF', code.replace('.', '')])],
+      ...claim.lines.flatMap((line, index): SegmentSpec[] => [
+        ['LX', String(index + 1)],
+        ['SV1', ['HC', line.procedureCode, ...(line.modifiers ?? [])], line.charge, 'UN', line.units, '', '', line.diagnosisPointers.map(String)],
+        ['DTP', '472', 'D8', line.serviceDate],
+      ]),
+    ],
+  }));
+  return {
+    type: '837',
+    controlNumber: batch.controlNumber,
+    implementation: '005010X222A1',
+    body: [
+      ['BHT', '0019', '00', batch.reference, batch.createdDate, batch.createdTime, 'CH'],
+      nm1('41', '2', batch.submitter.name, '', batch.submitter.idQualifier, batch.submitter.id),
+      ['PER', 'IC', batch.submitter.contactName, 'EM', batch.submitter.contactEmail],
+      nm1('40', '2', batch.receiver.name, '', batch.receiver.idQualifier, batch.receiver.id),
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [
+          nm1('85', '2', provider.name, '', provider.idQualifier, provider.id),
+          ['N3', provider.address.line],
+          ['N4', provider.address.city, provider.address.state, provider.address.postalCode],
+          ['REF', 'EI', provider.taxId],
+        ],
+        children: subscribers,
+      }]),
+    ],
+  };
+}
+
+export interface EligibilityInquiry {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  createdTime: string;
+  payer: Organization;
+  provider: Organization;
+  subscriber: Person;
+  /** EQ01 service type codes (30 health benefit plan coverage, 98 professional visit…). */
+  serviceTypes: string[];
+  trace: string;
+}
+
+/** A 270 (005010X279A1) asking about one subscriber. */
+export function build270(inquiry: EligibilityInquiry): TransactionSpec {
+  return {
+    type: '270',
+    controlNumber: inquiry.controlNumber,
+    implementation: '005010X279A1',
+    body: [
+      ['BHT', '0022', '13', inquiry.reference, inquiry.createdDate, inquiry.createdTime],
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)],
+        children: [{
+          levelCode: '21',
+          segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)],
+          children: [{
+            levelCode: '22',
+            segments: [
+              ['TRN', '1', inquiry.trace, '9CAREGRAPH'],
+              nm1('IL', '1', inquiry.subscriber.lastName, inquiry.subscriber.firstName, 'MI', inquiry.subscriber.memberId),
+              ...(inquiry.subscriber.birthDate ? [['DMG', 'D8', inquiry.subscriber.birthDate] as SegmentSpec] : []),
+              ['DTP', '291', 'D8', inquiry.createdDate],
+              ['EQ', { repeated: inquiry.serviceTypes }],
+            ],
+          }],
+        }],
+      }]),
+    ],
+  };
+}
+
+export interface Remittance {
+  controlNumber: string;
+  paymentAmount: string;
+  paymentDate: string;
+  traceNumber: string;
+  payer: Organization;
+  payee: Organization;
+  claims: Array<{
+    patientControlNumber: string;
+    /** CLP02: 1 processed as primary, 4 denied… */
+    status: string;
+    charge: string;
+    paid: string;
+    patientResponsibility: string;
+    payerClaimControlNumber: string;
+    patient: Person;
+    adjustments: Array<{ group: string; reason: string; amount: string }>;
+    services: Array<{ procedureCode: string; charge: string; paid: string; units: string; serviceDate: string; adjustments: Array<{ group: string; reason: string; amount: string }> }>;
+  }>;
+}
+
+/** An 835 (005010X221A1) paying the claims listed. */
+export function build835(remittance: Remittance): TransactionSpec {
+  const cas = (adjustments: Array<{ group: string; reason: string; amount: string }>): SegmentSpec[] =>
+    adjustments.map((adjustment) => ['CAS', adjustment.group, adjustment.reason, adjustment.amount]);
+  return {
+    type: '835',
+    controlNumber: remittance.controlNumber,
+    implementation: '005010X221A1',
+    body: [
+      ['BPR', 'I', remittance.paymentAmount, 'C', 'ACH', 'CCP', '01', '999999999', 'DA', '123456', '1512345678', '', '01', '999988880', 'DA', '98765', remittance.paymentDate],
+      ['TRN', '1', remittance.traceNumber, `1${remittance.payer.id}`.slice(0, 10)],
+      ['DTM', '405', remittance.paymentDate],
+      ['N1', 'PR', remittance.payer.name],
+      ['N1', 'PE', remittance.payee.name, remittance.payee.idQualifier, remittance.payee.id],
+      ['LX', '1'],
+      ...remittance.claims.flatMap((claim): SegmentSpec[] => [
+        ['CLP', claim.patientControlNumber, claim.status, claim.charge, claim.paid, claim.patientResponsibility, 'MC', claim.payerClaimControlNumber, '11', '1'],
+        ...cas(claim.adjustments),
+        nm1('QC', '1', claim.patient.lastName, claim.patient.firstName, 'MI', claim.patient.memberId),
+        ...claim.services.flatMap((service): SegmentSpec[] => [
+          ['SVC', ['HC', service.procedureCode], service.charge, service.paid, '', service.units],
+          ['DTM', '472', service.serviceDate],
+          ...cas(service.adjustments),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function nm1(entity: string, kind: '1' | '2', name: string, firstName: string, idQualifier: string, id: string): SegmentSpec {
+  return ['NM1', entity, kind, name, firstName, '', '', '', idQualifier, id];
+}
