@@ -43,6 +43,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** A dependency did not answer in time. */
   TIMEOUT: 'TIMEOUT',
+  /** An insurance payer could not be reached, failed, timed out or answered nonsense; `details.payer` names it. */
+  PAYER_UNAVAILABLE: 'PAYER_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -74,12 +76,13 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   DOWNSTREAM_SERVICE_ERROR: 502,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
+  PAYER_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };
 
 /** Codes a client may retry as they are, after a pause. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
-  ErrorCode.RATE_LIMITED, ErrorCode.DOWNSTREAM_SERVICE_ERROR, ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT,
+  ErrorCode.RATE_LIMITED, ErrorCode.DOWNSTREAM_SERVICE_ERROR, ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.PAYER_UNAVAILABLE,
 ]);
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

@@ -137,6 +137,67 @@ export function build270(inquiry: EligibilityInquiry): TransactionSpec {
   };
 }
 
+export interface EligibilityResponse {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  createdTime: string;
+  payer: Organization;
+  provider: Organization;
+  subscriber: Person;
+  /** The inquiry's trace number, echoed (TRN01 2). */
+  trace: string;
+  benefits: Array<{
+    /** EB01: 1 active, 6 inactive, A co-insurance, B co-payment, C deductible… */
+    code: string;
+    coverageLevel?: string;
+    serviceTypes?: string[];
+    insuranceType?: string;
+    planDescription?: string;
+    /** EB06: 23 calendar year, 29 remaining… */
+    timePeriod?: string;
+    amount?: string;
+    /** EB08 as a fraction: 0.2 is 20 %. */
+    percent?: string;
+    inNetwork?: string;
+    messages?: string[];
+  }>;
+  /** AAA at the subscriber level: the inquiry could not be answered (72 invalid member id, 75 subscriber not found…). */
+  rejection?: { reason: string; followUp: string };
+}
+
+/** A 271 (005010X279A1) answering one subscriber. */
+export function build271(response: EligibilityResponse): TransactionSpec {
+  return {
+    type: '271',
+    controlNumber: response.controlNumber,
+    implementation: '005010X279A1',
+    body: [
+      ['BHT', '0022', '11', response.reference, response.createdDate, response.createdTime],
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)],
+        children: [{
+          levelCode: '21',
+          segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)],
+          children: [{
+            levelCode: '22',
+            segments: [
+              ['TRN', '2', response.trace, '9CAREGRAPH'],
+              nm1('IL', '1', response.subscriber.lastName, response.subscriber.firstName, 'MI', response.subscriber.memberId),
+              ...(response.rejection ? [['AAA', 'N', '', response.rejection.reason, response.rejection.followUp] as SegmentSpec] : []),
+              ...response.benefits.flatMap((benefit): SegmentSpec[] => [
+                ['EB', benefit.code, benefit.coverageLevel ?? '', { repeated: benefit.serviceTypes ?? [] }, benefit.insuranceType ?? '', benefit.planDescription ?? '', benefit.timePeriod ?? '', benefit.amount ?? '', benefit.percent ?? '', '', '', '', benefit.inNetwork ?? ''],
+                ...(benefit.messages ?? []).map((message): SegmentSpec => ['MSG', message]),
+              ]),
+            ],
+          }],
+        }],
+      }]),
+    ],
+  };
+}
+
 export interface Remittance {
   controlNumber: string;
   paymentAmount: string;

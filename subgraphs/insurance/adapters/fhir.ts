@@ -1,0 +1,98 @@
+import type { CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
+import { readFhir } from '../fhir/read.js';
+import { minorUnits } from '../x12/views.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+
+/** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
+export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
+
+/**
+ * A payer that speaks FHIR R4: eligibility is a CoverageEligibilityRequest posted to
+ * `{baseUrl}/CoverageEligibilityRequest/$submit`, answered by a CoverageEligibilityResponse,
+ * which must pass the R4 checks (fhir/read.ts) before anything is read from it.
+ */
+export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
+  return {
+    protocol: 'FHIR',
+    async checkEligibility(request, signal) {
+      const now = stamp(new Date());
+      const resource: CoverageEligibilityRequest = {
+        resourceType: 'CoverageEligibilityRequest',
+        identifier: [{ system: 'urn:caregraph:eligibility-trace', value: request.trace }],
+        status: 'active',
+        purpose: ['validation', 'benefits'],
+        patient: {
+          identifier: { system: MEMBER_ID_SYSTEM, value: request.member.memberId },
+          display: `${request.member.firstName} ${request.member.lastName}`,
+        },
+        created: now.date,
+        provider: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: request.provider.npi }, display: request.provider.name },
+        insurer: { identifier: { value: endpoint.payerId ?? request.payer.code }, display: request.payer.name },
+        insurance: [{ focal: true, coverage: { identifier: { system: MEMBER_ID_SYSTEM, value: request.member.memberId } } }],
+        item: [{ category: { coding: [{ system: 'https://x12.org/codes/service-type-codes', code: request.serviceType }] } }],
+      };
+      const { body } = await payerHttp(`${endpoint.baseUrl}/CoverageEligibilityRequest/$submit`, {
+        method: 'POST', signal, body: JSON.stringify(resource),
+        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+      });
+      return eligibilityFromResponse(body);
+    },
+  };
+}
+
+/** What a CoverageEligibilityResponse says, amounts in minor units as written (never through a float). */
+export function eligibilityFromResponse(text: string): EligibilityAnswer {
+  const document = readFhir(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+  if (document.resource?.resourceType !== 'CoverageEligibilityResponse') throw new MalformedAnswer(`expected a CoverageEligibilityResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
+  const response = document.resource as CoverageEligibilityResponse;
+  const written = (money: Money | undefined, path: string): { minor: number; currency: string | undefined } | null => {
+    if (!money || money.value === undefined) return null;
+    const text = document.decimals.get(`${path}.value`) ?? String(money.value);
+    try {
+      return { minor: Number(minorUnits(text)), currency: money.currency };
+    } catch {
+      throw new MalformedAnswer(`${path}.value "${text}" is not money`);
+    }
+  };
+  const insurance = response.insurance?.[0];
+  const benefits: Benefit[] = [];
+  let currency: string | undefined;
+  let copay: number | null = null;
+  let coinsurance: string | null = null;
+  let deductibleRemaining: number | null = null;
+  (insurance?.item ?? []).forEach((item, itemIndex) => {
+    const serviceTypes = (item.category?.coding ?? []).flatMap((coding) => (coding.code ? [coding.code] : []));
+    const inNetwork = item.network?.coding?.[0]?.code === 'in' ? true : item.network?.coding?.[0]?.code === 'out' ? false : null;
+    (item.benefit ?? []).forEach((benefit, benefitIndex) => {
+      const path = `CoverageEligibilityResponse.insurance[0].item[${itemIndex}].benefit[${benefitIndex}]`;
+      const kind = benefit.type.coding?.[0]?.code;
+      const allowed = written(benefit.allowedMoney, `${path}.allowedMoney`);
+      const used = written(benefit.usedMoney, `${path}.usedMoney`);
+      currency ??= allowed?.currency ?? used?.currency;
+      if (kind === 'copay' && allowed) {
+        copay = allowed.minor;
+        benefits.push({ code: 'B', serviceTypes, amount: allowed.minor, percent: null, inNetwork, description: item.name ?? null });
+      } else if (kind === 'copay-percent' && benefit.allowedUnsignedInt !== undefined) {
+        coinsurance = String(benefit.allowedUnsignedInt);
+        benefits.push({ code: 'A', serviceTypes, amount: null, percent: coinsurance, inNetwork, description: item.name ?? null });
+      } else if (kind === 'deductible' && allowed) {
+        deductibleRemaining = allowed.minor - (used?.minor ?? 0);
+        benefits.push({ code: 'C', serviceTypes, amount: deductibleRemaining, percent: null, inNetwork, description: item.name ?? null });
+      }
+    });
+  });
+  const error = response.error?.[0]?.code.coding?.[0];
+  const inForce = response.outcome !== 'error' && insurance?.inforce === true;
+  return {
+    inForce,
+    planName: insurance?.item?.find((item) => item.name)?.name ?? null,
+    currency: currency ?? 'USD',
+    copay,
+    coinsurancePercent: coinsurance,
+    deductibleRemaining,
+    benefits: inForce ? [{ code: '1', serviceTypes: [], amount: null, percent: null, inNetwork: null, description: response.disposition ?? null }, ...benefits] : benefits,
+    rejection: response.outcome === 'error' ? `FHIR ${error?.code ?? 'error'}${response.disposition ? `: ${response.disposition}` : ''}` : null,
+  };
+}

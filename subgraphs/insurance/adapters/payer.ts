@@ -1,0 +1,231 @@
+import {
+  BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleAll, handleWhen, retry, timeout, wrap, type IPolicy,
+} from 'cockatiel';
+import { DomainError, ErrorCode } from '../../kit/errors.js';
+
+/**
+ * One interface for every payer, whatever it speaks: FHIR R4 (fhir.ts), ASC X12 5010 over
+ * HTTP (x12.ts) or a private JSON API described by a mapping (rest.ts). Each call goes
+ * through the payer's resilience policy: a timeout per attempt, retries with exponential
+ * backoff for calls that are safe to repeat, and a circuit breaker per payer, so a payer that
+ * is down fails fast instead of holding every request. Whatever goes wrong ends as one precise
+ * error, PAYER_UNAVAILABLE, naming the payer and why (never the payer's own error text, which
+ * may carry member data).
+ */
+export type PayerProtocol = 'FHIR' | 'X12' | 'REST';
+
+/** Where and how a payer is reached: from configuration, never stored with the payer or shown in the API. */
+export interface PayerEndpoint {
+  protocol: PayerProtocol;
+  baseUrl: string;
+  /** Sent as the mapping's auth header (REST), or as a bearer token (FHIR, X12). */
+  apiKey?: string;
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** The payer's own identifier for itself (X12 NM109 of the payer, FHIR insurer identifier). */
+  payerId?: string;
+  /** Currency the payer's amounts are in when the answer does not say (X12 never does). */
+  currency?: string;
+  /** REST payers: how their private API names things (rest.ts). */
+  mapping?: RestMapping;
+}
+
+export interface RestMapping {
+  /** Path and query after the base URL; `{memberId}` and `{serviceType}` are filled in (encoded). */
+  eligibilityPath: string;
+  method?: 'GET' | 'POST';
+  /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
+  authHeader?: string;
+  /** POST body: their field name → ours (`memberId`, `serviceType`, `lastName`, `firstName`, `birthDate`). */
+  requestFields?: Record<string, string>;
+  /** Dot paths into their answer. */
+  response: {
+    inForce: string;
+    /** Values of `inForce` that mean covered (a boolean true always does). */
+    inForceValues?: string[];
+    planName?: string;
+    /** Amounts in major units (naira, dollars), as numbers or decimal strings. */
+    copay?: string;
+    coinsurancePercent?: string;
+    deductibleRemaining?: string;
+    currency?: string;
+    /** A reason given when the member is not covered or not found. */
+    rejection?: string;
+  };
+}
+
+export interface Member {
+  memberId: string;
+  lastName: string;
+  firstName: string;
+  /** YYYY-MM-DD. */
+  birthDate: string | null;
+}
+
+export interface EligibilityRequest {
+  payer: { code: string; name: string };
+  provider: { name: string; npi: string };
+  member: Member;
+  /** X12 service type code (30 health benefit plan coverage, 98 professional visit, 48 hospital inpatient…). */
+  serviceType: string;
+  /** Our reference for this inquiry, echoed by payers that support it. */
+  trace: string;
+}
+
+export interface Benefit {
+  /** X12 EB01 vocabulary for every protocol: 1 active, 6 inactive, A co-insurance, B co-payment, C deductible, F limitation… */
+  code: string;
+  serviceTypes: string[];
+  /** Minor units (kobo, cents). */
+  amount: number | null;
+  /** Percent, as a decimal string ("20"). */
+  percent: string | null;
+  inNetwork: boolean | null;
+  description: string | null;
+}
+
+export interface EligibilityAnswer {
+  inForce: boolean;
+  planName: string | null;
+  currency: string;
+  /** Minor units. */
+  copay: number | null;
+  coinsurancePercent: string | null;
+  /** Minor units. */
+  deductibleRemaining: number | null;
+  benefits: Benefit[];
+  /** Why the payer could not confirm cover (member not found, invalid id…). */
+  rejection: string | null;
+}
+
+export interface PayerAdapter {
+  readonly protocol: PayerProtocol;
+  checkEligibility(request: EligibilityRequest, signal: AbortSignal): Promise<EligibilityAnswer>;
+}
+
+export type PayerFailure = 'TIMEOUT' | 'UNREACHABLE' | 'PAYER_ERROR' | 'MALFORMED_ANSWER' | 'CIRCUIT_OPEN' | 'NOT_CONFIGURED' | 'REFUSED';
+
+export class PayerUnavailable extends DomainError {
+  constructor(readonly payer: string, readonly reason: PayerFailure, message: string) {
+    super(ErrorCode.PAYER_UNAVAILABLE, message, { payer, reason });
+  }
+}
+
+/** The payer answered, but not with something we can read: not retried (it would answer the same). */
+export class MalformedAnswer extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+    this.name = 'MalformedAnswer';
+  }
+}
+
+/** The payer refused the request itself (4xx other than not-found): not retried. */
+export class PayerRefusal extends Error {
+  constructor(readonly status: number) {
+    super(`the payer refused the request (HTTP ${status})`);
+    this.name = 'PayerRefusal';
+  }
+}
+
+export interface ResilienceSettings {
+  attempts: number;
+  initialBackoffMs: number;
+  /** Consecutive failures that open a payer's circuit, and how long it stays open. */
+  breakerThreshold: number;
+  breakerOpenMs: number;
+  defaultTimeoutMs: number;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceSettings = { attempts: 3, initialBackoffMs: 200, breakerThreshold: 5, breakerOpenMs: 30_000, defaultTimeoutMs: 8_000 };
+
+/**
+ * The payers this process talks to: each one's adapter behind its own circuit breaker (one
+ * payer being down never opens another's).
+ */
+export class PayerConnections {
+  private readonly policies = new Map<string, { idempotent: IPolicy; once: IPolicy }>();
+
+  constructor(
+    private readonly endpoints: Readonly<Record<string, PayerEndpoint>>,
+    private readonly adapterFor: (endpoint: PayerEndpoint) => PayerAdapter,
+    private readonly settings: ResilienceSettings = DEFAULT_RESILIENCE,
+  ) {}
+
+  /** Whether a payer has an endpoint configured here. */
+  configured(code: string): boolean {
+    return this.endpoints[code] !== undefined;
+  }
+
+  endpoint(code: string): PayerEndpoint {
+    const endpoint = this.endpoints[code];
+    if (!endpoint) throw new PayerUnavailable(code, 'NOT_CONFIGURED', `No endpoint is configured for payer ${code}`);
+    return endpoint;
+  }
+
+  async checkEligibility(request: EligibilityRequest): Promise<EligibilityAnswer> {
+    const endpoint = this.endpoint(request.payer.code);
+    const adapter = this.adapterFor(endpoint);
+    // An inquiry changes nothing at the payer: safe to repeat.
+    return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
+  }
+
+  private run<T>(payer: string, endpoint: PayerEndpoint, idempotent: boolean, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const policy = this.policyOf(payer, endpoint);
+    return (idempotent ? policy.idempotent : policy.once)
+      .execute(({ signal }) => call(signal))
+      .catch((error: unknown) => {
+        throw asUnavailable(payer, error);
+      });
+  }
+
+  private policyOf(payer: string, endpoint: PayerEndpoint): { idempotent: IPolicy; once: IPolicy } {
+    let policy = this.policies.get(payer);
+    if (!policy) {
+      const { settings } = this;
+      const breaker = circuitBreaker(handleAll, { halfOpenAfter: settings.breakerOpenMs, breaker: new ConsecutiveBreaker(settings.breakerThreshold) });
+      const perAttempt = timeout(endpoint.timeoutMs ?? settings.defaultTimeoutMs, TimeoutStrategy.Aggressive);
+      // Only failures a second attempt could cure are retried: not an open circuit, a refusal or an unreadable answer.
+      const transient = handleWhen((error) => !(error instanceof BrokenCircuitError || error instanceof MalformedAnswer || error instanceof PayerRefusal));
+      const retries = retry(transient, { maxAttempts: settings.attempts - 1, backoff: new ExponentialBackoff({ initialDelay: settings.initialBackoffMs, maxDelay: settings.initialBackoffMs * 8 }) });
+      policy = { idempotent: wrap(retries, breaker, perAttempt), once: wrap(breaker, perAttempt) };
+      this.policies.set(payer, policy);
+    }
+    return policy;
+  }
+}
+
+function asUnavailable(payer: string, error: unknown): Error {
+  if (error instanceof PayerUnavailable) return error;
+  if (error instanceof BrokenCircuitError) return new PayerUnavailable(payer, 'CIRCUIT_OPEN', `Payer ${payer} is failing; not asked again for a while`);
+  if (error instanceof TaskCancelledError) return new PayerUnavailable(payer, 'TIMEOUT', `Payer ${payer} did not answer in time`);
+  if (error instanceof MalformedAnswer) return new PayerUnavailable(payer, 'MALFORMED_ANSWER', `Payer ${payer} answered with something that could not be read: ${error.detail}`);
+  if (error instanceof PayerRefusal) return new PayerUnavailable(payer, 'REFUSED', `Payer ${payer} refused the request (HTTP ${error.status})`);
+  if (error instanceof PayerHttpError) return new PayerUnavailable(payer, 'PAYER_ERROR', `Payer ${payer} failed (HTTP ${error.status})`);
+  return new PayerUnavailable(payer, 'UNREACHABLE', `Payer ${payer} could not be reached`);
+}
+
+/** The payer failed on its side (5xx): worth another attempt. */
+export class PayerHttpError extends Error {
+  constructor(readonly status: number) {
+    super(`the payer failed (HTTP ${status})`);
+    this.name = 'PayerHttpError';
+  }
+}
+
+/** An HTTP exchange with a payer: the body on 2xx (and on 404 when `notFoundIsAnswer`), the right error otherwise. */
+export async function payerHttp(url: string, init: RequestInit & { signal: AbortSignal }, options: { notFoundIsAnswer?: boolean } = {}): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, init);
+  const body = await response.text();
+  if (response.ok || (options.notFoundIsAnswer && response.status === 404)) return { status: response.status, body };
+  if (response.status >= 500 || response.status === 429) throw new PayerHttpError(response.status);
+  throw new PayerRefusal(response.status);
+}
+
+/** YYYY-MM-DD to CCYYMMDD and back, for X12. */
+export const compactDate = (date: string): string => date.replaceAll('-', '');
+
+/** Today as YYYY-MM-DD and HHMM in UTC (what envelopes and resources stamp). */
+export function stamp(now: Date): { date: string; compact: string; time: string } {
+  const date = now.toISOString().slice(0, 10);
+  return { date, compact: compactDate(date), time: now.toISOString().slice(11, 16).replace(':', '') };
+}

@@ -1,0 +1,99 @@
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { minorUnits } from '../x12/views.js';
+import { MalformedAnswer, payerHttp, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
+
+/**
+ * A payer with a private JSON API (the Nigerian HMOs), described by a mapping in its endpoint
+ * configuration: where to ask, how to authenticate, and where in the answer each fact is. The
+ * answer is read losslessly, so "1500.50" or 1500.50 become 150050 kobo exactly. A 404 is an
+ * answer (no such member: not in force), not a failure.
+ */
+export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
+  const mapping = endpoint.mapping;
+  return {
+    protocol: 'REST',
+    async checkEligibility(request, signal) {
+      if (!mapping) throw new MalformedAnswer('no mapping is configured for this REST payer');
+      const values: Record<string, string> = {
+        memberId: request.member.memberId, serviceType: request.serviceType, lastName: request.member.lastName, firstName: request.member.firstName, birthDate: request.member.birthDate ?? '',
+      };
+      const path = mapping.eligibilityPath.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+      const method = mapping.method ?? 'GET';
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (endpoint.apiKey) {
+        const header = mapping.authHeader ?? 'authorization';
+        headers[header] = header.toLowerCase() === 'authorization' ? `Bearer ${endpoint.apiKey}` : endpoint.apiKey;
+      }
+      let body: string | undefined;
+      if (method === 'POST') {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(Object.fromEntries(Object.entries(mapping.requestFields ?? {}).map(([theirs, ours]) => [theirs, values[ours] ?? null])));
+      }
+      const answer = await payerHttp(`${endpoint.baseUrl}${path}`, { method, headers, signal, ...(body ? { body } : {}) }, { notFoundIsAnswer: true });
+      if (answer.status === 404) return notCovered('member not found', endpoint.currency ?? 'NGN');
+      return eligibilityFromJson(answer.body, mapping, endpoint.currency ?? 'NGN');
+    },
+  };
+}
+
+function notCovered(rejection: string, currency: string): EligibilityAnswer {
+  return { inForce: false, planName: null, currency, copay: null, coinsurancePercent: null, deductibleRemaining: null, benefits: [], rejection };
+}
+
+export function eligibilityFromJson(text: string, mapping: RestMapping, defaultCurrency: string): EligibilityAnswer {
+  let json: unknown;
+  try {
+    json = parseLossless(text);
+  } catch {
+    throw new MalformedAnswer('the answer is not JSON');
+  }
+  const at = (path: string | undefined): unknown => {
+    if (!path) return undefined;
+    let value: unknown = json;
+    for (const step of path.split('.')) {
+      if (typeof value !== 'object' || value === null || isLosslessNumber(value)) return undefined;
+      value = (value as Record<string, unknown>)[step];
+    }
+    return value;
+  };
+  const valueAt = (path: string | undefined): string | null => {
+    const value = at(path);
+    if (value === undefined || value === null) return null;
+    if (typeof value === 'string' || typeof value === 'boolean' || isLosslessNumber(value)) return String(value);
+    throw new MalformedAnswer(`${path} is not a value`);
+  };
+  const money = (path: string | undefined): number | null => {
+    const value = valueAt(path);
+    if (value === null || value === '') return null;
+    try {
+      return Number(minorUnits(value));
+    } catch {
+      throw new MalformedAnswer(`${path} "${value}" is not an amount`);
+    }
+  };
+  const response = mapping.response;
+  const status = at(response.inForce);
+  if (status === undefined) throw new MalformedAnswer(`${response.inForce} is missing`);
+  const inForce = status === true || (status !== false && (response.inForceValues ?? []).includes(String(status)));
+  const currency = valueAt(response.currency) ?? defaultCurrency;
+  const copay = money(response.copay);
+  const coinsurance = valueAt(response.coinsurancePercent);
+  if (coinsurance !== null && !/^\d+(\.\d+)?$/.test(coinsurance)) throw new MalformedAnswer(`${response.coinsurancePercent} "${coinsurance}" is not a percent`);
+  const deductibleRemaining = money(response.deductibleRemaining);
+  const planName = valueAt(response.planName);
+  return {
+    inForce,
+    planName,
+    currency,
+    copay,
+    coinsurancePercent: coinsurance,
+    deductibleRemaining,
+    benefits: [
+      ...(inForce ? [{ code: '1', serviceTypes: [], amount: null, percent: null, inNetwork: null, description: planName }] : []),
+      ...(copay !== null ? [{ code: 'B', serviceTypes: [], amount: copay, percent: null, inNetwork: null, description: null }] : []),
+      ...(coinsurance !== null ? [{ code: 'A', serviceTypes: [], amount: null, percent: coinsurance, inNetwork: null, description: null }] : []),
+      ...(deductibleRemaining !== null ? [{ code: 'C', serviceTypes: [], amount: deductibleRemaining, percent: null, inNetwork: null, description: null }] : []),
+    ],
+    rejection: inForce ? null : (valueAt(response.rejection) ?? `status ${String(status)}`),
+  };
+}

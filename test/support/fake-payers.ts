@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build271 } from '../../subgraphs/insurance/x12/build.js';
+import { generateInterchange } from '../../subgraphs/insurance/x12/generate.js';
+import { parseX12, transactionsOf } from '../../subgraphs/insurance/x12/parse.js';
+import type { EligibilityView } from '../../subgraphs/insurance/x12/views.js';
+
+/**
+ * Local payers for tests, one HTTP server each, speaking what real payers speak: an X12 5010
+ * real-time endpoint (270 in, 271 out), a FHIR R4 server (CoverageEligibilityRequest/$submit
+ * → CoverageEligibilityResponse) and an HMO's private JSON API. Each knows a few synthetic
+ * members, counts what it is asked, and can be told to fail: down (503), slow, malformed, or
+ * refusing the credentials.
+ */
+export interface FakeMember {
+  memberId: string;
+  plan: string;
+  active: boolean;
+  /** Amounts as the payer writes them, in major units ("1500.50"). */
+  copay?: string;
+  coinsurancePercent?: string;
+  deductibleRemaining?: string;
+}
+
+export type FakeMode = 'ok' | 'down' | 'slow' | 'malformed';
+
+export class FakePayer {
+  readonly requests: Array<{ path: string; body: string; headers: IncomingMessage['headers'] }> = [];
+  mode: FakeMode = 'ok';
+  slowMs = 2_000;
+  baseUrl = '';
+  private server: Server | undefined;
+  private readonly members = new Map<string, FakeMember>();
+
+  constructor(readonly protocol: 'X12' | 'FHIR' | 'REST', members: FakeMember[], readonly apiKey = 'fake-key') {
+    for (const member of members) this.members.set(member.memberId, member);
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        this.requests.push({ path: req.url ?? '', body, headers: req.headers });
+        const answer = () => this.answer(req, res, body);
+        if (this.mode === 'down') res.writeHead(503, { 'content-type': 'text/plain' }).end('maintenance');
+        else if (this.mode === 'slow') setTimeout(answer, this.slowMs);
+        else answer();
+      });
+    });
+    await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((done) => (this.server ? this.server.close(() => done()) : done()));
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (res.destroyed) return;
+    const presented = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
+    if (presented !== this.apiKey) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid credentials"}');
+      return;
+    }
+    if (this.protocol === 'X12') this.x12(req, res, body);
+    else if (this.protocol === 'FHIR') this.fhir(req, res, body);
+    else this.rest(req, res);
+  }
+
+  private x12(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (req.method !== 'POST' || req.url !== '/x12') return void res.writeHead(404).end();
+    const inquiry = transactionsOf(parseX12(body)).map((t) => t.view).find((view): view is EligibilityView => view.kind === 'eligibility');
+    if (!inquiry?.subscriber?.id) return void res.writeHead(400).end('no 270');
+    const member = this.members.get(inquiry.subscriber.id);
+    const fraction = (percent: string | undefined) => (percent === undefined ? undefined : String(Number(percent) / 100));
+    let text = generateInterchange({
+      sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '77', usage: 'P', acknowledgmentRequested: false,
+      groups: [{ functionalId: 'HB', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '77', version: '005010X279A1', transactions: [build271({
+        controlNumber: '0001', reference: 'R1', createdDate: '20261205', createdTime: '1200',
+        payer: { name: 'FAKE X12 PAYER', id: 'FAKEPAYER', idQualifier: 'PI' },
+        provider: { name: inquiry.receiver?.name ?? 'PROVIDER', id: inquiry.receiver?.id ?? '0', idQualifier: 'XX' },
+        subscriber: { lastName: inquiry.subscriber.name, firstName: inquiry.subscriber.firstName ?? '', memberId: inquiry.subscriber.id },
+        trace: inquiry.traces[0] ?? '',
+        ...(member ? {} : { rejection: { reason: '75', followUp: 'C' } }),
+        benefits: member ? [
+          { code: member.active ? '1' : '6', coverageLevel: 'IND', serviceTypes: inquiry.serviceTypes, planDescription: member.plan },
+          ...(member.copay ? [{ code: 'B', serviceTypes: inquiry.serviceTypes, amount: member.copay, inNetwork: 'Y' }] : []),
+          ...(member.coinsurancePercent ? [{ code: 'A', serviceTypes: inquiry.serviceTypes, percent: fraction(member.coinsurancePercent) as string, inNetwork: 'Y' }] : []),
+          ...(member.deductibleRemaining ? [{ code: 'C', coverageLevel: 'IND', timePeriod: '29', amount: member.deductibleRemaining, inNetwork: 'Y' }] : []),
+        ] : [],
+      })] }],
+    });
+    if (this.mode === 'malformed') text = text.replace(/SE\*(\d+)\*/, (_, count: string) => `SE*${Number(count) + 3}*`);
+    res.writeHead(200, { 'content-type': 'application/edi-x12' }).end(text);
+  }
+
+  private fhir(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (req.method !== 'POST' || req.url !== '/CoverageEligibilityRequest/$submit') return void res.writeHead(404).end();
+    const request = JSON.parse(body) as { patient?: { identifier?: { value?: string } }; created?: string };
+    const member = this.members.get(request.patient?.identifier?.value ?? '');
+    // Written by hand so the decimals go out exactly as a payer writes them (1500.50, not 1500.5).
+    const money = (value: string) => `{ "value": ${value}, "currency": "USD" }`;
+    const benefits = member ? [
+      member.copay ? `{ "type": { "coding": [{ "code": "copay" }] }, "allowedMoney": ${money(member.copay)} }` : '',
+      member.coinsurancePercent ? `{ "type": { "coding": [{ "code": "copay-percent" }] }, "allowedUnsignedInt": ${member.coinsurancePercent} }` : '',
+      member.deductibleRemaining ? `{ "type": { "coding": [{ "code": "deductible" }] }, "allowedMoney": ${money(member.deductibleRemaining)}, "usedMoney": ${money('0.00')} }` : '',
+    ].filter(Boolean) : [];
+    const outcome = this.mode === 'malformed' ? '' : `"outcome": "${member ? 'complete' : 'error'}",`;
+    const text = `{
+      "resourceType": "CoverageEligibilityResponse", "status": "active", "purpose": ["validation", "benefits"],
+      "patient": { "identifier": { "value": "${request.patient?.identifier?.value ?? ''}" } }, "created": "${request.created ?? '2026-12-05'}",
+      "request": { "identifier": { "value": "inquiry" } }, ${outcome}
+      "disposition": "${member ? 'Policy is currently in-force.' : 'Member not found.'}",
+      "insurer": { "identifier": { "value": "FAKEFHIR" } },
+      ${member ? `"insurance": [{ "coverage": { "identifier": { "value": "${member.memberId}" } }, "inforce": ${member.active}, "item": [{ "name": "${member.plan}", "category": { "coding": [{ "code": "30" }] }, "network": { "coding": [{ "code": "in" }] }, "benefit": [${benefits.join(',')}] }] }]` : `"error": [{ "code": { "coding": [{ "code": "a001" }] } }]`}
+    }`;
+    res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(text);
+  }
+
+  private rest(req: IncomingMessage, res: ServerResponse): void {
+    const match = /^\/api\/v1\/enrollees\/([^/]+)\/eligibility\?benefit=(\w+)$/.exec(req.url ?? '');
+    if (req.method !== 'GET' || !match) return void res.writeHead(404).end('{"error":"no such route"}');
+    const member = this.members.get(decodeURIComponent(match[1] ?? ''));
+    if (!member) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"enrollee not found"}');
+    if (this.mode === 'malformed') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Service temporarily moved</html>');
+    const text = `{ "data": { "status": "${member.active ? 'ACTIVE' : 'SUSPENDED'}", "plan": { "name": "${member.plan}" }, "currency": "NGN",
+      "copay": ${member.copay ? `"${member.copay}"` : 'null'}, "coinsurancePercent": ${member.coinsurancePercent ?? 'null'},
+      "deductible": { "remaining": ${member.deductibleRemaining ?? 'null'} }, "reason": ${member.active ? 'null' : '"premium unpaid"'} } }`;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+  }
+}
+
+/** The JSON mapping of the fake HMO's API (what a deployment writes in its payer endpoint configuration). */
+export const FAKE_HMO_MAPPING = {
+  eligibilityPath: '/api/v1/enrollees/{memberId}/eligibility?benefit={serviceType}',
+  authHeader: 'x-api-key',
+  response: {
+    inForce: 'data.status', inForceValues: ['ACTIVE'], planName: 'data.plan.name', copay: 'data.copay', coinsurancePercent: 'data.coinsurancePercent',
+    deductibleRemaining: 'data.deductible.remaining', currency: 'data.currency', rejection: 'data.reason',
+  },
+};
