@@ -6,7 +6,7 @@ import type { PlatformKeys } from '../subgraphs/kit/keys.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import type { DispatcherOptions } from '../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../subgraphs/kit/responder.js';
-import type { StripeSettings } from '../subgraphs/kit/config.js';
+import type { InsuranceSettings, StripeSettings } from '../subgraphs/kit/config.js';
 import { openRuntime, seedSubgraphs } from '../subgraphs/kit/runtime.js';
 import { publicRoutesOf } from '../subgraphs/kit/routes.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
@@ -35,6 +35,8 @@ export interface PlatformOptions {
   llm?: LlmConfig;
   /** Stripe for billing (a local fake in tests); billing reads STRIPE_* from the environment without it. */
   stripe?: StripeSettings;
+  /** Payer endpoints for insurance (local fakes in tests); insurance reads INSURANCE_PAYERS without it. */
+  insurance?: InsuranceSettings;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
   /** The platform's public base URL for deep links; the gateway's own URL by default. */

@@ -48,6 +48,33 @@ export function parseJson<T>(name: string, value: string): T {
  * How to reach Stripe (billing's adapter builds the SDK from it). Tests point it at a local
  * fake; without it billing reads STRIPE_* from the environment.
  */
+/**
+ * Where insurance reaches each payer, by payer code (tests: local fakes). Endpoints and
+ * credentials live here, never in the database or the API. Without it, insurance reads
+ * INSURANCE_PAYERS (JSON of the same shape) from the environment.
+ */
+export interface InsuranceSettings {
+  payers: Record<string, {
+    protocol: 'FHIR' | 'X12' | 'REST';
+    baseUrl: string;
+    apiKey?: string;
+    timeoutMs?: number;
+    payerId?: string;
+    currency?: string;
+    mapping?: {
+      eligibilityPath: string;
+      method?: 'GET' | 'POST';
+      authHeader?: string;
+      requestFields?: Record<string, string>;
+      response: { inForce: string; inForceValues?: string[]; planName?: string; copay?: string; coinsurancePercent?: string; deductibleRemaining?: string; currency?: string; rejection?: string };
+    };
+  }>;
+  /** How long an eligibility answer is served from the cache (default 300 s). */
+  eligibilityCacheSeconds?: number;
+  /** Retry and circuit timing (tests shorten them). */
+  resilience?: { attempts?: number; initialBackoffMs?: number; breakerThreshold?: number; breakerOpenMs?: number; defaultTimeoutMs?: number };
+}
+
 export interface StripeSettings {
   secretKey?: string;
   webhookSecret?: string;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../prisma/generated/client/client.js';
 import { scopedClient, type AccessPolicies } from './access.js';
 import type { BackgroundTasks } from './background.js';
-import type { StripeSettings } from './config.js';
+import type { TtlCache } from './cache.js';
+import type { InsuranceSettings, StripeSettings } from './config.js';
 import { Directory } from './directory.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
@@ -37,6 +38,10 @@ export interface SubgraphDeps {
   background?: BackgroundTasks;
   /** Stripe for billing; absent, billing reads STRIPE_* from the environment. */
   stripe?: StripeSettings;
+  /** Payers for insurance; absent, insurance reads INSURANCE_PAYERS from the environment. */
+  insurance?: InsuranceSettings;
+  /** Short-lived shared answers (Redis when configured). */
+  cache?: TtlCache;
 }
 
 /** What every resolver receives: the verified identity, the request's own loaders and its access-checked data path. */

@@ -1,5 +1,6 @@
 import { BackgroundTasks } from './background.js';
-import type { StripeSettings } from './config.js';
+import { createCache } from './cache.js';
+import type { InsuranceSettings, StripeSettings } from './config.js';
 import type { SubgraphDeps } from './context.js';
 import { openDatabase, type Database } from './database.js';
 import type { PlatformKeys } from './keys.js';
@@ -26,6 +27,7 @@ export interface RuntimeOptions {
   keys: PlatformKeys;
   llm?: LlmConfig;
   stripe?: StripeSettings;
+  insurance?: InsuranceSettings;
   publicUrl?: string;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
@@ -49,6 +51,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.pgliteDir, migrate: true, countStatements: options.countStatements, ...options.databaseTimeouts });
   const pubsub = createPubSub({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
   const rateLimiter = createRateLimiter({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
+  const cache = createCache({ redisUrl: options.redisUrl, prefix: options.redisPrefix, log });
   const background = new BackgroundTasks(log);
   const deps: SubgraphDeps = {
     prisma: database.prisma,
@@ -57,8 +60,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     issueToken: tokenIssuer(options.keys),
     llm: options.llm,
     stripe: options.stripe,
+    insurance: options.insurance,
     publicUrl: options.publicUrl,
     rateLimiter,
+    cache,
     background,
   };
   const workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
@@ -73,6 +78,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         await workers.stop();
         await pubsub.close();
         await rateLimiter.close();
+        await cache.close();
         await database.close();
       })();
       return closing;

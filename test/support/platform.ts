@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOp
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
-import type { StripeSettings } from '../../subgraphs/kit/config.js';
+import type { InsuranceSettings, StripeSettings } from '../../subgraphs/kit/config.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -38,6 +38,8 @@ export interface TestPlatformOptions {
   llm?: LlmConfig;
   /** Point billing at a Stripe API (the local fake in tests). */
   stripe?: StripeSettings;
+  /** Point insurance at payers (local fakes in tests). */
+  insurance?: InsuranceSettings;
   countStatements?: boolean;
   /** Rewrites the scratch database's URL (a fault proxy in front of PostgreSQL). */
   databaseUrlFor?: (url: string) => string;

@@ -1,0 +1,60 @@
+import { NOTHING, type AccessPolicies, type Scope, type WhereOf } from '../kit/access.js';
+import { forbidden } from '../kit/errors.js';
+import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/identity.js';
+
+/**
+ * Who may read and change insurance's rows (kit/access.ts applies these to every query through
+ * `ctx.db`). Billing staff and administrators work with their organization's coverages and
+ * eligibility answers; a patient sees their own coverage and its answers; nobody else. Payers
+ * are reference data (no patient's), readable by whoever may use insurance at all; which
+ * payers an organization is enrolled with is its staff's.
+ *
+ * Audited (PHI): coverages (who is insured, member ids, the subscriber's name and birth date)
+ * and eligibility answers (a patient's benefits).
+ */
+export const INSURANCE_STAFF: readonly RoleName[] = [Role.BILLING, Role.ADMIN];
+
+function managedOrganization(identity: Identity): string | null {
+  return isAuthenticated(identity) && INSURANCE_STAFF.includes(identity.role) && identity.organizationId ? identity.organizationId : null;
+}
+
+/** Rows of the caller's organization (staff) or their own (patient): coverages and answers carry both keys. */
+function visible(scope: Scope): { organizationId: string } | { patientId: string } | typeof NOTHING {
+  const organizationId = managedOrganization(scope.identity);
+  if (organizationId) return { organizationId };
+  const identity = scope.identity;
+  if (isAuthenticated(identity) && identity.role === Role.PATIENT && identity.patientId) return { patientId: identity.patientId };
+  return NOTHING;
+}
+
+function managed(scope: Scope): { organizationId: string } | typeof NOTHING {
+  const organizationId = managedOrganization(scope.identity);
+  return organizationId ? { organizationId } : NOTHING;
+}
+
+function staffCreates(what: string) {
+  return (scope: Scope, data: Record<string, unknown>): void => {
+    const organizationId = managedOrganization(scope.identity);
+    if (!organizationId || data['organizationId'] !== organizationId) throw forbidden(`You may record ${what} only for your organization`);
+  };
+}
+
+export const insurancePolicies: AccessPolicies = {
+  Payer: {
+    read: (scope) => (isAuthenticated(scope.identity) && (managedOrganization(scope.identity) || scope.identity.role === Role.PATIENT) ? {} : NOTHING),
+    write: () => NOTHING,
+  },
+  PayerEnrollment: { read: (scope) => managed(scope) as WhereOf<'PayerEnrollment'>, write: () => NOTHING },
+  Coverage: {
+    read: (scope) => visible(scope) as WhereOf<'Coverage'>,
+    write: (scope) => managed(scope) as WhereOf<'Coverage'>,
+    create: staffCreates('coverages'),
+    audited: true,
+  },
+  EligibilityCheck: {
+    read: (scope) => visible(scope) as WhereOf<'EligibilityCheck'>,
+    write: () => NOTHING,
+    create: staffCreates('eligibility answers'),
+    audited: true,
+  },
+};

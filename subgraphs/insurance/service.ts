@@ -1,0 +1,58 @@
+import type { InsuranceSettings } from '../kit/config.js';
+import type { SubgraphContext } from '../kit/context.js';
+import { adapterFor } from './adapters/index.js';
+import { DEFAULT_RESILIENCE, PayerConnections, type PayerEndpoint } from './adapters/payer.js';
+
+/**
+ * Insurance's services share this. By concern: coverages.ts (a patient's cover), eligibility.ts
+ * (asking payers, cached), adapters/ (one interface over FHIR, X12 and the HMOs' JSON APIs),
+ * x12/ and fhir/ (the wire formats, written once). Who may see and change what is policies.ts,
+ * applied by `ctx.db`.
+ */
+export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'cache' | 'insurance'>;
+
+/** Answers are kept this long unless configured otherwise. */
+export const ELIGIBILITY_CACHE_SECONDS = 300;
+/** When a payer is down, an answer this recent is given instead, marked stale. */
+export const STALE_ANSWER_SECONDS = 24 * 3600;
+
+/** INSURANCE_PAYERS: the same shape as InsuranceSettings.payers, as JSON. */
+export function insuranceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): InsuranceSettings {
+  const text = env['INSURANCE_PAYERS'];
+  if (!text) return { payers: {} };
+  let payers: unknown;
+  try {
+    payers = JSON.parse(text);
+  } catch {
+    throw new Error('INSURANCE_PAYERS must be JSON: { "CODE": { "protocol": "FHIR" | "X12" | "REST", "baseUrl": … } }');
+  }
+  if (typeof payers !== 'object' || payers === null || Array.isArray(payers)) throw new Error('INSURANCE_PAYERS must be an object keyed by payer code');
+  return { payers: payers as InsuranceSettings['payers'] };
+}
+
+/** One set of payer connections per configuration, for the life of the process: circuit breakers must remember. */
+const connections = new WeakMap<InsuranceSettings, PayerConnections>();
+let fromEnvironment: { settings: InsuranceSettings; connections: PayerConnections } | undefined;
+
+export function settingsOf(ctx: Pick<Ctx, 'insurance'>): InsuranceSettings {
+  if (ctx.insurance) return ctx.insurance;
+  fromEnvironment ??= (() => {
+    const settings = insuranceSettingsFromEnv();
+    return { settings, connections: connectionsFor(settings) };
+  })();
+  return fromEnvironment.settings;
+}
+
+export function payersOf(ctx: Pick<Ctx, 'insurance'>): PayerConnections {
+  const settings = settingsOf(ctx);
+  let found = connections.get(settings);
+  if (!found) {
+    found = connectionsFor(settings);
+    connections.set(settings, found);
+  }
+  return found;
+}
+
+function connectionsFor(settings: InsuranceSettings): PayerConnections {
+  return new PayerConnections(settings.payers as Record<string, PayerEndpoint>, adapterFor, { ...DEFAULT_RESILIENCE, ...settings.resilience });
+}

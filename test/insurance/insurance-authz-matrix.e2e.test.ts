@@ -1,0 +1,77 @@
+import { PATIENTS } from '../../prisma/seed-data.js';
+import { COVERAGES, PAYERS } from '../../subgraphs/insurance/seed.js';
+import { entitiesQuery, runAgainstSubgraph, runThroughGateway, type Caller, type MatrixCase } from '../support/authz-matrix.js';
+import { FAKE_HMO_MAPPING, FakePayer } from '../support/fake-payers.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+
+/**
+ * Every role against every root field of the insurance subgraph and its entity lookups: the
+ * patient's own coverage, another patient's, another organization's; eligibility checks and
+ * coverage records naming another organization's patient, which must be refused with nothing
+ * written and no payer asked.
+ */
+const hmo = new FakePayer('REST', [{ memberId: 'HYG-SYN-1001', plan: 'Hygeia Gold Family', active: true, copay: '1500' }]);
+let t: TestPlatform;
+
+beforeAll(async () => {
+  await hmo.start();
+  t = await startTestPlatform({ insurance: { payers: { HYGEIA: { protocol: 'REST', baseUrl: hmo.baseUrl, apiKey: 'fake-key', mapping: FAKE_HMO_MAPPING } } } });
+});
+afterAll(async () => {
+  await t?.close();
+  await hmo.stop();
+});
+
+const STAFF: Caller[] = ['BILLING', 'ADMIN'];
+const UNKNOWN = '00000000-0000-4000-8000-00000000beef';
+const coverageInput = (patientId: string, memberId: string, extra = '') =>
+  `{patientId: "${patientId}", payerId: "${PAYERS.reliance.id}", memberId: "${memberId}", plan: "Matrix", subscriberFirstName: "A", subscriberLastName: "B", periodStart: "2026-01-01"${extra}}`;
+
+const ROOT: MatrixCase[] = [
+  { name: 'Query.payers', query: () => '{ payers { code protocol } }', allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.coverage (own)', query: () => `{ coverage(id: "${COVERAGES.amaraHygeia.id}") { memberId } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.coverage (another patient’s)', query: () => `{ coverage(id: "${COVERAGES.bayoNhis.id}") { memberId } }`, allowed: STAFF },
+  { name: 'Query.coverage (another organization’s)', query: () => `{ coverage(id: "${COVERAGES.fayeX12.id}") { memberId } }`, allowed: [] },
+  { name: 'Query.coverage (unknown)', query: () => `{ coverage(id: "${UNKNOWN}") { memberId } }`, allowed: ['PATIENT', ...STAFF], allowedCode: 'NOT_FOUND' },
+  { name: 'Query.checkEligibility (own organization’s patient)', query: () => `{ checkEligibility(patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", serviceType: "30") { inForce } }`, allowed: STAFF },
+  { name: 'Mutation.addCoverage (bad member id)', query: () => `mutation { addCoverage(input: ${coverageInput(PATIENTS.amaraNorth.id, 'bad id!')}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.addCoverage (unknown patient)', query: () => `mutation { addCoverage(input: ${coverageInput(UNKNOWN, 'M-1')}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+];
+
+/** Naming another organization's patient: refused, nothing written, no payer asked. */
+const REFERENCES: MatrixCase[] = [
+  { name: 'Query.checkEligibility (another organization’s patient)', query: () => `{ checkEligibility(patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", serviceType: "30") { inForce } }`, allowed: [] },
+  { name: 'Mutation.addCoverage (another organization’s patient)', query: () => `mutation { addCoverage(input: ${coverageInput(PATIENTS.fayeHospital.id, 'M-2')}) { id } }`, allowed: [] },
+];
+
+async function footprint(): Promise<Record<string, number>> {
+  const prisma = t.platform.database.prisma;
+  return {
+    coverages: await prisma.coverage.count(),
+    checks: await prisma.eligibilityCheck.count(),
+    payerCalls: hmo.requests.length,
+  };
+}
+
+const ENTITIES: MatrixCase[] = [
+  { name: '_entities Coverage (own)', query: () => entitiesQuery('Coverage', COVERAGES.amaraHygeia.id, 'memberId'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Coverage (another patient’s)', query: () => entitiesQuery('Coverage', COVERAGES.bayoNhis.id, 'memberId'), allowed: STAFF },
+  { name: '_entities Coverage (another organization’s)', query: () => entitiesQuery('Coverage', COVERAGES.gusFhir.id, 'memberId'), allowed: [] },
+  { name: '_entities Payer', query: () => entitiesQuery('Payer', PAYERS.nhis.id, 'code'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Patient.coverages (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'coverages { id }'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Patient.coverages (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'coverages { id }'), allowed: STAFF },
+];
+
+describe('insurance authorization matrix', () => {
+  it('root fields through the gateway', async () => {
+    expect(await runThroughGateway(t, ROOT)).toEqual([]);
+  });
+  it('references to another organization’s patients: refused, nothing written, no payer asked', async () => {
+    const before = await footprint();
+    expect(await runThroughGateway(t, REFERENCES)).toEqual([]);
+    expect(await footprint()).toEqual(before);
+  });
+  it('entity lookups', async () => {
+    expect(await runAgainstSubgraph(t, 'insurance', ENTITIES)).toEqual([]);
+  });
+});
