@@ -1,7 +1,7 @@
 import type { Currency, Invoice, InvoiceLine, InvoiceStatus, Payment, Refund } from '../../prisma/generated/client/client.js';
 import { loadVisible } from '../kit/access.js';
 import { badUserInput, conflict, forbidden, InputProblems } from '../kit/errors.js';
-import { requireSignedIn, requireStaffOf, Role } from '../kit/identity.js';
+import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
 import { BILLING_STAFF } from './policies.js';
 import { MAX_AMOUNT, type Ctx } from './service.js';
 
@@ -38,13 +38,7 @@ export function loadInvoice(ctx: Ctx, id: string): Promise<Invoice> {
 
 /** A patient's invoices: all of them in the caller's organization for staff, their own (issued) ones for the patient. */
 export function invoicesForPatient(ctx: Ctx, patientId: string): Promise<Invoice[]> {
-  const caller = requireSignedIn(ctx.identity);
-  // Asking for someone else's invoices is refused, not answered with an empty list.
-  if (caller.role === Role.PATIENT) {
-    if (caller.patientId !== patientId) throw forbidden('You may see only your own invoices');
-  } else {
-    requireStaffOf(caller, BILLING_STAFF, 'You may not see invoices');
-  }
+  requireOwnOrStaff(ctx.identity, patientId, BILLING_STAFF, 'invoices');
   return ctx.loaders
     .groupedBy<Invoice>('invoicesByPatient', (patientIds) => ctx.db.invoice.findMany({ where: { patientId: { in: patientIds } }, orderBy: NEWEST_FIRST }), (row) => row.patientId)
     .load(patientId);

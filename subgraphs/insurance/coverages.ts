@@ -1,7 +1,7 @@
 import type { Coverage, Payer, SubscriberRelationship } from '../../prisma/generated/client/client.js';
 import { loadVisible } from '../kit/access.js';
-import { badUserInput, forbidden, InputProblems, notFound } from '../kit/errors.js';
-import { requireSignedIn, requireStaffOf, Role } from '../kit/identity.js';
+import { badUserInput, InputProblems, notFound } from '../kit/errors.js';
+import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
 import { INSURANCE_STAFF } from './policies.js';
 import type { Ctx } from './service.js';
 
@@ -14,12 +14,7 @@ export function loadCoverage(ctx: Ctx, id: string): Promise<Coverage> {
 
 /** A patient's coverages: their own for the patient, the organization's for staff (batched per request). */
 export function coveragesOfPatient(ctx: Ctx, patientId: string): Promise<Coverage[]> {
-  const caller = requireSignedIn(ctx.identity);
-  if (caller.role === Role.PATIENT) {
-    if (caller.patientId !== patientId) throw forbidden('You may see only your own coverage');
-  } else {
-    requireStaffOf(caller, INSURANCE_STAFF, 'You may not see coverage');
-  }
+  requireOwnOrStaff(ctx.identity, patientId, INSURANCE_STAFF, 'coverage');
   return ctx.loaders
     .groupedBy<Coverage>('coveragesByPatient', (patientIds) => ctx.db.coverage.findMany({ where: { patientId: { in: patientIds } }, orderBy: [{ periodStart: 'desc' }, { id: 'asc' }] }), (row) => row.patientId)
     .load(patientId);

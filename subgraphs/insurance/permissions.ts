@@ -10,8 +10,13 @@ const staff = hasRole(...INSURANCE_STAFF);
 const staffOrPatient = hasRole(Role.PATIENT, ...INSURANCE_STAFF);
 
 export const insurancePermissions: IRules = {
-  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff },
-  Mutation: { addCoverage: staff },
+  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff, claim: staffOrPatient, claims: staff },
+  Mutation: { addCoverage: staff, createClaim: staff, submitClaim: staff, submitClaimBatch: staff },
+  Claim: staffOrPatient,
+  ClaimLine: staffOrPatient,
+  ClaimTransition: staffOrPatient,
+  ClaimBatchResult: staff,
+  ClaimSubmissionFailure: staff,
   Payer: staffOrPatient,
   Coverage: staffOrPatient,
   Subscriber: staffOrPatient,

@@ -9,8 +9,8 @@ import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/iden
  * are reference data (no patient's), readable by whoever may use insurance at all; which
  * payers an organization is enrolled with is its staff's.
  *
- * Audited (PHI): coverages (who is insured, member ids, the subscriber's name and birth date)
- * and eligibility answers (a patient's benefits).
+ * Audited (PHI): coverages (who is insured, member ids, the subscriber's name and birth date),
+ * eligibility answers (a patient's benefits) and claims (a patient's diagnoses and care, priced).
  */
 export const INSURANCE_STAFF: readonly RoleName[] = [Role.BILLING, Role.ADMIN];
 
@@ -39,6 +39,22 @@ function staffCreates(what: string) {
   };
 }
 
+/** Claims: the organization's for staff; a patient's own once sent (drafts are work in progress). */
+function visibleClaims(scope: Scope): WhereOf<'Claim'> {
+  const organizationId = managedOrganization(scope.identity);
+  if (organizationId) return { organizationId };
+  const identity = scope.identity;
+  if (isAuthenticated(identity) && identity.role === Role.PATIENT && identity.patientId) return { patientId: identity.patientId, status: { not: 'DRAFT' } };
+  return NOTHING;
+}
+
+/** Staff act on their organization's claims; checked without a query (rows created inside a transaction that just read the claim). */
+function staffOnly(what: string) {
+  return (scope: Scope): void => {
+    if (!managedOrganization(scope.identity)) throw forbidden(`Only billing staff and administrators ${what}`);
+  };
+}
+
 export const insurancePolicies: AccessPolicies = {
   Payer: {
     read: (scope) => (isAuthenticated(scope.identity) && (managedOrganization(scope.identity) || scope.identity.role === Role.PATIENT) ? {} : NOTHING),
@@ -57,4 +73,27 @@ export const insurancePolicies: AccessPolicies = {
     create: staffCreates('eligibility answers'),
     audited: true,
   },
+  Claim: {
+    read: visibleClaims,
+    write: (scope) => managed(scope) as WhereOf<'Claim'>,
+    create: staffCreates('claims'),
+    audited: true,
+  },
+  ClaimLine: {
+    read: (scope) => ({ claim: visibleClaims(scope) }),
+    write: (scope) => ({ claim: managed(scope) as WhereOf<'Claim'> }),
+    create: staffOnly('write claim lines'),
+  },
+  ClaimTransition: {
+    read: (scope) => ({ claim: visibleClaims(scope) }),
+    write: () => NOTHING,
+    create: staffOnly('change a claim'),
+  },
+  ClaimSubmission: {
+    read: (scope) => managed(scope) as WhereOf<'ClaimSubmission'>,
+    write: (scope) => managed(scope) as WhereOf<'ClaimSubmission'>,
+    create: staffCreates('claim transmissions'),
+  },
+  // Written by the remittance webhook only, as system work.
+  Remittance: { read: () => NOTHING, write: () => NOTHING },
 };

@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import type { Benefit } from './adapters/payer.js';
+import * as claims from './claims.js';
 import * as coverages from './coverages.js';
 import * as eligibility from './eligibility.js';
 
@@ -91,13 +92,96 @@ export function buildInsuranceSchema(): GraphQLSchema {
   });
   builder.asEntity(CoverageRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => coverages.loadCoverage(ctx, ref.id) });
 
+  const ClaimStatusEnum = builder.enumType('ClaimStatus', { values: ['DRAFT', 'SUBMITTED', 'ACCEPTED', 'REJECTED', 'ADJUDICATED', 'PAID', 'CLOSED'] as const });
+  const AdjudicationEnum = builder.enumType('ClaimAdjudication', { values: ['APPROVED', 'PARTIALLY_APPROVED', 'DENIED'] as const });
+
+  const ClaimLineRef = builder.prismaObject('ClaimLine', {
+    fields: (t) => ({
+      position: t.exposeInt('position'),
+      procedureCode: t.exposeString('procedureCode'),
+      modifiers: t.exposeStringList('modifiers'),
+      charge: t.exposeInt('charge', { description: 'Minor units.' }),
+      units: t.exposeInt('units'),
+      diagnosisPointers: t.exposeIntList('diagnosisPointers'),
+      serviceDate: t.field({ type: 'Date', resolve: (l) => l.serviceDate }),
+    }),
+  });
+  const TransitionRef = builder.prismaObject('ClaimTransition', {
+    fields: (t) => ({
+      from: t.field({ type: ClaimStatusEnum, nullable: true, resolve: (r) => r.from }),
+      to: t.field({ type: ClaimStatusEnum, resolve: (r) => r.to }),
+      reason: t.exposeString('reason', { nullable: true }),
+      at: t.expose('at', { type: 'DateTime' }),
+    }),
+  });
+  const ClaimRef = builder.prismaObject('Claim', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      organizationId: t.exposeID('organizationId'),
+      patient: t.field({ type: PatientRef, resolve: (c) => ({ id: c.patientId }) }),
+      coverage: t.field({ type: CoverageRef, resolve: (c, _args, ctx) => coverages.loadCoverage(ctx, c.coverageId) }),
+      payer: t.field({ type: PayerRef, resolve: async (c, _args, ctx) => (await coverages.payerOf(ctx, c.payerId)) ?? Promise.reject(new Error('claim without payer')) }),
+      status: t.field({ type: ClaimStatusEnum, resolve: (c) => c.status }),
+      adjudication: t.field({ type: AdjudicationEnum, nullable: true, resolve: (c) => c.adjudication }),
+      currency: t.exposeString('currency'),
+      totalCharge: t.exposeInt('totalCharge', { description: 'Minor units.' }),
+      approvedAmount: t.exposeInt('approvedAmount', { nullable: true }),
+      paidAmount: t.exposeInt('paidAmount', { nullable: true }),
+      patientResponsibility: t.exposeInt('patientResponsibility', { nullable: true }),
+      diagnoses: t.exposeStringList('diagnoses'),
+      placeOfService: t.exposeString('placeOfService'),
+      priorAuthorization: t.exposeString('priorAuthorization', { nullable: true }),
+      payerClaimNumber: t.exposeString('payerClaimNumber', { nullable: true }),
+      reasons: t.exposeStringList('reasons', { description: 'The payer’s codes for a rejection or denial.' }),
+      lines: t.field({ type: [ClaimLineRef], resolve: (c, _args, ctx) => claims.linesOf(ctx, c.id) }),
+      history: t.field({ type: [TransitionRef], description: 'Every change of status, oldest first.', resolve: (c, _args, ctx) => claims.historyOf(ctx, c.id) }),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+  builder.asEntity(ClaimRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => claims.loadClaim(ctx, ref.id) });
+
   extendPatient(PatientRef, (t) => ({
     coverages: t.field({
       type: [CoverageRef],
       description: 'This patient’s insurance: the caller’s organization’s records for billing staff, their own for the patient.',
       resolve: (patient, _args, ctx) => coverages.coveragesOfPatient(ctx, patient.id),
     }),
+    claims: t.field({
+      type: [ClaimRef],
+      description: 'This patient’s claims: the organization’s for billing staff, their own sent ones for the patient.',
+      resolve: (patient, _args, ctx) => claims.claimsOfPatient(ctx, patient.id),
+    }),
   }));
+
+  const FailureRef = builder.objectRef<claims.BatchResult['failed'][number]>('ClaimSubmissionFailure').implement({
+    fields: (t) => ({ claimId: t.exposeID('claimId'), code: t.exposeString('code'), message: t.exposeString('message') }),
+  });
+  const BatchRef = builder.objectRef<claims.BatchResult>('ClaimBatchResult').implement({
+    fields: (t) => ({
+      submitted: t.field({ type: [ClaimRef], description: 'Sent and acknowledged (accepted or rejected by the payer).', resolve: (r) => r.submitted }),
+      failed: t.field({ type: [FailureRef], description: 'Not sent, each with why; these claims are unchanged and can be sent again.', resolve: (r) => r.failed }),
+    }),
+  });
+  const LineInput = builder.inputType('ClaimLineInput', {
+    fields: (t) => ({
+      procedureCode: t.string({ required: true }),
+      modifiers: t.stringList({ required: false }),
+      charge: t.int({ required: true, description: 'Minor units of the payer’s currency.' }),
+      units: t.int({ required: true }),
+      diagnosisPointers: t.intList({ required: true, description: '1-based positions in diagnoses.' }),
+      serviceDate: t.field({ type: 'Date', required: true }),
+    }),
+  });
+  const ClaimInput = builder.inputType('CreateClaimInput', {
+    fields: (t) => ({
+      patientId: t.id({ required: true }),
+      payerId: t.id({ required: true }),
+      diagnoses: t.stringList({ required: true, description: 'ICD-10 codes, the principal first.' }),
+      placeOfService: t.string({ required: true }),
+      priorAuthorization: t.string({ required: false }),
+      lines: t.field({ type: [LineInput], required: true }),
+    }),
+  });
 
   const CoverageInput = builder.inputType('AddCoverageInput', {
     fields: (t) => ({
@@ -115,6 +199,13 @@ export function buildInsuranceSchema(): GraphQLSchema {
   });
 
   builder.queryFields((t) => ({
+    claim: t.field({ type: ClaimRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => claims.loadClaim(ctx, String(args.id)) }),
+    claims: t.field({
+      type: [ClaimRef],
+      description: 'The organization’s claims, newest first (billing staff and administrators).',
+      args: { status: t.arg({ type: [ClaimStatusEnum], required: false }), first: t.arg.int({ required: false }) },
+      resolve: (_root, args, ctx) => claims.listClaims(ctx, args.status, args.first ?? 50),
+    }),
     payers: t.field({ type: [PayerRef], resolve: (_root, _args, ctx) => coverages.listPayers(ctx) }),
     coverage: t.field({ type: CoverageRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => coverages.loadCoverage(ctx, String(args.id)) }),
     checkEligibility: t.field({
@@ -126,6 +217,27 @@ export function buildInsuranceSchema(): GraphQLSchema {
   }));
 
   builder.mutationFields((t) => ({
+    createClaim: t.field({
+      type: ClaimRef,
+      args: { input: t.arg({ type: ClaimInput, required: true }) },
+      resolve: (_root, { input }, ctx) => claims.createClaim(ctx, {
+        patientId: String(input.patientId), payerId: String(input.payerId), diagnoses: input.diagnoses, placeOfService: input.placeOfService,
+        priorAuthorization: input.priorAuthorization ?? null,
+        lines: input.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers ?? [], charge: line.charge, units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate })),
+      }),
+    }),
+    submitClaim: t.field({
+      type: ClaimRef,
+      description: 'Sends a draft (or a corrected rejected claim) to its payer; the answer is the claim as the payer acknowledged it.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => claims.submitClaim(ctx, String(args.id)),
+    }),
+    submitClaimBatch: t.field({
+      type: BatchRef,
+      description: 'Sends up to 500 claims, one transmission per payer; a result for each.',
+      args: { ids: t.arg.idList({ required: true }) },
+      resolve: (_root, args, ctx) => claims.submitClaimBatch(ctx, args.ids.map(String)),
+    }),
     addCoverage: t.field({
       type: CoverageRef,
       args: { input: t.arg({ type: CoverageInput, required: true }) },

@@ -19,7 +19,8 @@ export const STALE_ANSWER_SECONDS = 24 * 3600;
 /** INSURANCE_PAYERS: the same shape as InsuranceSettings.payers, as JSON. */
 export function insuranceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): InsuranceSettings {
   const text = env['INSURANCE_PAYERS'];
-  if (!text) return { payers: {} };
+  const dropDir = env['INSURANCE_REMITTANCE_DIR'] ? { remittanceDropDir: env['INSURANCE_REMITTANCE_DIR'] } : {};
+  if (!text) return { payers: {}, ...dropDir };
   let payers: unknown;
   try {
     payers = JSON.parse(text);
@@ -27,7 +28,7 @@ export function insuranceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     throw new Error('INSURANCE_PAYERS must be JSON: { "CODE": { "protocol": "FHIR" | "X12" | "REST", "baseUrl": … } }');
   }
   if (typeof payers !== 'object' || payers === null || Array.isArray(payers)) throw new Error('INSURANCE_PAYERS must be an object keyed by payer code');
-  return { payers: payers as InsuranceSettings['payers'] };
+  return { payers: payers as InsuranceSettings['payers'], ...dropDir };
 }
 
 /** One set of payer connections per configuration, for the life of the process: circuit breakers must remember. */

@@ -58,17 +58,22 @@ export interface InsuranceSettings {
     protocol: 'FHIR' | 'X12' | 'REST';
     baseUrl: string;
     apiKey?: string;
+    /** Shared with the payer: it signs the remittances it posts to us. */
+    webhookSecret?: string;
     timeoutMs?: number;
     payerId?: string;
     currency?: string;
     mapping?: {
       eligibilityPath: string;
+      claimsPath?: string;
       method?: 'GET' | 'POST';
       authHeader?: string;
       requestFields?: Record<string, string>;
       response: { inForce: string; inForceValues?: string[]; planName?: string; copay?: string; coinsurancePercent?: string; deductibleRemaining?: string; currency?: string; rejection?: string };
     };
   }>;
+  /** Where payers drop 835 files, one folder per payer code (INSURANCE_REMITTANCE_DIR). */
+  remittanceDropDir?: string;
   /** How long an eligibility answer is served from the cache (default 300 s). */
   eligibilityCacheSeconds?: number;
   /** Retry and circuit timing (tests shorten them). */

@@ -65,6 +65,19 @@ export function requireRole(identity: Identity, roles: readonly RoleName[], mess
   return caller;
 }
 
+/**
+ * A patient asking about their own records, or staff with one of `roles`: someone else's
+ * records are refused (FORBIDDEN), not answered with an empty list. `what` names the records.
+ */
+export function requireOwnOrStaff(identity: Identity, patientId: string, roles: readonly RoleName[], what: string): AuthenticatedIdentity {
+  const caller = requireSignedIn(identity);
+  if (caller.role === Role.PATIENT) {
+    if (caller.patientId !== patientId) throw forbidden(`You may see only your own ${what}`);
+    return caller;
+  }
+  return requireStaffOf(caller, roles, `You may not see ${what}`);
+}
+
 /** As requireRole, for callers that must act inside an organization (staff). */
 export function requireStaffOf(identity: Identity, roles: readonly RoleName[], message = 'You may not do this'): AuthenticatedIdentity & { organizationId: string } {
   const caller = requireRole(identity, roles, message);

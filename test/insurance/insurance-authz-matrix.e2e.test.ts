@@ -2,7 +2,7 @@ import { PATIENTS } from '../../prisma/seed-data.js';
 import { COVERAGES, PAYERS } from '../../subgraphs/insurance/seed.js';
 import { entitiesQuery, runAgainstSubgraph, runThroughGateway, type Caller, type MatrixCase } from '../support/authz-matrix.js';
 import { FAKE_HMO_MAPPING, FakePayer } from '../support/fake-payers.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
  * Every role against every root field of the insurance subgraph and its entity lookups: the
@@ -12,10 +12,27 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
  */
 const hmo = new FakePayer('REST', [{ memberId: 'HYG-SYN-1001', plan: 'Hygeia Gold Family', active: true, copay: '1500' }]);
 let t: TestPlatform;
+let amaraClaim = '';
+let bayoClaim = '';
+let hospitalClaim = '';
+
+const claimInput = (patientId: string, payerId: string) =>
+  `{patientId: "${patientId}", payerId: "${payerId}", diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}`;
+
+async function as(user: 'billing' | 'hospitalAdmin', query: string): Promise<Record<string, { id: string }>> {
+  const { json } = await postGraphQL(t.graphqlUrl, { query }, { authorization: `Bearer ${await t.tokenFor(user)}` });
+  if (!json.data || json.errors?.length) throw new Error(`${user}: ${JSON.stringify(json.errors)}`);
+  return json.data as Record<string, { id: string }>;
+}
 
 beforeAll(async () => {
   await hmo.start();
   t = await startTestPlatform({ insurance: { payers: { HYGEIA: { protocol: 'REST', baseUrl: hmo.baseUrl, apiKey: 'fake-key', mapping: FAKE_HMO_MAPPING } } } });
+  // Amara's claim is sent (a patient sees their claims once sent); the others stay drafts.
+  amaraClaim = (await as('billing', `mutation { createClaim(input: ${claimInput(PATIENTS.amaraNorth.id, PAYERS.hygeia.id)}) { id } }`))['createClaim']?.id ?? '';
+  await as('billing', `mutation { submitClaim(id: "${amaraClaim}") { id } }`);
+  bayoClaim = (await as('billing', `mutation { createClaim(input: ${claimInput(PATIENTS.bayoNorth.id, PAYERS.nhis.id)}) { id } }`))['createClaim']?.id ?? '';
+  hospitalClaim = (await as('hospitalAdmin', `mutation { createClaim(input: ${claimInput(PATIENTS.fayeHospital.id, PAYERS.x12.id)}) { id } }`))['createClaim']?.id ?? '';
 });
 afterAll(async () => {
   await t?.close();
@@ -35,6 +52,13 @@ const ROOT: MatrixCase[] = [
   { name: 'Query.coverage (unknown)', query: () => `{ coverage(id: "${UNKNOWN}") { memberId } }`, allowed: ['PATIENT', ...STAFF], allowedCode: 'NOT_FOUND' },
   { name: 'Query.checkEligibility (own organization’s patient)', query: () => `{ checkEligibility(patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", serviceType: "30") { inForce } }`, allowed: STAFF },
   { name: 'Mutation.addCoverage (bad member id)', query: () => `mutation { addCoverage(input: ${coverageInput(PATIENTS.amaraNorth.id, 'bad id!')}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Query.claim (own, sent)', query: () => `{ claim(id: "${amaraClaim}") { status } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.claim (another patient’s)', query: () => `{ claim(id: "${bayoClaim}") { status } }`, allowed: STAFF },
+  { name: 'Query.claim (another organization’s)', query: () => `{ claim(id: "${hospitalClaim}") { status } }`, allowed: [] },
+  { name: 'Query.claims', query: () => '{ claims { id } }', allowed: STAFF },
+  { name: 'Mutation.createClaim (bad codes)', query: () => `mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["x"], placeOfService: "11", lines: []}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.submitClaim (unknown)', query: () => `mutation { submitClaim(id: "${UNKNOWN}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.submitClaimBatch (unknown)', query: () => `mutation { submitClaimBatch(ids: ["${UNKNOWN}"]) { failed { code } } }`, allowed: STAFF },
   { name: 'Mutation.addCoverage (unknown patient)', query: () => `mutation { addCoverage(input: ${coverageInput(UNKNOWN, 'M-1')}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
 ];
 
@@ -42,6 +66,9 @@ const ROOT: MatrixCase[] = [
 const REFERENCES: MatrixCase[] = [
   { name: 'Query.checkEligibility (another organization’s patient)', query: () => `{ checkEligibility(patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", serviceType: "30") { inForce } }`, allowed: [] },
   { name: 'Mutation.addCoverage (another organization’s patient)', query: () => `mutation { addCoverage(input: ${coverageInput(PATIENTS.fayeHospital.id, 'M-2')}) { id } }`, allowed: [] },
+  { name: 'Mutation.createClaim (another organization’s patient)', query: () => `mutation { createClaim(input: ${claimInput(PATIENTS.fayeHospital.id, PAYERS.x12.id)}) { id } }`, allowed: [] },
+  // Another organization's claim is invisible: NOT_FOUND for staff, refused for everyone else; it stays a draft.
+  { name: 'Mutation.submitClaim (another organization’s)', query: () => `mutation { submitClaim(id: "${hospitalClaim}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
 ];
 
 async function footprint(): Promise<Record<string, number>> {
@@ -49,6 +76,10 @@ async function footprint(): Promise<Record<string, number>> {
   return {
     coverages: await prisma.coverage.count(),
     checks: await prisma.eligibilityCheck.count(),
+    claims: await prisma.claim.count(),
+    transitions: await prisma.claimTransition.count(),
+    submissions: await prisma.claimSubmission.count(),
+    events: await prisma.outboxEvent.count({ where: { source: 'insurance' } }),
     payerCalls: hmo.requests.length,
   };
 }
@@ -57,6 +88,10 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Coverage (own)', query: () => entitiesQuery('Coverage', COVERAGES.amaraHygeia.id, 'memberId'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Coverage (another patient’s)', query: () => entitiesQuery('Coverage', COVERAGES.bayoNhis.id, 'memberId'), allowed: STAFF },
   { name: '_entities Coverage (another organization’s)', query: () => entitiesQuery('Coverage', COVERAGES.gusFhir.id, 'memberId'), allowed: [] },
+  { name: '_entities Claim (own, sent)', query: () => entitiesQuery('Claim', amaraClaim, 'status'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Claim (another organization’s)', query: () => entitiesQuery('Claim', hospitalClaim, 'status'), allowed: [] },
+  { name: '_entities Patient.claims (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'claims { id }'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Patient.claims (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'claims { id }'), allowed: STAFF },
   { name: '_entities Payer', query: () => entitiesQuery('Payer', PAYERS.nhis.id, 'code'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.coverages (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'coverages { id }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.coverages (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'coverages { id }'), allowed: STAFF },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SUBGRAPHS } from '../../subgraphs/index.js';
 import { AnalyticsEvents } from '../../subgraphs/kit/events/analytics.js';
 import { BillingEvents } from '../../subgraphs/kit/events/billing.js';
+import { InsuranceEvents } from '../../subgraphs/kit/events/insurance.js';
 import { catalogueMarkdown, EVENT_CATALOGUE, EVENT_TYPES, eventDefinition, isCatalogued } from '../../subgraphs/kit/events/catalogue.js';
 import { ChatEvents } from '../../subgraphs/kit/events/chat.js';
 import { IdentityEvents } from '../../subgraphs/kit/events/identity.js';
@@ -10,7 +11,7 @@ import { NurseEvents } from '../../subgraphs/kit/events/nurse.js';
 import { TrainingEvents } from '../../subgraphs/kit/events/training.js';
 
 /** The catalogue is the single definition of every event: what the code records and what consumers expect. */
-const GROUPS: Record<string, Record<string, unknown>> = { IdentityEvents, TrainingEvents, ChatEvents, NurseEvents, BillingEvents, AnalyticsEvents };
+const GROUPS: Record<string, Record<string, unknown>> = { IdentityEvents, TrainingEvents, ChatEvents, NurseEvents, BillingEvents, InsuranceEvents, AnalyticsEvents };
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { build271 } from '../../subgraphs/insurance/x12/build.js';
+import { build271, build277CA, build999 } from '../../subgraphs/insurance/x12/build.js';
 import { generateInterchange } from '../../subgraphs/insurance/x12/generate.js';
 import { parseX12, transactionsOf } from '../../subgraphs/insurance/x12/parse.js';
-import type { EligibilityView } from '../../subgraphs/insurance/x12/views.js';
+import type { ClaimsView, EligibilityView } from '../../subgraphs/insurance/x12/views.js';
 
 /**
  * Local payers for tests, one HTTP server each, speaking what real payers speak: an X12 5010
@@ -22,10 +22,21 @@ export interface FakeMember {
   deductibleRemaining?: string;
 }
 
-export type FakeMode = 'ok' | 'down' | 'slow' | 'malformed';
+export type FakeMode = 'ok' | 'down' | 'slow' | 'malformed' | 'reject-all';
+
+/** A claim as the fake payer received it. */
+export interface ReceivedClaim {
+  claimId: string;
+  memberId: string;
+  totalCharge: string;
+  accepted: boolean;
+  payerClaimNumber: string | null;
+}
 
 export class FakePayer {
   readonly requests: Array<{ path: string; body: string; headers: IncomingMessage['headers'] }> = [];
+  /** Every claim received, in order (rejected ones too). */
+  readonly claims: ReceivedClaim[] = [];
   mode: FakeMode = 'ok';
   slowMs = 2_000;
   baseUrl = '';
@@ -68,11 +79,53 @@ export class FakePayer {
     }
     if (this.protocol === 'X12') this.x12(req, res, body);
     else if (this.protocol === 'FHIR') this.fhir(req, res, body);
-    else this.rest(req, res);
+    else this.rest(req, res, body);
+  }
+
+  /**
+   * Claims are accepted for members it knows and rejected (A7:562, entity not found) for others;
+   * a claim whose principal diagnosis is R69 (illness, unspecified) is rejected too (A7:254).
+   */
+  private judge(claimId: string, memberId: string, totalCharge: string, principal: string | undefined): ReceivedClaim {
+    const accepted = this.mode !== 'reject-all' && this.members.has(memberId) && principal !== 'R69';
+    const received = { claimId, memberId, totalCharge, accepted, payerClaimNumber: accepted ? `${this.protocol}-PCN-${this.claims.length + 1}` : null };
+    this.claims.push(received);
+    return received;
+  }
+
+  private x12Claims(res: ServerResponse, body: string): void {
+    const document = parseX12(body);
+    const transaction = transactionsOf(document)[0];
+    const view = transaction?.view as ClaimsView | undefined;
+    const group = document.interchanges[0]?.groups[0];
+    if (!transaction || !group || view?.kind !== 'claims') return void res.writeHead(400).end('no 837');
+    const valid = document.valid;
+    const judged = valid ? view.claims.map((claim) => this.judge(claim.claimId, claim.subscriber?.id ?? '', claim.totalCharge, claim.diagnoses[0]?.code)) : [];
+    const org = (name: string, id: string) => ({ name, id, idQualifier: '46' });
+    const text = generateInterchange({
+      sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '78', usage: 'P', acknowledgmentRequested: false,
+      groups: [
+        { functionalId: 'FA', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '78', version: '005010X231A1', transactions: [build999({
+          controlNumber: '0001', group: { functionalId: group.functionalId, controlNumber: group.controlNumber, version: group.version },
+          transactions: [{ type: '837', controlNumber: transaction.controlNumber, implementation: transaction.implementation, code: valid ? 'A' : 'R', ...(valid ? {} : { errors: [{ segmentId: 'SE', position: '1', code: '8' }] }) }],
+        })] },
+        ...(valid ? [{ functionalId: 'HN', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '79', version: '005010X214', transactions: [build277CA({
+          controlNumber: '0002', reference: group.controlNumber, createdDate: '20261205',
+          payer: org('FAKE X12 PAYER', 'FAKEPAYER'), submitter: org('CAREGRAPH', 'CAREGRAPH'), provider: { name: view.billingProvider?.name ?? 'PROVIDER', id: view.billingProvider?.id ?? '0', idQualifier: 'XX' },
+          claims: judged.map((claim) => ({
+            patientControlNumber: claim.claimId, patient: { lastName: 'MEMBER', firstName: 'X', memberId: claim.memberId },
+            category: claim.accepted ? 'A2' : 'A7', code: claim.accepted ? '20' : this.members.has(claim.memberId) ? '254' : '562', charge: claim.totalCharge,
+            ...(claim.payerClaimNumber ? { payerClaimNumber: claim.payerClaimNumber } : {}),
+          })),
+        })] }] : []),
+      ],
+    });
+    res.writeHead(200, { 'content-type': 'application/edi-x12' }).end(text);
   }
 
   private x12(req: IncomingMessage, res: ServerResponse, body: string): void {
     if (req.method !== 'POST' || req.url !== '/x12') return void res.writeHead(404).end();
+    if (/GS\*HC\*/.test(body)) return this.x12Claims(res, body);
     const inquiry = transactionsOf(parseX12(body)).map((t) => t.view).find((view): view is EligibilityView => view.kind === 'eligibility');
     if (!inquiry?.subscriber?.id) return void res.writeHead(400).end('no 270');
     const member = this.members.get(inquiry.subscriber.id);
@@ -99,6 +152,17 @@ export class FakePayer {
   }
 
   private fhir(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (req.method === 'POST' && req.url === '/Claim/$submit') {
+      const claim = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } }; total?: { value?: number }; diagnosis?: Array<{ diagnosisCodeableConcept?: { coding?: Array<{ code?: string }> } }> };
+      const judged = this.judge(claim.identifier?.[0]?.value ?? '', claim.patient?.identifier?.value ?? '', String(claim.total?.value ?? 0), claim.diagnosis?.[0]?.diagnosisCodeableConcept?.coding?.[0]?.code);
+      const response = {
+        resourceType: 'ClaimResponse', id: judged.payerClaimNumber ?? 'rejected', status: 'active', type: { coding: [{ code: 'professional' }] }, use: 'claim',
+        patient: { identifier: { value: judged.memberId } }, created: '2026-12-05', insurer: { identifier: { value: 'FAKEFHIR' } },
+        request: { identifier: { value: judged.claimId } }, outcome: judged.accepted ? 'queued' : 'error',
+        ...(judged.payerClaimNumber ? { identifier: [{ value: judged.payerClaimNumber }] } : { error: [{ code: { coding: [{ code: 'a001' }] } }] }),
+      };
+      return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(response));
+    }
     if (req.method !== 'POST' || req.url !== '/CoverageEligibilityRequest/$submit') return void res.writeHead(404).end();
     const request = JSON.parse(body) as { patient?: { identifier?: { value?: string } }; created?: string };
     const member = this.members.get(request.patient?.identifier?.value ?? '');
@@ -121,7 +185,13 @@ export class FakePayer {
     res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(text);
   }
 
-  private rest(req: IncomingMessage, res: ServerResponse): void {
+  private rest(req: IncomingMessage, res: ServerResponse, body = ''): void {
+    if (req.method === 'POST' && req.url === '/api/v1/claims') {
+      const batch = JSON.parse(body) as { claims: Array<{ claimId: string; totalCharge: string; subscriber: { memberId: string }; diagnoses: string[] }> };
+      const results = batch.claims.map((claim) => this.judge(claim.claimId, claim.subscriber.memberId, claim.totalCharge, claim.diagnoses[0]))
+        .map((claim) => ({ claimId: claim.claimId, status: claim.accepted ? 'RECEIVED' : 'REJECTED', reference: claim.payerClaimNumber, reasons: claim.accepted ? [] : [this.members.has(claim.memberId) ? 'DIAGNOSIS_NOT_COVERED' : 'ENROLLEE_NOT_FOUND'] }));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
+    }
     const match = /^\/api\/v1\/enrollees\/([^/]+)\/eligibility\?benefit=(\w+)$/.exec(req.url ?? '');
     if (req.method !== 'GET' || !match) return void res.writeHead(404).end('{"error":"no such route"}');
     const member = this.members.get(decodeURIComponent(match[1] ?? ''));
@@ -137,6 +207,7 @@ export class FakePayer {
 /** The JSON mapping of the fake HMO's API (what a deployment writes in its payer endpoint configuration). */
 export const FAKE_HMO_MAPPING = {
   eligibilityPath: '/api/v1/enrollees/{memberId}/eligibility?benefit={serviceType}',
+  claimsPath: '/api/v1/claims',
   authHeader: 'x-api-key',
   response: {
     inForce: 'data.status', inForceValues: ['ACTIVE'], planName: 'data.plan.name', copay: 'data.copay', coinsurancePercent: 'data.coinsurancePercent',

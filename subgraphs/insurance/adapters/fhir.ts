@@ -1,7 +1,7 @@
-import type { CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
+import type { Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
 import { readFhir } from '../fhir/read.js';
 import { minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, stamp, type Benefit, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimToSubmit, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
 export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
@@ -37,6 +37,65 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
       });
       return eligibilityFromResponse(body);
     },
+
+    async submitClaims(request, signal) {
+      const acknowledgments: ClaimAcknowledgment[] = [];
+      // One Claim per $submit, in order; a payer answers each with a ClaimResponse.
+      for (const claim of request.claims) {
+        const { body } = await payerHttp(`${endpoint.baseUrl}/Claim/$submit`, {
+          method: 'POST', signal, body: JSON.stringify(claimResource(claim, request, endpoint)),
+          headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+        });
+        acknowledgments.push(acknowledgmentFromResponse(body, claim.claimId));
+      }
+      return acknowledgments;
+    },
+  };
+}
+
+/** Our claim as an R4 Claim (use `claim`; `preauthorization` is the same resource with another use). */
+export function claimResource(claim: ClaimToSubmit, request: { payer: { code: string; name: string }; provider: { name: string; npi: string }; controlNumber: string }, endpoint: PayerEndpoint): Claim {
+  return {
+    resourceType: 'Claim',
+    identifier: [{ system: 'urn:caregraph:claim', value: claim.claimId }],
+    status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+    use: 'claim',
+    patient: { identifier: { system: MEMBER_ID_SYSTEM, value: claim.subscriber.memberId }, display: `${claim.subscriber.firstName} ${claim.subscriber.lastName}` },
+    created: new Date().toISOString().slice(0, 10),
+    insurer: { identifier: { value: endpoint.payerId ?? request.payer.code }, display: request.payer.name },
+    provider: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: request.provider.npi }, display: request.provider.name },
+    priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/processpriority', code: 'normal' }] },
+    ...(claim.originalPayerClaimNumber ? { related: [{ claim: { identifier: { value: claim.originalPayerClaimNumber } }, relationship: { coding: [{ code: 'prior' }] } }] } : {}),
+    diagnosis: claim.diagnoses.map((code, index) => ({ sequence: index + 1, diagnosisCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }] } })),
+    insurance: [{ sequence: 1, focal: true, coverage: { identifier: { system: MEMBER_ID_SYSTEM, value: claim.subscriber.memberId } }, ...(claim.priorAuthorization ? { preAuthRef: [claim.priorAuthorization] } : {}) }],
+    item: claim.lines.map((line, index) => ({
+      sequence: index + 1,
+      diagnosisSequence: line.diagnosisPointers,
+      productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: line.procedureCode }] },
+      ...(line.modifiers.length ? { modifier: line.modifiers.map((modifier) => ({ coding: [{ code: modifier }] })) } : {}),
+      servicedDate: line.serviceDate,
+      quantity: { value: line.units },
+      // JSON numbers are written as JavaScript numbers: exact for two-decimal amounts.
+      net: { value: Number(line.charge), currency: endpoint.currency ?? 'USD' },
+    })),
+    total: { value: Number(claim.totalCharge), currency: endpoint.currency ?? 'USD' },
+  };
+}
+
+/** A ClaimResponse for one claim: queued, complete or partial is received; error is a rejection with its codes. */
+export function acknowledgmentFromResponse(text: string, claimId: string): ClaimAcknowledgment {
+  const document = readFhir(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+  if (document.resource?.resourceType !== 'ClaimResponse') throw new MalformedAnswer(`expected a ClaimResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
+  const response = document.resource as ClaimResponse;
+  const accepted = response.outcome !== 'error';
+  return {
+    claimId,
+    accepted,
+    payerClaimNumber: response.identifier?.[0]?.value ?? response.id ?? null,
+    reasons: accepted ? [] : (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`),
   };
 }
 

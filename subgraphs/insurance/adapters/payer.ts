@@ -20,6 +20,8 @@ export interface PayerEndpoint {
   baseUrl: string;
   /** Sent as the mapping's auth header (REST), or as a bearer token (FHIR, X12). */
   apiKey?: string;
+  /** Shared with the payer: it signs the remittances it posts to us (remittance.ts). */
+  webhookSecret?: string;
   /** Per attempt. */
   timeoutMs?: number;
   /** The payer's own identifier for itself (X12 NM109 of the payer, FHIR insurer identifier). */
@@ -33,6 +35,8 @@ export interface PayerEndpoint {
 export interface RestMapping {
   /** Path and query after the base URL; `{memberId}` and `{serviceType}` are filled in (encoded). */
   eligibilityPath: string;
+  /** Where claims are POSTed (CareGraph's claim profile), when the payer takes claims by API. */
+  claimsPath?: string;
   method?: 'GET' | 'POST';
   /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
   authHeader?: string;
@@ -98,9 +102,43 @@ export interface EligibilityAnswer {
   rejection: string | null;
 }
 
+export interface ClaimToSubmit {
+  /** Our claim id: CLM01 / Claim.identifier, echoed back in every acknowledgment and remittance. */
+  claimId: string;
+  /** Exact decimals in the payer's currency ("120.50"). */
+  totalCharge: string;
+  placeOfService: string;
+  /** 1 original, 7 replacement (a corrected claim), 8 void. */
+  frequency: '1' | '7' | '8';
+  /** The payer's number of the claim this one replaces (frequency 7). */
+  originalPayerClaimNumber: string | null;
+  priorAuthorization: string | null;
+  subscriber: Member;
+  diagnoses: string[];
+  lines: Array<{ procedureCode: string; modifiers: string[]; charge: string; units: number; diagnosisPointers: number[]; serviceDate: string }>;
+}
+
+export interface ClaimsRequest {
+  payer: { code: string; name: string };
+  provider: { name: string; npi: string; taxId: string };
+  /** Unique per payer: the 837's ISA13, the request's id. A resend with it is the same submission. */
+  controlNumber: string;
+  claims: ClaimToSubmit[];
+}
+
+export interface ClaimAcknowledgment {
+  claimId: string;
+  accepted: boolean;
+  payerClaimNumber: string | null;
+  /** The payer's codes for a rejection (STC A7:562, IK5 R, FHIR error codes…). */
+  reasons: string[];
+}
+
 export interface PayerAdapter {
   readonly protocol: PayerProtocol;
   checkEligibility(request: EligibilityRequest, signal: AbortSignal): Promise<EligibilityAnswer>;
+  /** Transmits claims and reads the payer's acknowledgment of each (999 + 277CA, ClaimResponse, the JSON answer). */
+  submitClaims(request: ClaimsRequest, signal: AbortSignal): Promise<ClaimAcknowledgment[]>;
 }
 
 export type PayerFailure = 'TIMEOUT' | 'UNREACHABLE' | 'PAYER_ERROR' | 'MALFORMED_ANSWER' | 'CIRCUIT_OPEN' | 'NOT_CONFIGURED' | 'REFUSED';
@@ -167,6 +205,17 @@ export class PayerConnections {
     const adapter = this.adapterFor(endpoint);
     // An inquiry changes nothing at the payer: safe to repeat.
     return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
+  }
+
+  /**
+   * Claims are not retried here: a transmission the payer may have received must not be sent
+   * twice blindly. A failed transmission leaves the claims as they were, to be sent again
+   * under a new control number (payers de-duplicate claim ids).
+   */
+  async submitClaims(request: ClaimsRequest): Promise<ClaimAcknowledgment[]> {
+    const endpoint = this.endpoint(request.payer.code);
+    const adapter = this.adapterFor(endpoint);
+    return this.run(request.payer.code, endpoint, false, (signal) => adapter.submitClaims(request, signal));
   }
 
   private run<T>(payer: string, endpoint: PayerEndpoint, idempotent: boolean, call: (signal: AbortSignal) => Promise<T>): Promise<T> {

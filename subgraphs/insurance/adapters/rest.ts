@@ -1,6 +1,6 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
+import { MalformedAnswer, payerHttp, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
 
 /**
  * A payer with a private JSON API (the Nigerian HMOs), described by a mapping in its endpoint
@@ -33,7 +33,46 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       if (answer.status === 404) return notCovered('member not found', endpoint.currency ?? 'NGN');
       return eligibilityFromJson(answer.body, mapping, endpoint.currency ?? 'NGN');
     },
+
+    async submitClaims(request, signal) {
+      if (!mapping?.claimsPath) throw new MalformedAnswer('no claims path is configured for this REST payer');
+      const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': request.controlNumber };
+      if (endpoint.apiKey) {
+        const header = mapping.authHeader ?? 'authorization';
+        headers[header] = header.toLowerCase() === 'authorization' ? `Bearer ${endpoint.apiKey}` : endpoint.apiKey;
+      }
+      // CareGraph's claim profile for HMO APIs: amounts as decimal strings in the payer's currency.
+      const body = JSON.stringify({ batchReference: request.controlNumber, provider: request.provider, claims: request.claims });
+      const answer = await payerHttp(`${endpoint.baseUrl}${mapping.claimsPath}`, { method: 'POST', headers, signal, body });
+      return acknowledgmentsFromJson(answer.body, request.claims.map((claim) => claim.claimId));
+    },
   };
+}
+
+/** `{"results": [{"claimId", "status": "RECEIVED" | "REJECTED", "reference", "reasons": []}]}`, one per claim sent. */
+export function acknowledgmentsFromJson(text: string, claimIds: string[]): ClaimAcknowledgment[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new MalformedAnswer('the answer is not JSON');
+  }
+  const results = (json as { results?: unknown }).results;
+  if (!Array.isArray(results)) throw new MalformedAnswer('results is missing');
+  type Result = { claimId?: unknown; status?: unknown; reference?: unknown; reasons?: unknown };
+  const byClaim = new Map<string, Result>();
+  for (const result of results as Result[]) if (typeof result.claimId === 'string') byClaim.set(result.claimId, result);
+  return claimIds.map((claimId) => {
+    const result = byClaim.get(claimId);
+    if (!result || (result.status !== 'RECEIVED' && result.status !== 'REJECTED')) throw new MalformedAnswer(`no result for claim ${claimId}`);
+    const accepted = result.status === 'RECEIVED';
+    return {
+      claimId,
+      accepted,
+      payerClaimNumber: typeof result.reference === 'string' ? result.reference : null,
+      reasons: accepted ? [] : Array.isArray(result.reasons) ? result.reasons.map(String) : ['REJECTED'],
+    };
+  });
 }
 
 function notCovered(rejection: string, currency: string): EligibilityAnswer {

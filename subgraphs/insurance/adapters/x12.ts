@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { build270 } from '../x12/build.js';
+import { build270, build837P } from '../x12/build.js';
 import { generateInterchange } from '../x12/generate.js';
 import { parseX12, transactionsOf } from '../x12/parse.js';
-import { minorUnits, type EligibilityView } from '../x12/views.js';
-import { compactDate, MalformedAnswer, payerHttp, stamp, type Benefit, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView } from '../x12/views.js';
+import { compactDate, MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** CareGraph's interchange sender id toward X12 payers. */
 const SENDER_ID = 'CAREGRAPH';
@@ -40,7 +40,74 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
       });
       return eligibilityFrom271(body, endpoint.currency ?? 'USD');
     },
+
+    async submitClaims(request, signal) {
+      const now = stamp(new Date());
+      const payerId = endpoint.payerId ?? request.payer.code;
+      const interchange = generateInterchange({
+        sender: { qualifier: 'ZZ', id: SENDER_ID }, receiver: { qualifier: 'ZZ', id: payerId.slice(0, 15) },
+        date: now.compact.slice(2), time: now.time, controlNumber: request.controlNumber, usage: 'P', acknowledgmentRequested: true,
+        groups: [{
+          functionalId: 'HC', senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time, controlNumber: request.controlNumber, version: '005010X222A1',
+          transactions: [build837P({
+            controlNumber: '0001', reference: request.controlNumber, createdDate: now.compact, createdTime: now.time,
+            submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@caregraph.example.invalid' },
+            receiver: { name: request.payer.name, id: payerId, idQualifier: '46' },
+            billingProvider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX', taxId: request.provider.taxId, address: { line: 'ON FILE', city: 'ON FILE', state: 'NA', postalCode: '00000' } },
+            claims: request.claims.map((claim) => ({
+              claimId: claim.claimId, totalCharge: claim.totalCharge, placeOfService: claim.placeOfService, frequency: claim.frequency,
+              subscriber: { lastName: claim.subscriber.lastName, firstName: claim.subscriber.firstName, memberId: claim.subscriber.memberId, ...(claim.subscriber.birthDate ? { birthDate: compactDate(claim.subscriber.birthDate) } : {}) },
+              payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
+              diagnoses: claim.diagnoses,
+              ...(claim.priorAuthorization ? { priorAuthorization: claim.priorAuthorization } : {}),
+              ...(claim.originalPayerClaimNumber ? { originalReference: claim.originalPayerClaimNumber } : {}),
+              lines: claim.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), diagnosisPointers: line.diagnosisPointers, serviceDate: compactDate(line.serviceDate) })),
+            })),
+          })],
+        }],
+      });
+      const { body } = await payerHttp(`${endpoint.baseUrl}/x12`, {
+        method: 'POST', signal, body: interchange,
+        headers: { 'content-type': 'application/edi-x12', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+      });
+      return acknowledgmentsFrom(body, request.claims.map((claim) => claim.claimId));
+    },
   };
+}
+
+/**
+ * What the payer said of each claim: the 999 for the transaction set (R rejects every claim in
+ * it), then the 277CA per claim, matched by the patient control number (our claim id) it echoes.
+ * A claim the answer does not mention is a malformed answer: nothing is assumed.
+ */
+export function acknowledgmentsFrom(text: string, claimIds: string[]): ClaimAcknowledgment[] {
+  const document = parseX12(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`acknowledgment ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
+  const views = transactionsOf(document).map((transaction) => transaction.view);
+  const functional = views.find((view): view is AcknowledgmentView => view.kind === 'acknowledgment');
+  if (!functional) throw new MalformedAnswer('the answer holds no 999');
+  const code = functional.transactions[0]?.code;
+  if (code === 'R' || code === undefined) {
+    const reason = functional.transactions[0]?.errors.map((error) => `999 ${error.segmentId} ${error.code}`)[0] ?? '999 R';
+    return claimIds.map((claimId) => ({ claimId, accepted: false, payerClaimNumber: null, reasons: [reason] }));
+  }
+  const report = views.find((view): view is StatusView => view.kind === 'status' && view.direction === 'acknowledgment');
+  if (!report) throw new MalformedAnswer('the answer holds no 277CA');
+  const byClaim = new Map<string, StatusView['levels'][number]>();
+  for (const level of report.levels) for (const trace of level.traces) if (level.statuses.length > 0) byClaim.set(trace, level);
+  return claimIds.map((claimId) => {
+    const level = byClaim.get(claimId);
+    const status = level?.statuses[0];
+    if (!level || !status) throw new MalformedAnswer(`the 277CA does not mention claim ${claimId}`);
+    const accepted = status.category === 'A1' || status.category === 'A2';
+    return {
+      claimId,
+      accepted,
+      payerClaimNumber: level.references.find((reference) => reference.qualifier === '1K')?.value ?? null,
+      reasons: accepted ? [] : level.statuses.map((stc) => `${stc.category}:${stc.code}${stc.entity ? `:${stc.entity}` : ''}`),
+    };
+  });
 }
 
 /** A 271's answer for the subscriber, amounts in minor units; a 271 that does not read is a malformed answer. */

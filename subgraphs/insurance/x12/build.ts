@@ -251,3 +251,82 @@ export function build835(remittance: Remittance): TransactionSpec {
 function nm1(entity: string, kind: '1' | '2', name: string, firstName: string, idQualifier: string, id: string): SegmentSpec {
   return ['NM1', entity, kind, name, firstName, '', '', '', idQualifier, id];
 }
+
+export interface FunctionalAcknowledgment {
+  controlNumber: string;
+  /** The group acknowledged: GS01, GS06, GS08. */
+  group: { functionalId: string; controlNumber: string; version: string };
+  transactions: Array<{ type: string; controlNumber: string; implementation?: string; code: 'A' | 'E' | 'R'; errors?: Array<{ segmentId: string; position: string; code: string }> }>;
+}
+
+/** A 999 (005010X231A1): the group and each transaction set accepted, accepted with errors, or rejected. */
+export function build999(ack: FunctionalAcknowledgment): TransactionSpec {
+  const accepted = ack.transactions.filter((transaction) => transaction.code !== 'R').length;
+  return {
+    type: '999',
+    controlNumber: ack.controlNumber,
+    implementation: '005010X231A1',
+    body: [
+      ['AK1', ack.group.functionalId, ack.group.controlNumber, ack.group.version],
+      ...ack.transactions.flatMap((transaction): SegmentSpec[] => [
+        ['AK2', transaction.type, transaction.controlNumber, transaction.implementation ?? ''],
+        ...(transaction.errors ?? []).map((error): SegmentSpec => ['IK3', error.segmentId, error.position, '', error.code]),
+        ['IK5', transaction.code],
+      ]),
+      ['AK9', accepted === ack.transactions.length ? 'A' : accepted === 0 ? 'R' : 'P', String(ack.transactions.length), String(ack.transactions.length), String(accepted)],
+    ],
+  };
+}
+
+export interface ClaimAcknowledgmentReport {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  payer: Organization;
+  submitter: Organization;
+  provider: Organization;
+  claims: Array<{
+    /** CLM01, echoed in TRN02 at the claim level. */
+    patientControlNumber: string;
+    patient: { lastName: string; firstName: string; memberId: string };
+    /** STC01: A1/A2 accepted, A3/A6/A7/A8 rejected; `code` the claim status code, `entity` optional. */
+    category: string;
+    code: string;
+    charge: string;
+    /** REF*1K: the payer's claim number, when accepted. */
+    payerClaimNumber?: string;
+  }>;
+}
+
+/** A 277CA (005010X214): each claim of an 837 accepted or rejected, by the patient control number. */
+export function build277CA(report: ClaimAcknowledgmentReport): TransactionSpec {
+  return {
+    type: '277',
+    controlNumber: report.controlNumber,
+    implementation: '005010X214',
+    body: [
+      ['BHT', '0085', '08', report.reference, report.createdDate, '1200', 'TH'],
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [nm1('PR', '2', report.payer.name, '', report.payer.idQualifier, report.payer.id), ['TRN', '1', report.reference], ['DTP', '050', 'D8', report.createdDate], ['DTP', '009', 'D8', report.createdDate]],
+        children: [{
+          levelCode: '21',
+          segments: [nm1('41', '2', report.submitter.name, '', report.submitter.idQualifier, report.submitter.id), ['TRN', '2', report.reference]],
+          children: [{
+            levelCode: '19',
+            segments: [nm1('85', '2', report.provider.name, '', report.provider.idQualifier, report.provider.id)],
+            children: report.claims.map((claim) => ({
+              levelCode: 'PT',
+              segments: [
+                nm1('QC', '1', claim.patient.lastName, claim.patient.firstName, 'MI', claim.patient.memberId),
+                ['TRN', '2', claim.patientControlNumber],
+                ['STC', [claim.category, claim.code], report.createdDate, 'WQ', claim.charge],
+                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+              ],
+            })),
+          }],
+        }],
+      }]),
+    ],
+  };
+}

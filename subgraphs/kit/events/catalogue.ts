@@ -4,6 +4,7 @@ import { BillingEvents } from './billing.js';
 import { ChatEvents } from './chat.js';
 import type { EventDefinition } from './define.js';
 import { IdentityEvents } from './identity.js';
+import { InsuranceEvents } from './insurance.js';
 import { NurseEvents } from './nurse.js';
 import { TrainingEvents } from './training.js';
 
@@ -18,6 +19,7 @@ export const EVENT_CATALOGUE: readonly EventDefinition[] = [
   ...Object.values(ChatEvents),
   ...Object.values(NurseEvents),
   ...Object.values(BillingEvents),
+  ...Object.values(InsuranceEvents),
   ...Object.values(AnalyticsEvents),
 ];
 

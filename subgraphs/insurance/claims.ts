@@ -1,0 +1,253 @@
+import { randomInt } from 'node:crypto';
+import type { Claim, ClaimLine, ClaimStatus, ClaimTransition, Payer, Prisma } from '../../prisma/generated/client/client.js';
+import { loadVisible } from '../kit/access.js';
+import { badUserInput, DomainError, ErrorCode, InputProblems, notFound } from '../kit/errors.js';
+import { InsuranceEvents } from '../kit/events/insurance.js';
+import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
+import { recordEvent, type TransactionClient } from '../kit/outbox.js';
+import { PayerUnavailable, type ClaimAcknowledgment, type ClaimToSubmit } from './adapters/payer.js';
+import { INSURANCE_STAFF } from './policies.js';
+import { payersOf, type Ctx } from './service.js';
+import { decimalFromMinor } from './x12/views.js';
+
+/**
+ * Claims from draft to payment. A claim is drafted against a patient's coverage, sent to its
+ * payer (alone or in a batch: one transmission per payer), acknowledged (accepted or rejected
+ * with the payer's reasons), adjudicated and paid by a remittance (remittance.ts). Every change
+ * of status is a ClaimTransition and an event in the same transaction; a change is made only
+ * from the status it expects, so two callers racing change it once.
+ */
+const STAFF_ONLY = 'Only billing staff and administrators manage claims';
+export const MAX_BATCH = 500;
+const MAX_LINES = 50;
+const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/;
+const PROCEDURE = /^[A-Z0-9]{5}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Statuses from which a claim may be (re)sent: a draft, or one the payer rejected and staff corrected. */
+const SENDABLE: ClaimStatus[] = ['DRAFT', 'REJECTED'];
+
+export interface ClaimLineInput {
+  procedureCode: string;
+  modifiers: string[];
+  /** Minor units of the payer's currency. */
+  charge: number;
+  units: number;
+  diagnosisPointers: number[];
+  serviceDate: string;
+}
+
+export interface ClaimInput {
+  patientId: string;
+  payerId: string;
+  diagnoses: string[];
+  placeOfService: string;
+  priorAuthorization: string | null;
+  lines: ClaimLineInput[];
+}
+
+export type ClaimWithLines = Claim & { lines: ClaimLine[] };
+
+export function loadClaim(ctx: Ctx, id: string): Promise<Claim> {
+  requireSignedIn(ctx.identity);
+  return loadVisible<Claim>(ctx, 'Claim', id);
+}
+
+export function linesOf(ctx: Ctx, claimId: string): Promise<ClaimLine[]> {
+  return ctx.loaders.groupedBy<ClaimLine>('claimLines', (ids) => ctx.db.claimLine.findMany({ where: { claimId: { in: ids } }, orderBy: { position: 'asc' } }), (line) => line.claimId).load(claimId);
+}
+
+export function historyOf(ctx: Ctx, claimId: string): Promise<ClaimTransition[]> {
+  return ctx.loaders.groupedBy<ClaimTransition>('claimHistory', (ids) => ctx.db.claimTransition.findMany({ where: { claimId: { in: ids } }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }), (row) => row.claimId).load(claimId);
+}
+
+/** A patient's claims: their own for the patient, the organization's for staff. */
+export function claimsOfPatient(ctx: Ctx, patientId: string): Promise<Claim[]> {
+  requireOwnOrStaff(ctx.identity, patientId, INSURANCE_STAFF, 'claims');
+  return ctx.loaders.groupedBy<Claim>('claimsByPatient', (ids) => ctx.db.claim.findMany({ where: { patientId: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] }), (row) => row.patientId).load(patientId);
+}
+
+export function listClaims(ctx: Ctx, status: ClaimStatus[] | null | undefined, first: number): Promise<Claim[]> {
+  requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
+  if (!Number.isInteger(first) || first < 1 || first > MAX_BATCH) throw badUserInput('first', `must be 1-${MAX_BATCH}`);
+  return ctx.db.claim.findMany({ where: status?.length ? { status: { in: status } } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: first });
+}
+
+function checkClaimInput(input: ClaimInput): void {
+  const problems = new InputProblems();
+  if (input.diagnoses.length < 1 || input.diagnoses.length > 12) problems.add('input.diagnoses', 'must list 1-12 ICD-10 codes');
+  input.diagnoses.forEach((code, index) => problems.check(ICD10.test(code), `input.diagnoses[${index}]`, `"${code}" is not an ICD-10 code`));
+  problems.check(/^\d{2}$/.test(input.placeOfService), 'input.placeOfService', 'must be a two-digit place of service code');
+  if (input.priorAuthorization !== null) problems.check(/^[A-Za-z0-9-]{1,50}$/.test(input.priorAuthorization), 'input.priorAuthorization', 'must be 1-50 letters, digits or -');
+  if (input.lines.length < 1 || input.lines.length > MAX_LINES) problems.add('input.lines', `must have 1-${MAX_LINES} lines`);
+  input.lines.forEach((line, index) => {
+    const at = `input.lines[${index}]`;
+    problems.check(PROCEDURE.test(line.procedureCode), `${at}.procedureCode`, 'must be a 5-character CPT/HCPCS code');
+    problems.check(line.modifiers.length <= 4 && line.modifiers.every((modifier) => /^[A-Z0-9]{2}$/.test(modifier)), `${at}.modifiers`, 'at most four two-character modifiers');
+    problems.check(Number.isInteger(line.charge) && line.charge > 0 && line.charge <= 100_000_000, `${at}.charge`, 'must be 1-100,000,000 minor units');
+    problems.check(Number.isInteger(line.units) && line.units >= 1 && line.units <= 999, `${at}.units`, 'must be 1-999');
+    problems.check(line.diagnosisPointers.length >= 1 && line.diagnosisPointers.length <= 4 && line.diagnosisPointers.every((pointer) => Number.isInteger(pointer) && pointer >= 1 && pointer <= input.diagnoses.length), `${at}.diagnosisPointers`, 'must point at 1-4 of the claim’s diagnoses (1-based)');
+    problems.check(DATE.test(line.serviceDate) && !Number.isNaN(Date.parse(line.serviceDate)), `${at}.serviceDate`, 'must be a date, YYYY-MM-DD');
+  });
+  problems.throwIfAny();
+}
+
+/** Drafts a claim against the patient's active coverage with the payer. */
+export async function createClaim(ctx: Ctx, input: ClaimInput): Promise<Claim> {
+  const caller = requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
+  checkClaimInput(input);
+  await ctx.directory.require('Patient', input.patientId, [caller.organizationId]);
+  const coverage = await ctx.db.coverage.findFirst({ where: { patientId: input.patientId, payerId: input.payerId, status: 'ACTIVE' }, include: { payer: true }, orderBy: { periodStart: 'desc' } });
+  if (!coverage) throw notFound('Coverage');
+  const totalCharge = input.lines.reduce((sum, line) => sum + line.charge, 0);
+  if (totalCharge > 2_147_483_647) throw badUserInput('input.lines', 'the claim total is too large');
+  return ctx.db.$transaction(async (tx) => {
+    const claim = await tx.claim.create({
+      data: {
+        organizationId: coverage.organizationId, patientId: input.patientId, coverageId: coverage.id, payerId: coverage.payerId, currency: coverage.payer.currency,
+        totalCharge, diagnoses: input.diagnoses.map((code) => code.toUpperCase()), placeOfService: input.placeOfService, priorAuthorization: input.priorAuthorization,
+        createdById: caller.subject,
+        lines: { create: input.lines.map((line, position) => ({ position, procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: new Date(line.serviceDate) })) },
+      },
+    });
+    await tx.claimTransition.create({ data: { claimId: claim.id, from: null, to: 'DRAFT', reason: 'drafted', actorId: caller.subject } });
+    await recordEvent(tx, InsuranceEvents.claimCreated, { aggregateId: claim.id, organizationId: claim.organizationId, payload: eventFields(claim) });
+    return claim;
+  });
+}
+
+export interface BatchResult {
+  submitted: Claim[];
+  failed: Array<{ claimId: string; code: ErrorCode; message: string }>;
+}
+
+/** Sends one claim; its failure is the caller's error. */
+export async function submitClaim(ctx: Ctx, claimId: string): Promise<Claim> {
+  const result = await submitClaimBatch(ctx, [claimId]);
+  const failure = result.failed[0];
+  if (failure) throw new DomainError(failure.code, failure.message, { claimId });
+  return result.submitted[0] as Claim;
+}
+
+/**
+ * Sends up to 500 claims, one transmission per payer. Each claim gets its own result: a claim
+ * that cannot be sent (not found, not the caller's, not a draft, its coverage no longer in
+ * force) is reported and the others go on; a transmission that fails leaves its claims as they
+ * were (drafts, to be sent again) and reports PAYER_UNAVAILABLE for each.
+ */
+export async function submitClaimBatch(ctx: Ctx, claimIds: string[]): Promise<BatchResult> {
+  const caller = requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
+  const ids = [...new Set(claimIds)];
+  if (ids.length < 1 || ids.length > MAX_BATCH) throw badUserInput('claimIds', `must list 1-${MAX_BATCH} claims`);
+  const failed: BatchResult['failed'] = [];
+  const visible = await ctx.db.claim.findMany({ where: { id: { in: ids } }, include: { lines: { orderBy: { position: 'asc' } }, coverage: { include: { payer: true } } } });
+  const byId = new Map(visible.map((claim) => [claim.id, claim]));
+  const sendable: typeof visible = [];
+  for (const id of ids) {
+    const claim = byId.get(id);
+    const problem = !claim ? 'no such claim of your organization' : problemOf(claim);
+    if (problem) failed.push({ claimId: id, code: claim ? ErrorCode.CONFLICT : ErrorCode.NOT_FOUND, message: problem });
+    else sendable.push(claim as (typeof visible)[number]);
+  }
+  const submitted: Claim[] = [];
+  const byPayer = new Map<string, typeof visible>();
+  for (const claim of sendable) byPayer.set(claim.payerId, [...(byPayer.get(claim.payerId) ?? []), claim]);
+  for (const claims of byPayer.values()) {
+    const payer = (claims[0] as (typeof visible)[number]).coverage.payer;
+    const outcome = await transmit(ctx, caller.subject, caller.organizationId, payer, claims);
+    submitted.push(...outcome.submitted);
+    failed.push(...outcome.failed);
+  }
+  return { submitted, failed };
+}
+
+type SendableClaim = ClaimWithLines & { coverage: Prisma.CoverageGetPayload<{ include: { payer: true } }> };
+
+function problemOf(claim: SendableClaim): string | null {
+  if (!SENDABLE.includes(claim.status)) return `the claim is ${claim.status.toLowerCase()}; only drafts and rejected claims are sent`;
+  if (claim.coverage.status !== 'ACTIVE') return 'the claim’s coverage is no longer active';
+  const outside = claim.lines.find((line) => line.serviceDate < claim.coverage.periodStart || (claim.coverage.periodEnd !== null && line.serviceDate > claim.coverage.periodEnd));
+  if (outside) return `line ${outside.position + 1} is outside the coverage period`;
+  if (claim.lines.reduce((sum, line) => sum + line.charge, 0) !== claim.totalCharge) return 'the claim total does not match its lines';
+  return null;
+}
+
+async function transmit(ctx: Ctx, actorId: string, organizationId: string, payer: Payer, claims: SendableClaim[]): Promise<BatchResult> {
+  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId, payerId: payer.id } } });
+  // Recorded before anything leaves: a transmission is never lost track of, whatever happens next.
+  const submission = await ctx.db.claimSubmission.create({
+    data: { organizationId, payerId: payer.id, controlNumber: String(randomInt(1, 999_999_999)), claimIds: claims.map((claim) => claim.id), outcome: 'SENT' },
+  });
+  let acknowledgments: ClaimAcknowledgment[];
+  try {
+    acknowledgments = await payersOf(ctx).submitClaims({
+      payer: { code: payer.code, name: payer.name },
+      provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000', taxId: '000000000' },
+      controlNumber: submission.controlNumber,
+      claims: claims.map(toSubmission),
+    });
+  } catch (error) {
+    const message = error instanceof DomainError ? error.message : 'The payer could not be reached';
+    await ctx.db.claimSubmission.update({ where: { id: submission.id }, data: { outcome: 'FAILED', error: error instanceof PayerUnavailable ? error.reason : 'ERROR' } });
+    if (!(error instanceof DomainError)) ctx.log.error({ err: error, payer: payer.code }, 'claim transmission failed');
+    return { submitted: [], failed: claims.map((claim) => ({ claimId: claim.id, code: ErrorCode.PAYER_UNAVAILABLE, message })) };
+  }
+  const result: BatchResult = { submitted: [], failed: [] };
+  await ctx.db.$transaction(async (tx) => {
+    for (const claim of claims) {
+      const ack = acknowledgments.find((candidate) => candidate.claimId === claim.id) as ClaimAcknowledgment;
+      const sent = await move(tx, claim, SENDABLE, 'SUBMITTED', actorId, `sent in transmission ${submission.controlNumber}`, { lastSubmissionId: submission.id, reasons: [] });
+      if (!sent) {
+        result.failed.push({ claimId: claim.id, code: ErrorCode.CONFLICT, message: 'the claim changed meanwhile' });
+        continue;
+      }
+      await recordEvent(tx, InsuranceEvents.claimSubmitted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(sent), submissionId: submission.id } });
+      const acknowledged = ack.accepted
+        ? await move(tx, sent, ['SUBMITTED'], 'ACCEPTED', null, 'acknowledged by the payer', { payerClaimNumber: ack.payerClaimNumber })
+        : await move(tx, sent, ['SUBMITTED'], 'REJECTED', null, `rejected by the payer: ${ack.reasons.join(', ')}`, { reasons: ack.reasons });
+      if (!acknowledged) continue;
+      if (ack.accepted) {
+        await recordEvent(tx, InsuranceEvents.claimAccepted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), payerClaimNumber: ack.payerClaimNumber } });
+      } else {
+        await recordEvent(tx, InsuranceEvents.claimRejected, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), reasons: ack.reasons } });
+      }
+      result.submitted.push(acknowledged);
+    }
+  });
+  await ctx.db.claimSubmission.update({ where: { id: submission.id }, data: { outcome: 'ACKNOWLEDGED' } });
+  return result;
+}
+
+/**
+ * Moves a claim from one of `from` to `to` (recording the transition), only if it is still in
+ * one of `from`; returns the claim as changed, or null when it had moved on meanwhile.
+ */
+export async function move(tx: TransactionClient, claim: Pick<Claim, 'id'>, from: ClaimStatus[], to: ClaimStatus, actorId: string | null, reason: string, data: Prisma.ClaimUpdateManyMutationInput = {}): Promise<Claim | null> {
+  const current = await tx.claim.findUnique({ where: { id: claim.id }, select: { status: true } });
+  if (!current || !from.includes(current.status)) return null;
+  const { count } = await tx.claim.updateMany({ where: { id: claim.id, status: { in: from } }, data: { ...data, status: to } });
+  if (count === 0) return null;
+  await tx.claimTransition.create({ data: { claimId: claim.id, from: current.status, to, reason, actorId } });
+  return tx.claim.findUniqueOrThrow({ where: { id: claim.id } });
+}
+
+export function eventFields(claim: Claim) {
+  return { claimId: claim.id, organizationId: claim.organizationId, patientId: claim.patientId, payerId: claim.payerId, status: claim.status, currency: claim.currency, totalCharge: claim.totalCharge };
+}
+
+function toSubmission(claim: SendableClaim): ClaimToSubmit {
+  const coverage = claim.coverage;
+  return {
+    claimId: claim.id,
+    totalCharge: decimalFromMinor(BigInt(claim.totalCharge)),
+    placeOfService: claim.placeOfService,
+    // A claim the payer rejected is sent again as a replacement of what it knows.
+    frequency: claim.payerClaimNumber ? '7' : '1',
+    originalPayerClaimNumber: claim.payerClaimNumber,
+    priorAuthorization: claim.priorAuthorization,
+    subscriber: { memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName, birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null },
+    diagnoses: claim.diagnoses,
+    lines: claim.lines.map((line) => ({
+      procedureCode: line.procedureCode, modifiers: line.modifiers, charge: decimalFromMinor(BigInt(line.charge)), units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate.toISOString().slice(0, 10),
+    })),
+  };
+}

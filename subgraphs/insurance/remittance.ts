@@ -1,0 +1,286 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClaimResponse } from 'fhir/r4.js';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
+import { isUniqueViolation } from '../kit/access.js';
+import type { SubgraphDeps } from '../kit/context.js';
+import { InsuranceEvents } from '../kit/events/insurance.js';
+import { errorResponse, type RouteResponse } from '../kit/http.js';
+import { recordEvent, type TransactionClient } from '../kit/outbox.js';
+import type { SubgraphRoute, SubgraphWorker } from '../kit/subgraph.js';
+import { eventFields, move } from './claims.js';
+import { readFhir } from './fhir/read.js';
+import { settingsOf } from './service.js';
+import { parseX12, transactionsOf } from './x12/parse.js';
+import { minorUnits, type RemittanceView } from './x12/views.js';
+
+/**
+ * Payments arrive as remittance advice: an 835 from X12 payers, a ClaimResponse with its
+ * payment from FHIR payers, CareGraph's JSON profile from HMOs. Each is posted to
+ * `/webhooks/insurance/{payer}/remittance`, signed by the payer with its shared secret, and
+ * checked before anything is stored. A remittance is applied once (by the payer's trace
+ * number), in one transaction: each claim it pays is adjudicated (approved, partly approved or
+ * denied) and, when money came, settled — each step a transition and an event. Claims it
+ * names that are not ours are kept with it as unmatched, not dropped.
+ */
+export interface RemittanceAdvice {
+  traceNumber: string;
+  /** Minor units. */
+  paymentAmount: number;
+  currency: string;
+  paymentDate: string;
+  claims: Array<{ claimId: string; denied: boolean; charge: number; paid: number; patientResponsibility: number; payerClaimNumber: string | null; reasons: string[] }>;
+}
+
+export class BadRemittance extends Error {
+  constructor(readonly problems: unknown[]) {
+    super('the remittance cannot be read');
+    this.name = 'BadRemittance';
+  }
+}
+
+const minor = (text: string): number => {
+  try {
+    return Number(minorUnits(text));
+  } catch {
+    throw new BadRemittance([{ code: 'BAD_AMOUNT', message: `"${text}" is not an amount` }]);
+  }
+};
+
+/** An 835's payment and claims; any error in it refuses the whole file (nothing is applied from a file that does not read). */
+export function adviceFrom835(text: string, currency: string): RemittanceAdvice[] {
+  const document = parseX12(text);
+  const errors = document.issues.filter((issue) => issue.severity === 'error');
+  if (errors.length > 0) throw new BadRemittance(errors);
+  const views = transactionsOf(document).map((transaction) => transaction.view).filter((view): view is RemittanceView => view.kind === 'remittance');
+  if (views.length === 0) throw new BadRemittance([{ code: 'NOT_AN_835', message: 'the interchange holds no 835' }]);
+  return views.map((view) => ({
+    traceNumber: view.payment.traceNumber,
+    paymentAmount: minor(view.payment.amount),
+    currency,
+    paymentDate: `${view.payment.date.slice(0, 4)}-${view.payment.date.slice(4, 6)}-${view.payment.date.slice(6, 8)}`,
+    claims: view.claims.map((claim) => {
+      const reasons = [...claim.adjustments, ...claim.services.flatMap((service) => service.adjustments)].map((adjustment) => `${adjustment.group}-${adjustment.reason}`);
+      return {
+        claimId: claim.patientControlNumber,
+        denied: claim.status === '4' || minor(claim.paid) === 0,
+        charge: minor(claim.charge),
+        paid: minor(claim.paid),
+        patientResponsibility: claim.patientResponsibility ? minor(claim.patientResponsibility) : 0,
+        payerClaimNumber: claim.payerClaimControlNumber || null,
+        reasons,
+      };
+    }),
+  }));
+}
+
+/** A ClaimResponse with a payment: one claim, adjudicated and paid. */
+export function adviceFromClaimResponse(text: string): RemittanceAdvice[] {
+  const document = readFhir(text);
+  const errors = document.issues.filter((issue) => issue.severity === 'error');
+  if (errors.length > 0) throw new BadRemittance(errors);
+  if (document.resource?.resourceType !== 'ClaimResponse') throw new BadRemittance([{ code: 'NOT_A_CLAIM_RESPONSE', path: 'resourceType', message: 'expected a ClaimResponse' }]);
+  const response = document.resource as ClaimResponse;
+  const claimId = response.request?.identifier?.value;
+  const payment = response.payment;
+  if (!claimId || !payment?.amount || payment.amount.value === undefined || !payment.identifier?.value) {
+    throw new BadRemittance([{ code: 'REQUIRED', path: 'ClaimResponse.request.identifier / payment.amount / payment.identifier', message: 'a remittance names the claim and carries a payment with its identifier' }]);
+  }
+  const written = (path: string, value: number | undefined): number => minor(document.decimals.get(path) ?? String(value ?? 0));
+  const paid = written('ClaimResponse.payment.amount.value', payment.amount.value);
+  const totalIndex = (response.total ?? []).findIndex((total) => total.category.coding?.[0]?.code === 'submitted');
+  const charge = totalIndex >= 0 ? written(`ClaimResponse.total[${totalIndex}].amount.value`, response.total?.[totalIndex]?.amount.value) : paid;
+  return [{
+    traceNumber: payment.identifier.value,
+    paymentAmount: paid,
+    currency: payment.amount.currency ?? 'USD',
+    paymentDate: payment.date ?? new Date().toISOString().slice(0, 10),
+    claims: [{ claimId, denied: response.outcome === 'error' || paid === 0, charge, paid, patientResponsibility: 0, payerClaimNumber: response.identifier?.[0]?.value ?? response.id ?? null, reasons: (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`) }],
+  }];
+}
+
+/** CareGraph's JSON profile: `{"remittanceId", "paymentDate", "currency", "paymentAmount", "claims": [{claimId, status: PAID|DENIED, charge, paid, patientResponsibility, reference, reasons}]}`, amounts as decimals. */
+export function adviceFromJson(text: string): RemittanceAdvice[] {
+  let json: Record<string, unknown>;
+  try {
+    json = parseLossless(text) as Record<string, unknown>;
+  } catch {
+    throw new BadRemittance([{ code: 'INVALID_JSON', message: 'the body is not JSON' }]);
+  }
+  const decimal = (value: unknown, path: string): number => {
+    if (isLosslessNumber(value) || typeof value === 'string') return minor(String(value));
+    throw new BadRemittance([{ code: 'BAD_AMOUNT', path, message: 'must be a decimal amount' }]);
+  };
+  const claims = json['claims'];
+  if (typeof json['remittanceId'] !== 'string' || !Array.isArray(claims) || typeof json['paymentDate'] !== 'string' || typeof json['currency'] !== 'string') {
+    throw new BadRemittance([{ code: 'REQUIRED', path: 'remittanceId, paymentDate, currency, claims', message: 'missing or of the wrong type' }]);
+  }
+  return [{
+    traceNumber: json['remittanceId'],
+    paymentAmount: decimal(json['paymentAmount'], 'paymentAmount'),
+    currency: json['currency'],
+    paymentDate: json['paymentDate'],
+    claims: (claims as Array<Record<string, unknown>>).map((claim, index) => {
+      if (typeof claim['claimId'] !== 'string' || (claim['status'] !== 'PAID' && claim['status'] !== 'DENIED')) throw new BadRemittance([{ code: 'REQUIRED', path: `claims[${index}]`, message: 'claimId and status (PAID or DENIED) are required' }]);
+      return {
+        claimId: claim['claimId'], denied: claim['status'] === 'DENIED',
+        charge: decimal(claim['charge'], `claims[${index}].charge`), paid: decimal(claim['paid'], `claims[${index}].paid`),
+        patientResponsibility: claim['patientResponsibility'] === undefined ? 0 : decimal(claim['patientResponsibility'], `claims[${index}].patientResponsibility`),
+        payerClaimNumber: typeof claim['reference'] === 'string' ? claim['reference'] : null,
+        reasons: Array.isArray(claim['reasons']) ? claim['reasons'].map(String) : [],
+      };
+    }),
+  }];
+}
+
+export interface AppliedRemittance {
+  remittanceId: string | null;
+  duplicate: boolean;
+  settled: number;
+  denied: number;
+  unmatched: number;
+}
+
+/** Applies one remittance of a payer, once. */
+export async function applyRemittance(prisma: PrismaClient, payerId: string, advice: RemittanceAdvice): Promise<AppliedRemittance> {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const remittance = await tx.remittance.create({
+        data: { payerId, traceNumber: advice.traceNumber, paymentAmount: advice.paymentAmount, currency: advice.currency, paymentDate: new Date(advice.paymentDate), unmatched: [] },
+      });
+      const unmatched: Array<{ claimId: string; paid: number }> = [];
+      let settled = 0;
+      let denied = 0;
+      for (const line of advice.claims) {
+        const claim = await tx.claim.findFirst({ where: { id: isUuid(line.claimId) ? line.claimId : '00000000-0000-0000-0000-000000000000', payerId } });
+        if (!claim) {
+          unmatched.push({ claimId: line.claimId, paid: line.paid });
+          continue;
+        }
+        const outcome = await adjudicate(tx, claim.id, remittance.id, line);
+        if (outcome === 'settled') settled++;
+        if (outcome === 'denied') denied++;
+      }
+      if (unmatched.length) await tx.remittance.update({ where: { id: remittance.id }, data: { unmatched: unmatched as Prisma.InputJsonValue } });
+      return { remittanceId: remittance.id, duplicate: false, settled, denied, unmatched: unmatched.length };
+    });
+  } catch (error) {
+    // The same remittance again (a redelivery): already applied, nothing changes.
+    if (isUniqueViolation(error)) return { remittanceId: null, duplicate: true, settled: 0, denied: 0, unmatched: 0 };
+    throw error;
+  }
+}
+
+async function adjudicate(tx: TransactionClient, claimId: string, remittanceId: string, line: RemittanceAdvice['claims'][number]): Promise<'settled' | 'denied' | 'skipped'> {
+  // An 835 may come before the 277CA was read: paying a claim means the payer accepted it.
+  const accepted = await move(tx, { id: claimId }, ['SUBMITTED'], 'ACCEPTED', null, 'accepted (adjudicated by the payer)', line.payerClaimNumber ? { payerClaimNumber: line.payerClaimNumber } : {});
+  if (accepted) await recordEvent(tx, InsuranceEvents.claimAccepted, { aggregateId: claimId, organizationId: accepted.organizationId, payload: { ...eventFields(accepted), payerClaimNumber: accepted.payerClaimNumber } });
+  const adjudication = line.denied ? 'DENIED' : line.paid >= line.charge ? 'APPROVED' : 'PARTIALLY_APPROVED';
+  const adjudicated = await move(tx, { id: claimId }, ['ACCEPTED'], 'ADJUDICATED', null, `adjudicated ${adjudication.toLowerCase().replace('_', ' ')} (remittance ${remittanceId})`, {
+    adjudication, approvedAmount: line.paid, reasons: line.reasons, ...(line.payerClaimNumber ? { payerClaimNumber: line.payerClaimNumber } : {}),
+  });
+  if (!adjudicated) return 'skipped';
+  if (adjudication === 'DENIED') {
+    await recordEvent(tx, InsuranceEvents.claimDenied, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), reasons: line.reasons } });
+    return 'denied';
+  }
+  await recordEvent(tx, InsuranceEvents.claimApproved, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), adjudication, approvedAmount: line.paid } });
+  const paid = await move(tx, { id: claimId }, ['ADJUDICATED'], 'PAID', null, `paid by remittance ${remittanceId}`, { paidAmount: line.paid, patientResponsibility: line.patientResponsibility });
+  if (!paid) return 'skipped';
+  await recordEvent(tx, InsuranceEvents.claimSettled, { aggregateId: claimId, organizationId: paid.organizationId, payload: { ...eventFields(paid), paidAmount: line.paid, patientResponsibility: line.patientResponsibility, remittanceId } });
+  return 'settled';
+}
+
+const isUuid = (value: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
+/** Payers sign with `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; older than five minutes is a replay. */
+export const SIGNATURE_HEADER = 'x-payer-signature';
+const TOLERANCE_SECONDS = 300;
+
+export function signRemittance(secret: string, body: Buffer | string, at = Math.floor(Date.now() / 1000)): string {
+  return `t=${at},v1=${createHmac('sha256', secret).update(`${at}.`).update(body).digest('hex')}`;
+}
+
+function verified(secret: string, header: string | undefined, body: Buffer): boolean {
+  const parts = Object.fromEntries((header ?? '').split(',').map((part) => part.split('=', 2) as [string, string]));
+  const at = Number(parts['t']);
+  const given = parts['v1'] ?? '';
+  if (!Number.isInteger(at) || Math.abs(Date.now() / 1000 - at) > TOLERANCE_SECONDS || !/^[0-9a-f]{64}$/.test(given)) return false;
+  const expected = createHmac('sha256', secret).update(`${at}.`).update(body).digest();
+  return timingSafeEqual(expected, Buffer.from(given, 'hex'));
+}
+
+/** `POST /webhooks/insurance/:payer/remittance` (public: payers post to the gateway's address). */
+export const remittanceWebhookRoute: SubgraphRoute = {
+  method: 'POST',
+  path: '/webhooks/insurance/:payer/remittance',
+  public: true,
+  async handle(request, deps: SubgraphDeps): Promise<RouteResponse> {
+    const code = request.params['payer'] ?? '';
+    const endpoint = settingsOf(deps).payers[code];
+    const payer = endpoint?.webhookSecret ? await deps.prisma.payer.findUnique({ where: { code } }) : null;
+    if (!payer || !endpoint?.webhookSecret) return errorResponse('NOT_FOUND', 'No such payer takes remittances here');
+    // Checked over the raw bytes before anything is read or stored.
+    if (!verified(endpoint.webhookSecret, request.headers[SIGNATURE_HEADER] as string | undefined, request.body)) return errorResponse('BAD_REQUEST', 'The payer signature does not verify');
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
+    const text = request.body.toString('utf8');
+    let advices: RemittanceAdvice[];
+    try {
+      if (type === 'application/edi-x12') advices = adviceFrom835(text, payer.currency);
+      else if (type === 'application/fhir+json') advices = adviceFromClaimResponse(text);
+      else if (type === 'application/json') advices = adviceFromJson(text);
+      else return errorResponse('BAD_REQUEST', 'Send an 835 (application/edi-x12), a ClaimResponse (application/fhir+json) or JSON');
+    } catch (error) {
+      if (error instanceof BadRemittance) return { status: 400, body: { errors: [{ message: 'The remittance cannot be read; nothing was applied', extensions: { code: 'BAD_REQUEST', problems: error.problems } }] } };
+      throw error;
+    }
+    const results: AppliedRemittance[] = [];
+    for (const advice of advices) results.push(await applyRemittance(deps.prisma, payer.id, advice));
+    deps.log.info({ payer: code, remittances: results.length, settled: results.reduce((sum, r) => sum + r.settled, 0) }, 'remittance applied');
+    return { status: 200, body: { remittances: results } };
+  },
+};
+
+/**
+ * The file drop: payers (or a clearinghouse's SFTP) leave 835 files in
+ * `<remittanceDropDir>/<PAYER CODE>/`. Each file is applied like a posted 835 and moved to
+ * `processed/`, or, when it does not read, to `failed/` with the positioned errors beside it
+ * (`<file>.errors.json`): nothing is applied from it and nothing is lost. A file already
+ * applied (same trace) is recognised and moved to `processed/` too.
+ */
+export const remittanceDropWorker: SubgraphWorker = {
+  name: 'remittance-drop',
+  intervalMs: 5_000,
+  async step(deps) {
+    const root = settingsOf(deps).remittanceDropDir;
+    if (!root) return 0;
+    let handled = 0;
+    const payers = await readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const folder of payers.filter((entry) => entry.isDirectory())) {
+      const payer = await deps.prisma.payer.findUnique({ where: { code: folder.name } });
+      if (!payer) continue;
+      const dir = join(root, folder.name);
+      for (const file of (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile() && !entry.name.startsWith('.'))) {
+        const path = join(dir, file.name);
+        try {
+          for (const advice of adviceFrom835(await readFile(path, 'utf8'), payer.currency)) await applyRemittance(deps.prisma, payer.id, advice);
+          await moveInto(dir, 'processed', file.name);
+        } catch (error) {
+          if (!(error instanceof BadRemittance)) throw error;
+          await moveInto(dir, 'failed', file.name);
+          await writeFile(join(dir, 'failed', `${file.name}.errors.json`), JSON.stringify(error.problems, null, 2));
+          deps.log.warn({ payer: payer.code, file: file.name }, 'remittance file refused');
+        }
+        handled++;
+      }
+    }
+    return handled;
+  },
+};
+
+async function moveInto(dir: string, folder: 'processed' | 'failed', name: string): Promise<void> {
+  await mkdir(join(dir, folder), { recursive: true });
+  await rename(join(dir, name), join(dir, folder, name));
+}

@@ -1,0 +1,271 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { GraphQLClient } from 'graphql-request';
+import { PATIENTS } from '../../prisma/seed-data.js';
+import { signRemittance, SIGNATURE_HEADER } from '../../subgraphs/insurance/remittance.js';
+import { PAYERS } from '../../subgraphs/insurance/seed.js';
+import { build835 } from '../../subgraphs/insurance/x12/build.js';
+import { generateInterchange } from '../../subgraphs/insurance/x12/generate.js';
+import { FAKE_HMO_MAPPING, FakePayer } from '../support/fake-payers.js';
+import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/wait.js';
+
+/**
+ * Claims through the gateway, from draft to money: a claim drafted for a patient's coverage,
+ * sent to an X12 payer as an 837 and acknowledged by its 999 and 277CA, paid by an 835 the
+ * payer posts (signed) to the remittance webhook, and the `claim.settled` event delivered to
+ * the webhook endpoint a TPA registered. A batch of 200 with 3 that cannot go: 197 sent in one
+ * 837, 3 precise failures, nothing lost. FHIR and HMO payers acknowledge their way; a payer
+ * that is down leaves the claim a draft; a bad or repeated remittance changes nothing.
+ */
+const x12 = new FakePayer('X12', [{ memberId: 'SYNX-3001', plan: 'Synthetic PPO', active: true }]);
+const fhir = new FakePayer('FHIR', [{ memberId: 'SYNF-4001', plan: 'Synthetic HMO Silver', active: true }]);
+const hmo = new FakePayer('REST', [{ memberId: 'HYG-SYN-1001', plan: 'Hygeia Gold Family', active: true }]);
+const X12_SECRET = 'whsec-synthetic-x12';
+const DROP = mkdtempSync(join(tmpdir(), 'caregraph-remittance-drop-'));
+const FHIR_SECRET = 'whsec-synthetic-fhir';
+
+let t: TestPlatform;
+let hospital: GraphQLClient;
+let billing: GraphQLClient;
+let receiver: Server;
+const delivered: Array<{ type: string; payload: Record<string, unknown> }> = [];
+
+const CLAIM_FIELDS = 'id status adjudication totalCharge approvedAmount paidAmount patientResponsibility payerClaimNumber reasons currency history { from to }';
+interface ClaimView { id: string; status: string; adjudication: string | null; totalCharge: number; approvedAmount: number | null; paidAmount: number | null; patientResponsibility: number | null; payerClaimNumber: string | null; reasons: string[]; currency: string; history: Array<{ from: string | null; to: string }> }
+
+async function draft(client: GraphQLClient, patientId: string, payerId: string, options: { charge?: number; diagnosis?: string; serviceDate?: string } = {}): Promise<ClaimView> {
+  const { createClaim } = await client.request<{ createClaim: ClaimView }>(`mutation($input: CreateClaimInput!) { createClaim(input: $input) { ${CLAIM_FIELDS} } }`, {
+    input: {
+      patientId, payerId, diagnoses: [options.diagnosis ?? 'J06.9', 'R50.9'], placeOfService: '11',
+      lines: [
+        { procedureCode: '99213', modifiers: ['25'], charge: (options.charge ?? 12_050) - 5_000, units: 1, diagnosisPointers: [1, 2], serviceDate: options.serviceDate ?? '2026-11-02' },
+        { procedureCode: '85025', charge: 5_000, units: 1, diagnosisPointers: [1], serviceDate: options.serviceDate ?? '2026-11-02' },
+      ],
+    },
+  });
+  return createClaim;
+}
+
+const submit = async (client: GraphQLClient, id: string): Promise<ClaimView> =>
+  (await client.request<{ submitClaim: ClaimView }>(`mutation($id: ID!) { submitClaim(id: $id) { ${CLAIM_FIELDS} } }`, { id })).submitClaim;
+const claimOf = async (client: GraphQLClient, id: string): Promise<ClaimView> =>
+  (await client.request<{ claim: ClaimView }>(`query($id: ID!) { claim(id: $id) { ${CLAIM_FIELDS} } }`, { id })).claim;
+
+function an835(claims: Array<{ id: string; charge: string; paid: string; responsibility: string; payerClaimNumber: string; status?: string }>, trace: string): string {
+  const total = claims.reduce((sum, claim) => sum + Math.round(Number(claim.paid) * 100), 0) / 100;
+  return generateInterchange({
+    sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '501', usage: 'P', acknowledgmentRequested: false,
+    groups: [{ functionalId: 'HP', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '501', version: '005010X221A1', transactions: [build835({
+      controlNumber: '0001', paymentAmount: String(total), paymentDate: '20261205', traceNumber: trace,
+      payer: { name: 'FAKE X12 PAYER', id: 'FAKEPAYER', idQualifier: 'PI' }, payee: { name: 'RIVERSIDE', id: '1234567893', idQualifier: 'XX' },
+      claims: claims.map((claim) => ({
+        patientControlNumber: claim.id, status: claim.status ?? '1', charge: claim.charge, paid: claim.paid, patientResponsibility: claim.responsibility, payerClaimControlNumber: claim.payerClaimNumber,
+        patient: { lastName: 'SYNTHETICA', firstName: 'FAYE', memberId: 'SYNX-3001' },
+        adjustments: claim.responsibility !== '0' ? [{ group: 'PR', reason: '2', amount: claim.responsibility }] : [],
+        services: [],
+      })),
+    })] }],
+  });
+}
+
+async function postRemittance(payer: string, body: string, contentType: string, secret: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${t.baseUrl}/webhooks/insurance/${payer}/remittance`, { method: 'POST', headers: { 'content-type': contentType, [SIGNATURE_HEADER]: signRemittance(secret, body) }, body });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  await Promise.all([x12.start(), fhir.start(), hmo.start()]);
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { event: { type: string; payload: Record<string, unknown> } };
+      delivered.push({ type: body.event.type, payload: body.event.payload });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+  t = await startTestPlatform({
+    insurance: {
+      payers: {
+        SYNTH_X12: { protocol: 'X12', baseUrl: x12.baseUrl, apiKey: 'fake-key', currency: 'USD', payerId: 'FAKEPAYER', webhookSecret: X12_SECRET },
+        SYNTH_FHIR: { protocol: 'FHIR', baseUrl: fhir.baseUrl, apiKey: 'fake-key', currency: 'USD', webhookSecret: FHIR_SECRET },
+        HYGEIA: { protocol: 'REST', baseUrl: hmo.baseUrl, apiKey: 'fake-key', currency: 'NGN', mapping: FAKE_HMO_MAPPING },
+      },
+      resilience: { attempts: 1, initialBackoffMs: 5, breakerThreshold: 50, defaultTimeoutMs: 5_000 },
+      remittanceDropDir: DROP,
+    },
+  });
+  hospital = await t.client('hospitalAdmin');
+  billing = await t.client('billing');
+  // A TPA's endpoint, registered by the hospital's administrator, for settled claims only.
+  await hospital.request(`mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`, {
+    input: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/tpa`, eventTypes: ['claim.settled'] },
+  });
+}, 120_000);
+afterAll(async () => {
+  await t?.close();
+  receiver?.close();
+  await Promise.all([x12.stop(), fhir.stop(), hmo.stop()]);
+});
+
+describe('a claim from draft to payment with an X12 payer', () => {
+  it('837 → 999 + 277CA accepted → signed 835 → paid, with its history and the claim.settled event at the TPA', async () => {
+    const claim = await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id, { charge: 12_050 });
+    expect(claim).toMatchObject({ status: 'DRAFT', totalCharge: 12_050, currency: 'USD', history: [{ from: null, to: 'DRAFT' }] });
+
+    const sent = await submit(hospital, claim.id);
+    expect(sent).toMatchObject({ status: 'ACCEPTED', payerClaimNumber: 'X12-PCN-1' });
+    const transmitted = x12.requests.at(-1)?.body ?? '';
+    // X12 decimals drop trailing zeros (120.5); ICD-10 codes go without their dot.
+    expect(transmitted).toContain(`CLM*${claim.id}*120.5***11:B:1*Y*A*Y*Y~HI*ABK:J069*ABF:R509~`);
+    expect(transmitted).toContain('SV1*HC:99213:25*70.5*UN*1***1:2~');
+
+    const remittance = an835([{ id: claim.id, charge: '120.50', paid: '100.50', responsibility: '20', payerClaimNumber: 'X12-PCN-1' }], 'EFT-0001');
+    const posted = await postRemittance('SYNTH_X12', remittance, 'application/edi-x12', X12_SECRET);
+    expect(posted.status).toBe(200);
+    expect(posted.json['remittances']).toEqual([expect.objectContaining({ duplicate: false, settled: 1, denied: 0, unmatched: 0 })]);
+
+    const paid = await claimOf(hospital, claim.id);
+    expect(paid).toMatchObject({ status: 'PAID', adjudication: 'PARTIALLY_APPROVED', approvedAmount: 10_050, paidAmount: 10_050, patientResponsibility: 2_000, reasons: ['PR-2'] });
+    expect(paid.history.map((step) => step.to)).toEqual(['DRAFT', 'SUBMITTED', 'ACCEPTED', 'ADJUDICATED', 'PAID']);
+
+    const settled = await until(async () => delivered.find((event) => event.type === 'claim.settled' && event.payload['claimId'] === claim.id), (found) => found !== undefined, 'claim.settled at the TPA');
+    expect(settled?.payload).toMatchObject({ paidAmount: 10_050, patientResponsibility: 2_000, currency: 'USD', status: 'PAID' });
+    // Only what it subscribed to reaches it.
+    expect(delivered.every((event) => event.type === 'claim.settled')).toBe(true);
+    const events = await t.platform.database.prisma.outboxEvent.findMany({ where: { aggregateId: claim.id }, orderBy: { seq: 'asc' } });
+    expect(events.map((event) => event.type)).toEqual(['claim.created', 'claim.submitted', 'claim.accepted', 'claim.approved', 'claim.settled']);
+
+    // The same 835 again: recognised by its trace, nothing changes, no second event.
+    const again = await postRemittance('SYNTH_X12', remittance, 'application/edi-x12', X12_SECRET);
+    expect(again.json['remittances']).toEqual([expect.objectContaining({ duplicate: true, settled: 0 })]);
+    expect(await t.platform.database.prisma.outboxEvent.count({ where: { aggregateId: claim.id } })).toBe(5);
+  });
+
+  it('a remittance that is badly signed, malformed or names claims that are not ours: 400 or kept as unmatched, nothing else changes', async () => {
+    const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
+    const good = an835([{ id: claim.id, charge: '120.50', paid: '120.50', responsibility: '0', payerClaimNumber: claim.payerClaimNumber ?? '' }], 'EFT-0002');
+
+    const unsigned = await fetch(`${t.baseUrl}/webhooks/insurance/SYNTH_X12/remittance`, { method: 'POST', headers: { 'content-type': 'application/edi-x12', [SIGNATURE_HEADER]: signRemittance('wrong-secret', good) }, body: good });
+    expect(unsigned.status).toBe(400);
+    const wrongCount = good.replace(/SE\*(\d+)\*/, (_, count: string) => `SE*${Number(count) + 1}*`);
+    const malformed = await postRemittance('SYNTH_X12', wrongCount, 'application/edi-x12', X12_SECRET);
+    expect(malformed.status).toBe(400);
+    expect(JSON.stringify(malformed.json)).toMatch(/"code":"COUNT_MISMATCH".*"segmentId":"SE"/);
+    expect((await claimOf(hospital, claim.id)).status).toBe('ACCEPTED');
+    expect(await t.platform.database.prisma.remittance.count({ where: { traceNumber: 'EFT-0002' } })).toBe(0);
+
+    const withStranger = an835([
+      { id: claim.id, charge: '120.50', paid: '120.50', responsibility: '0', payerClaimNumber: claim.payerClaimNumber ?? '' },
+      { id: 'NOT-OURS-1', charge: '50', paid: '50', responsibility: '0', payerClaimNumber: 'X' },
+    ], 'EFT-0002');
+    const applied = await postRemittance('SYNTH_X12', withStranger, 'application/edi-x12', X12_SECRET);
+    expect(applied.json['remittances']).toEqual([expect.objectContaining({ settled: 1, unmatched: 1 })]);
+    expect((await claimOf(hospital, claim.id))).toMatchObject({ status: 'PAID', adjudication: 'APPROVED' });
+    const stored = await t.platform.database.prisma.remittance.findFirstOrThrow({ where: { traceNumber: 'EFT-0002' } });
+    expect(stored.unmatched).toEqual([{ claimId: 'NOT-OURS-1', paid: 5000 }]);
+  });
+
+  it('a denial: the 835 pays nothing, the claim is adjudicated denied with its reasons', async () => {
+    const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
+    const posted = await postRemittance('SYNTH_X12', an835([{ id: claim.id, charge: '120.50', paid: '0', responsibility: '120.50', payerClaimNumber: claim.payerClaimNumber ?? '', status: '4' }], 'EFT-0003'), 'application/edi-x12', X12_SECRET);
+    expect(posted.json['remittances']).toEqual([expect.objectContaining({ settled: 0, denied: 1 })]);
+    expect(await claimOf(hospital, claim.id)).toMatchObject({ status: 'ADJUDICATED', adjudication: 'DENIED', reasons: ['PR-2'] });
+  });
+});
+
+describe('the remittance drop folder', () => {
+  it('an 835 left in the payer’s folder is applied and moved to processed/; one that does not read goes to failed/ with its errors', async () => {
+    const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
+    const folder = join(DROP, 'SYNTH_X12');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'era-1.835'), an835([{ id: claim.id, charge: '120.50', paid: '120.50', responsibility: '0', payerClaimNumber: claim.payerClaimNumber ?? '' }], 'EFT-DROP-1'));
+    writeFileSync(join(folder, 'era-2.835'), 'ISA*00*nonsense~');
+    await until(async () => existsSync(join(folder, 'processed', 'era-1.835')) && existsSync(join(folder, 'failed', 'era-2.835')), Boolean, 'drop files handled', 20_000);
+    expect(await claimOf(hospital, claim.id)).toMatchObject({ status: 'PAID', paidAmount: 12_050 });
+    const errors = JSON.parse(readFileSync(join(folder, 'failed', 'era-2.835.errors.json'), 'utf8')) as Array<{ code: string }>;
+    expect(errors[0]?.code).toBe('ISA_TOO_SHORT');
+    expect(existsSync(join(folder, 'era-1.835'))).toBe(false);
+  });
+});
+
+describe('a batch', () => {
+  it('200 claims with 3 that cannot go: 197 sent in one 837, 3 precise failures, nothing lost', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 198; index++) ids.push((await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id, { charge: 10_000 + index })).id);
+    const outsideCoverage = await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id, { serviceDate: '2025-06-01' });
+    const alreadySent = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
+    const unknown = '00000000-0000-4000-8000-00000000c1a1';
+    const transmissions = x12.requests.length;
+
+    const { submitClaimBatch } = await hospital.request<{ submitClaimBatch: { submitted: Array<{ id: string; status: string }>; failed: Array<{ claimId: string; code: string; message: string }> } }>(
+      `mutation($ids: [ID!]!) { submitClaimBatch(ids: $ids) { submitted { id status } failed { claimId code message } } }`,
+      { ids: [...ids.slice(0, 197), outsideCoverage.id, alreadySent.id, unknown] },
+    );
+    expect(submitClaimBatch.submitted).toHaveLength(197);
+    expect(submitClaimBatch.submitted.every((claim) => claim.status === 'ACCEPTED')).toBe(true);
+    expect(submitClaimBatch.failed).toEqual([
+      { claimId: outsideCoverage.id, code: 'CONFLICT', message: 'line 1 is outside the coverage period' },
+      { claimId: alreadySent.id, code: 'CONFLICT', message: 'the claim is accepted; only drafts and rejected claims are sent' },
+      { claimId: unknown, code: 'NOT_FOUND', message: 'no such claim of your organization' },
+    ]);
+    expect(x12.requests.length).toBe(transmissions + 1);
+    expect((x12.requests.at(-1)?.body.match(/~CLM\*/g) ?? []).length).toBe(197);
+    // Nothing lost: the failed claims are as they were, the 198th draft untouched.
+    expect((await claimOf(hospital, outsideCoverage.id)).status).toBe('DRAFT');
+    expect((await claimOf(hospital, ids[197] as string)).status).toBe('DRAFT');
+  }, 120_000);
+});
+
+describe('other payers and failures', () => {
+  it('a FHIR payer acknowledges each Claim with a ClaimResponse; a signed ClaimResponse with payment settles it', async () => {
+    const claim = await submit(hospital, (await draft(hospital, PATIENTS.gusHospital.id, PAYERS.fhir.id)).id);
+    expect(claim).toMatchObject({ status: 'ACCEPTED', payerClaimNumber: 'FHIR-PCN-1' });
+    const response = `{"resourceType":"ClaimResponse","id":"FHIR-PCN-1","identifier":[{"value":"FHIR-PCN-1"}],"status":"active","type":{"coding":[{"code":"professional"}]},"use":"claim",
+      "patient":{"identifier":{"value":"SYNF-4001"}},"created":"2026-12-05","insurer":{"identifier":{"value":"FAKEFHIR"}},"request":{"identifier":{"value":"${claim.id}"}},"outcome":"complete",
+      "total":[{"category":{"coding":[{"code":"submitted"}]},"amount":{"value":120.50,"currency":"USD"}}],
+      "payment":{"type":{"coding":[{"code":"complete"}]},"date":"2026-12-05","amount":{"value":120.50,"currency":"USD"},"identifier":{"value":"FHIR-PAY-1"}}}`;
+    const posted = await postRemittance('SYNTH_FHIR', response, 'application/fhir+json', FHIR_SECRET);
+    expect(posted.status).toBe(200);
+    expect(await claimOf(hospital, claim.id)).toMatchObject({ status: 'PAID', adjudication: 'APPROVED', paidAmount: 12_050 });
+  });
+
+  it('an HMO (JSON API) rejects a claim for a diagnosis it will not pay, with its reason, and accepts another', async () => {
+    const rejected = await submit(billing, (await draft(billing, PATIENTS.amaraNorth.id, PAYERS.hygeia.id, { diagnosis: 'R69' })).id);
+    expect(rejected).toMatchObject({ status: 'REJECTED', reasons: ['DIAGNOSIS_NOT_COVERED'], currency: 'NGN' });
+    expect(rejected.history.map((step) => step.to)).toEqual(['DRAFT', 'SUBMITTED', 'REJECTED']);
+    const accepted = await submit(billing, (await draft(billing, PATIENTS.amaraNorth.id, PAYERS.hygeia.id)).id);
+    expect(accepted).toMatchObject({ status: 'ACCEPTED', payerClaimNumber: expect.stringMatching(/^REST-PCN-/) });
+  });
+
+  it('a payer that is down: PAYER_UNAVAILABLE, the claim stays a draft and goes once the payer is back', async () => {
+    const claim = await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id);
+    x12.mode = 'down';
+    try {
+      const { json } = await postGraphQL(t.graphqlUrl, { query: `mutation { submitClaim(id: "${claim.id}") { id } }` }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
+      expect(json.errors?.[0]?.extensions).toMatchObject({ code: 'PAYER_UNAVAILABLE', retryable: true });
+      expect((await claimOf(hospital, claim.id)).status).toBe('DRAFT');
+      const failed = await t.platform.database.prisma.claimSubmission.findFirstOrThrow({ where: { claimIds: { has: claim.id } } });
+      expect(failed).toMatchObject({ outcome: 'FAILED', error: 'PAYER_ERROR' });
+    } finally {
+      x12.mode = 'ok';
+    }
+    expect((await submit(hospital, claim.id)).status).toBe('ACCEPTED');
+  });
+
+  it('a claim with bad codes is refused with every problem named, before anything is stored', async () => {
+    const before = await t.platform.database.prisma.claim.count();
+    const { json } = await postGraphQL(t.graphqlUrl, {
+      query: `mutation { createClaim(input: {patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", diagnoses: ["not-icd"], placeOfService: "office", lines: [{procedureCode: "992", charge: -5, units: 0, diagnosisPointers: [3], serviceDate: "2026-11-02"}]}) { id } }`,
+    }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
+    expect(json.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const fields = (json.errors?.[0]?.extensions?.['problems'] as Array<{ field: string }>).map((problem) => problem.field);
+    expect(fields).toEqual(['input.diagnoses[0]', 'input.placeOfService', 'input.lines[0].procedureCode', 'input.lines[0].charge', 'input.lines[0].units', 'input.lines[0].diagnosisPointers']);
+    expect(await t.platform.database.prisma.claim.count()).toBe(before);
+  });
+});
