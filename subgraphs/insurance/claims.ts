@@ -7,6 +7,7 @@ import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/ident
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { PayerUnavailable, type ClaimAcknowledgment, type ClaimToSubmit } from './adapters/payer.js';
 import { INSURANCE_STAFF } from './policies.js';
+import { authorizationFacts, authorizationProblem, checkClaimAuthorization } from './preauthorizations.js';
 import { payersOf, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
 
@@ -100,6 +101,7 @@ export async function createClaim(ctx: Ctx, input: ClaimInput): Promise<Claim> {
   if (!coverage) throw notFound('Coverage');
   const totalCharge = input.lines.reduce((sum, line) => sum + line.charge, 0);
   if (totalCharge > 2_147_483_647) throw badUserInput('input.lines', 'the claim total is too large');
+  await checkClaimAuthorization(ctx, { patientId: input.patientId, payerId: coverage.payerId, priorAuthorization: input.priorAuthorization, lines: input.lines });
   return ctx.db.$transaction(async (tx) => {
     const claim = await tx.claim.create({
       data: {
@@ -141,10 +143,12 @@ export async function submitClaimBatch(ctx: Ctx, claimIds: string[]): Promise<Ba
   const failed: BatchResult['failed'] = [];
   const visible = await ctx.db.claim.findMany({ where: { id: { in: ids } }, include: { lines: { orderBy: { position: 'asc' } }, coverage: { include: { payer: true } } } });
   const byId = new Map(visible.map((claim) => [claim.id, claim]));
+  const authorizations = await authorizationFacts(ctx.db, visible);
   const sendable: typeof visible = [];
   for (const id of ids) {
     const claim = byId.get(id);
-    const problem = !claim ? 'no such claim of your organization' : problemOf(claim);
+    // Authorization is checked again at sending: an approval may have expired since the draft.
+    const problem = !claim ? 'no such claim of your organization' : (problemOf(claim) ?? authorizationProblem(authorizations, claim));
     if (problem) failed.push({ claimId: id, code: claim ? ErrorCode.CONFLICT : ErrorCode.NOT_FOUND, message: problem });
     else sendable.push(claim as (typeof visible)[number]);
   }
@@ -192,27 +196,28 @@ async function transmit(ctx: Ctx, actorId: string, organizationId: string, payer
     return { submitted: [], failed: claims.map((claim) => ({ claimId: claim.id, code: ErrorCode.PAYER_UNAVAILABLE, message })) };
   }
   const result: BatchResult = { submitted: [], failed: [] };
-  await ctx.db.$transaction(async (tx) => {
-    for (const claim of claims) {
-      const ack = acknowledgments.find((candidate) => candidate.claimId === claim.id) as ClaimAcknowledgment;
+  // One short transaction per claim: each claim's status and its events change together, and a
+  // batch of hundreds never holds one transaction (and the database) for its whole length.
+  for (const claim of claims) {
+    const ack = acknowledgments.find((candidate) => candidate.claimId === claim.id) as ClaimAcknowledgment;
+    const outcome = await ctx.db.$transaction(async (tx) => {
       const sent = await move(tx, claim, SENDABLE, 'SUBMITTED', actorId, `sent in transmission ${submission.controlNumber}`, { lastSubmissionId: submission.id, reasons: [] });
-      if (!sent) {
-        result.failed.push({ claimId: claim.id, code: ErrorCode.CONFLICT, message: 'the claim changed meanwhile' });
-        continue;
-      }
+      if (!sent) return null;
       await recordEvent(tx, InsuranceEvents.claimSubmitted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(sent), submissionId: submission.id } });
       const acknowledged = ack.accepted
         ? await move(tx, sent, ['SUBMITTED'], 'ACCEPTED', null, 'acknowledged by the payer', { payerClaimNumber: ack.payerClaimNumber })
         : await move(tx, sent, ['SUBMITTED'], 'REJECTED', null, `rejected by the payer: ${ack.reasons.join(', ')}`, { reasons: ack.reasons });
-      if (!acknowledged) continue;
+      if (!acknowledged) return sent;
       if (ack.accepted) {
         await recordEvent(tx, InsuranceEvents.claimAccepted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), payerClaimNumber: ack.payerClaimNumber } });
       } else {
         await recordEvent(tx, InsuranceEvents.claimRejected, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), reasons: ack.reasons } });
       }
-      result.submitted.push(acknowledged);
-    }
-  });
+      return acknowledged;
+    });
+    if (outcome) result.submitted.push(outcome);
+    else result.failed.push({ claimId: claim.id, code: ErrorCode.CONFLICT, message: 'the claim changed meanwhile' });
+  }
   await ctx.db.claimSubmission.update({ where: { id: submission.id }, data: { outcome: 'ACKNOWLEDGED' } });
   return result;
 }

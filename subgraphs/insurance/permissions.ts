@@ -10,8 +10,10 @@ const staff = hasRole(...INSURANCE_STAFF);
 const staffOrPatient = hasRole(Role.PATIENT, ...INSURANCE_STAFF);
 
 export const insurancePermissions: IRules = {
-  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff, claim: staffOrPatient, claims: staff },
-  Mutation: { addCoverage: staff, createClaim: staff, submitClaim: staff, submitClaimBatch: staff },
+  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff, claim: staffOrPatient, claims: staff, priorAuthorization: staffOrPatient },
+  Mutation: { addCoverage: staff, requestPreAuthorization: staff, createClaim: staff, submitClaim: staff, submitClaimBatch: staff },
+  PriorAuthorization: staffOrPatient,
+  ServiceEstimate: staffOrPatient,
   Claim: staffOrPatient,
   ClaimLine: staffOrPatient,
   ClaimTransition: staffOrPatient,

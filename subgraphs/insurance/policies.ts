@@ -94,6 +94,16 @@ export const insurancePolicies: AccessPolicies = {
     write: (scope) => managed(scope) as WhereOf<'ClaimSubmission'>,
     create: staffCreates('claim transmissions'),
   },
+  PayerTariff: {
+    read: (scope) => (managedOrganization(scope.identity) ? {} : NOTHING),
+    write: () => NOTHING,
+  },
+  PriorAuthorization: {
+    read: (scope) => visible(scope) as WhereOf<'PriorAuthorization'>,
+    write: (scope) => managed(scope) as WhereOf<'PriorAuthorization'>,
+    create: staffCreates('authorization requests'),
+    audited: true,
+  },
   // Written by the remittance webhook only, as system work.
   Remittance: { read: () => NOTHING, write: () => NOTHING },
 };

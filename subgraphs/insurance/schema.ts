@@ -3,6 +3,7 @@ import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from
 import type { Benefit } from './adapters/payer.js';
 import * as claims from './claims.js';
 import * as coverages from './coverages.js';
+import * as preauthorizations from './preauthorizations.js';
 import * as eligibility from './eligibility.js';
 
 /** The insurance subgraph's types. Resolvers translate; rules live in the services, access in policies.ts. */
@@ -146,12 +147,49 @@ export function buildInsuranceSchema(): GraphQLSchema {
       description: 'This patient’s insurance: the caller’s organization’s records for billing staff, their own for the patient.',
       resolve: (patient, _args, ctx) => coverages.coveragesOfPatient(ctx, patient.id),
     }),
+    priorAuthorizations: t.field({
+      type: [AuthorizationRef],
+      description: 'This patient’s pre-authorization requests and their answers.',
+      resolve: (patient, _args, ctx) => preauthorizations.preAuthorizationsOfPatient(ctx, patient.id),
+    }),
     claims: t.field({
       type: [ClaimRef],
       description: 'This patient’s claims: the organization’s for billing staff, their own sent ones for the patient.',
       resolve: (patient, _args, ctx) => claims.claimsOfPatient(ctx, patient.id),
     }),
   }));
+
+  const AuthorizationStatusEnum = builder.enumType('PriorAuthorizationStatus', { values: ['REQUESTED', 'APPROVED', 'DENIED', 'PENDED'] as const });
+  const EstimateRef = builder.objectRef<preauthorizations.ServiceEstimate>('ServiceEstimate').implement({
+    fields: (t) => ({ procedureCode: t.exposeString('procedureCode'), units: t.exposeInt('units'), estimatedCost: t.exposeInt('estimatedCost', { description: 'Minor units, for all units.' }) }),
+  });
+  const AuthorizationRef = builder.prismaObject('PriorAuthorization', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      patient: t.field({ type: PatientRef, resolve: (a) => ({ id: a.patientId }) }),
+      payer: t.field({ type: PayerRef, resolve: async (a, _args, ctx) => (await coverages.payerOf(ctx, a.payerId)) ?? Promise.reject(new Error('authorization without payer')) }),
+      status: t.field({ type: AuthorizationStatusEnum, resolve: (a) => a.status }),
+      authCode: t.exposeString('authCode', { nullable: true, description: 'The payer’s code, which claims for these services cite.' }),
+      services: t.field({ type: [EstimateRef], resolve: (a) => preauthorizations.servicesOf(a) }),
+      estimatedTotal: t.exposeInt('estimatedTotal'),
+      currency: t.exposeString('currency'),
+      reasons: t.exposeStringList('reasons'),
+      approvedAt: t.expose('approvedAt', { type: 'DateTime', nullable: true }),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'Thirty days after approval.' }),
+    }),
+  });
+  builder.asEntity(AuthorizationRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => preauthorizations.loadPreAuthorization(ctx, ref.id) });
+  const EstimateInput = builder.inputType('ServiceEstimateInput', {
+    fields: (t) => ({ procedureCode: t.string({ required: true }), units: t.int({ required: true }), estimatedCost: t.int({ required: true, description: 'Minor units, for all units.' }) }),
+  });
+  const AuthorizationInput = builder.inputType('PreAuthorizationInput', {
+    fields: (t) => ({
+      patientId: t.id({ required: true }),
+      payerId: t.id({ required: true }),
+      diagnoses: t.stringList({ required: true }),
+      services: t.field({ type: [EstimateInput], required: true }),
+    }),
+  });
 
   const FailureRef = builder.objectRef<claims.BatchResult['failed'][number]>('ClaimSubmissionFailure').implement({
     fields: (t) => ({ claimId: t.exposeID('claimId'), code: t.exposeString('code'), message: t.exposeString('message') }),
@@ -199,6 +237,7 @@ export function buildInsuranceSchema(): GraphQLSchema {
   });
 
   builder.queryFields((t) => ({
+    priorAuthorization: t.field({ type: AuthorizationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => preauthorizations.loadPreAuthorization(ctx, String(args.id)) }),
     claim: t.field({ type: ClaimRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => claims.loadClaim(ctx, String(args.id)) }),
     claims: t.field({
       type: [ClaimRef],
@@ -217,6 +256,15 @@ export function buildInsuranceSchema(): GraphQLSchema {
   }));
 
   builder.mutationFields((t) => ({
+    requestPreAuthorization: t.field({
+      type: AuthorizationRef,
+      description: 'Asks the patient’s payer to authorize services before care; estimates are checked against the plan’s tariff first. An approval is valid 30 days.',
+      args: { input: t.arg({ type: AuthorizationInput, required: true }) },
+      resolve: (_root, { input }, ctx) => preauthorizations.requestPreAuthorization(ctx, {
+        patientId: String(input.patientId), payerId: String(input.payerId), diagnoses: input.diagnoses,
+        services: input.services.map((service) => ({ procedureCode: service.procedureCode, units: service.units, estimatedCost: service.estimatedCost })),
+      }),
+    }),
     createClaim: t.field({
       type: ClaimRef,
       args: { input: t.arg({ type: ClaimInput, required: true }) },

@@ -29,9 +29,35 @@ const ENROLLMENTS = [
   ...[PAYERS.x12, PAYERS.fhir].map((payer) => ({ organizationId: ORGS.hospital.id, payerId: payer.id, providerNumber: '1234567893', providerName: ORGS.hospital.name })),
 ];
 
+/**
+ * Synthetic tariffs: what each plan pays at most per unit (minor units of its currency) and
+ * which procedures need authorization first (imaging, surgery).
+ */
+const NAIRA_TARIFF = [
+  { procedureCode: '99213', maxAmount: 1_500_000, requiresAuthorization: false },
+  { procedureCode: '85025', maxAmount: 500_000, requiresAuthorization: false },
+  { procedureCode: '70553', maxAmount: 18_000_000, requiresAuthorization: true },
+  { procedureCode: '27447', maxAmount: 250_000_000, requiresAuthorization: true },
+];
+const DOLLAR_TARIFF = [
+  { procedureCode: '99213', maxAmount: 15_000, requiresAuthorization: false },
+  { procedureCode: '85025', maxAmount: 5_000, requiresAuthorization: false },
+  { procedureCode: '70553', maxAmount: 200_000, requiresAuthorization: true },
+  { procedureCode: '27447', maxAmount: 3_000_000, requiresAuthorization: true },
+];
+
 export async function seedInsurance({ prisma }: SubgraphDeps): Promise<void> {
   for (const payer of Object.values(PAYERS)) {
     await prisma.payer.upsert({ where: { id: payer.id }, create: payer, update: { name: payer.name, protocol: payer.protocol, currency: payer.currency } });
+  }
+  for (const payer of Object.values(PAYERS)) {
+    for (const tariff of payer.currency === 'NGN' ? NAIRA_TARIFF : DOLLAR_TARIFF) {
+      await prisma.payerTariff.upsert({
+        where: { payerId_procedureCode: { payerId: payer.id, procedureCode: tariff.procedureCode } },
+        create: { id: seedId(`tariff:${payer.code}:${tariff.procedureCode}`), payerId: payer.id, ...tariff },
+        update: {},
+      });
+    }
   }
   for (const enrollment of ENROLLMENTS) {
     await prisma.payerEnrollment.upsert({

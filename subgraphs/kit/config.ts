@@ -66,6 +66,7 @@ export interface InsuranceSettings {
     mapping?: {
       eligibilityPath: string;
       claimsPath?: string;
+      preauthorizationPath?: string;
       method?: 'GET' | 'POST';
       authHeader?: string;
       requestFields?: Record<string, string>;

@@ -179,6 +179,56 @@ describe('a claim from draft to payment with an X12 payer', () => {
   });
 });
 
+describe('pre-authorization', () => {
+  const REQUEST = `mutation($input: PreAuthorizationInput!) { requestPreAuthorization(input: $input) { id status authCode estimatedTotal currency approvedAt expiresAt services { procedureCode units estimatedCost } } }`;
+  interface Authorization { id: string; status: string; authCode: string | null; estimatedTotal: number; currency: string; approvedAt: string | null; expiresAt: string | null }
+  const mri = (estimatedCost: number) => ({ patientId: PATIENTS.amaraNorth.id, payerId: PAYERS.hygeia.id, diagnoses: ['G43.909'], services: [{ procedureCode: '70553', units: 1, estimatedCost }] });
+  const mriClaim = (priorAuthorization?: string) => `mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["G43.909"], placeOfService: "11"${priorAuthorization ? `, priorAuthorization: "${priorAuthorization}"` : ''}, lines: [{procedureCode: "70553", charge: 15000000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-20"}]}) { id status } }`;
+  const errorOf = async (query: string, variables?: Record<string, unknown>) => (await postGraphQL(t.graphqlUrl, { query, variables }, { authorization: `Bearer ${await t.tokenFor('billing')}` })).json.errors?.[0];
+
+  it('an MRI within the plan’s tariff is approved for 30 days, and a claim citing it goes; without it, or with a code of another patient, it is refused before it leaves', async () => {
+    const { requestPreAuthorization: approval } = await billing.request<{ requestPreAuthorization: Authorization }>(REQUEST, { input: mri(15_000_000) });
+    expect(approval).toMatchObject({ status: 'APPROVED', authCode: 'REST-AUTH-1', estimatedTotal: 15_000_000, currency: 'NGN' });
+    expect(Date.parse(approval.expiresAt ?? '') - Date.parse(approval.approvedAt ?? '')).toBe(30 * 86_400_000);
+    expect(JSON.parse(hmo.authorizations[0]?.body ?? '{}')).toMatchObject({ requestId: approval.id, services: [{ procedureCode: '70553', units: 1, estimatedCost: '150000' }] });
+
+    const missing = await errorOf(mriClaim());
+    expect(missing?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.priorAuthorization' });
+    expect(missing?.message).toBe("input.priorAuthorization: 70553 needs the payer's prior authorization; cite its code");
+    expect((await errorOf(mriClaim('NO-SUCH-AUTH')))?.message).toMatch(/authorization NO-SUCH-AUTH is not an approval of this patient's payer/);
+
+    const { createClaim } = await billing.request<{ createClaim: { id: string } }>(mriClaim(approval.authCode ?? ''));
+    expect((await submit(billing, createClaim.id)).status).toBe('ACCEPTED');
+  });
+
+  it('an estimate above the tariff, or a service not on it, is refused before the payer is asked', async () => {
+    const asked = hmo.authorizations.length;
+    const above = await errorOf(REQUEST, { input: mri(18_000_001) });
+    expect(above?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.services[0].estimatedCost' });
+    expect(above?.message).toMatch(/180000\.01 NGN is above the tariff of 180000 for 1 × 70553/);
+    const offTariff = await errorOf(REQUEST, { input: { ...mri(1000), services: [{ procedureCode: '99999', units: 1, estimatedCost: 1000 }] } });
+    expect(offTariff?.message).toMatch(/99999 is not on Hygeia HMO's tariff/);
+    expect(hmo.authorizations.length).toBe(asked);
+  });
+
+  it('an approval that has expired since the draft stops the claim when it is sent', async () => {
+    const { requestPreAuthorization: approval } = await billing.request<{ requestPreAuthorization: Authorization }>(REQUEST, { input: mri(10_000_000) });
+    const { createClaim } = await billing.request<{ createClaim: { id: string } }>(mriClaim(approval.authCode ?? ''));
+    await t.platform.database.prisma.priorAuthorization.update({ where: { id: approval.id }, data: { expiresAt: new Date(Date.now() - 86_400_000) } });
+    const { submitClaimBatch } = await billing.request<{ submitClaimBatch: { failed: Array<{ code: string; message: string }> } }>(`mutation { submitClaimBatch(ids: ["${createClaim.id}"]) { failed { code message } } }`);
+    expect(submitClaimBatch.failed).toEqual([{ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`^authorization ${approval.authCode} expired on \\d{4}-\\d{2}-\\d{2}$`)) }]);
+  });
+
+  it('a FHIR payer answers a Claim with use preauthorization; an X12 payer takes none here (PAYER_UNAVAILABLE, NOT_SUPPORTED)', async () => {
+    const { requestPreAuthorization } = await hospital.request<{ requestPreAuthorization: Authorization }>(REQUEST, { input: { patientId: PATIENTS.gusHospital.id, payerId: PAYERS.fhir.id, diagnoses: ['M17.11'], services: [{ procedureCode: '27447', units: 1, estimatedCost: 2_500_050 }] } });
+    expect(requestPreAuthorization).toMatchObject({ status: 'APPROVED', authCode: 'FHIR-AUTH-1', currency: 'USD' });
+    // The estimate goes out as the exact decimal: 25000.50, not 25000.5.
+    expect(fhir.authorizations[0]?.body).toContain('"net":{"value":25000.50,"currency":"USD"}');
+    const { json } = await postGraphQL(t.graphqlUrl, { query: REQUEST, variables: { input: { patientId: PATIENTS.fayeHospital.id, payerId: PAYERS.x12.id, diagnoses: ['M17.11'], services: [{ procedureCode: '27447', units: 1, estimatedCost: 100 }] } } }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
+    expect(json.errors?.[0]?.extensions).toMatchObject({ code: 'PAYER_UNAVAILABLE', reason: 'NOT_SUPPORTED' });
+  });
+});
+
 describe('the remittance drop folder', () => {
   it('an 835 left in the payer’s folder is applied and moved to processed/; one that does not read goes to failed/ with its errors', async () => {
     const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);

@@ -59,6 +59,8 @@ const ROOT: MatrixCase[] = [
   { name: 'Mutation.createClaim (bad codes)', query: () => `mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["x"], placeOfService: "11", lines: []}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
   { name: 'Mutation.submitClaim (unknown)', query: () => `mutation { submitClaim(id: "${UNKNOWN}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.submitClaimBatch (unknown)', query: () => `mutation { submitClaimBatch(ids: ["${UNKNOWN}"]) { failed { code } } }`, allowed: STAFF },
+  { name: 'Query.priorAuthorization (unknown)', query: () => `{ priorAuthorization(id: "${UNKNOWN}") { status } }`, allowed: ['PATIENT', ...STAFF], allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.requestPreAuthorization (service not on the tariff)', query: () => `mutation { requestPreAuthorization(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["G43.909"], services: [{procedureCode: "99999", units: 1, estimatedCost: 100}]}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
   { name: 'Mutation.addCoverage (unknown patient)', query: () => `mutation { addCoverage(input: ${coverageInput(UNKNOWN, 'M-1')}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
 ];
 
@@ -66,6 +68,7 @@ const ROOT: MatrixCase[] = [
 const REFERENCES: MatrixCase[] = [
   { name: 'Query.checkEligibility (another organization’s patient)', query: () => `{ checkEligibility(patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", serviceType: "30") { inForce } }`, allowed: [] },
   { name: 'Mutation.addCoverage (another organization’s patient)', query: () => `mutation { addCoverage(input: ${coverageInput(PATIENTS.fayeHospital.id, 'M-2')}) { id } }`, allowed: [] },
+  { name: 'Mutation.requestPreAuthorization (another organization’s patient)', query: () => `mutation { requestPreAuthorization(input: {patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", diagnoses: ["G43.909"], services: [{procedureCode: "70553", units: 1, estimatedCost: 100}]}) { id } }`, allowed: [] },
   { name: 'Mutation.createClaim (another organization’s patient)', query: () => `mutation { createClaim(input: ${claimInput(PATIENTS.fayeHospital.id, PAYERS.x12.id)}) { id } }`, allowed: [] },
   // Another organization's claim is invisible: NOT_FOUND for staff, refused for everyone else; it stays a draft.
   { name: 'Mutation.submitClaim (another organization’s)', query: () => `mutation { submitClaim(id: "${hospitalClaim}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
@@ -79,6 +82,7 @@ async function footprint(): Promise<Record<string, number>> {
     claims: await prisma.claim.count(),
     transitions: await prisma.claimTransition.count(),
     submissions: await prisma.claimSubmission.count(),
+    authorizations: await prisma.priorAuthorization.count(),
     events: await prisma.outboxEvent.count({ where: { source: 'insurance' } }),
     payerCalls: hmo.requests.length,
   };
@@ -90,6 +94,8 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Coverage (another organization’s)', query: () => entitiesQuery('Coverage', COVERAGES.gusFhir.id, 'memberId'), allowed: [] },
   { name: '_entities Claim (own, sent)', query: () => entitiesQuery('Claim', amaraClaim, 'status'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Claim (another organization’s)', query: () => entitiesQuery('Claim', hospitalClaim, 'status'), allowed: [] },
+  { name: '_entities Patient.priorAuthorizations (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'priorAuthorizations { id }'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Patient.priorAuthorizations (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'priorAuthorizations { id }'), allowed: STAFF },
   { name: '_entities Patient.claims (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'claims { id }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.claims (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'claims { id }'), allowed: STAFF },
   { name: '_entities Payer', query: () => entitiesQuery('Payer', PAYERS.nhis.id, 'code'), allowed: ['PATIENT', ...STAFF] },

@@ -37,6 +37,15 @@ export class FakePayer {
   readonly requests: Array<{ path: string; body: string; headers: IncomingMessage['headers'] }> = [];
   /** Every claim received, in order (rejected ones too). */
   readonly claims: ReceivedClaim[] = [];
+  /** Pre-authorization requests received: approved for members it knows. */
+  readonly authorizations: Array<{ requestId: string; memberId: string; approved: boolean; authCode: string | null; body: string }> = [];
+
+  private authorize(requestId: string, memberId: string, body: string): { approved: boolean; authCode: string | null } {
+    const approved = this.members.has(memberId);
+    const authCode = approved ? `${this.protocol}-AUTH-${this.authorizations.length + 1}` : null;
+    this.authorizations.push({ requestId, memberId, approved, authCode, body });
+    return { approved, authCode };
+  }
   mode: FakeMode = 'ok';
   slowMs = 2_000;
   baseUrl = '';
@@ -152,6 +161,17 @@ export class FakePayer {
   }
 
   private fhir(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (req.method === 'POST' && req.url === '/Claim/$submit' && (JSON.parse(body) as { use?: string }).use === 'preauthorization') {
+      const request = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } } };
+      const memberId = request.patient?.identifier?.value ?? '';
+      const { approved, authCode } = this.authorize(request.identifier?.[0]?.value ?? '', memberId, body);
+      const response = {
+        resourceType: 'ClaimResponse', status: 'active', type: { coding: [{ code: 'professional' }] }, use: 'preauthorization',
+        patient: { identifier: { value: memberId } }, created: '2026-12-05', insurer: { identifier: { value: 'FAKEFHIR' } },
+        outcome: approved ? 'complete' : 'error', ...(approved ? { preAuthRef: authCode } : { error: [{ code: { coding: [{ code: 'a001' }] } }] }),
+      };
+      return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(response));
+    }
     if (req.method === 'POST' && req.url === '/Claim/$submit') {
       const claim = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } }; total?: { value?: number }; diagnosis?: Array<{ diagnosisCodeableConcept?: { coding?: Array<{ code?: string }> } }> };
       const judged = this.judge(claim.identifier?.[0]?.value ?? '', claim.patient?.identifier?.value ?? '', String(claim.total?.value ?? 0), claim.diagnosis?.[0]?.diagnosisCodeableConcept?.coding?.[0]?.code);
@@ -186,6 +206,11 @@ export class FakePayer {
   }
 
   private rest(req: IncomingMessage, res: ServerResponse, body = ''): void {
+    if (req.method === 'POST' && req.url === '/api/v1/preauthorizations') {
+      const request = JSON.parse(body) as { requestId: string; member: { memberId: string } };
+      const { approved, authCode } = this.authorize(request.requestId, request.member.memberId, body);
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(approved ? { status: 'APPROVED', authCode } : { status: 'DENIED', reasons: ['ENROLLEE_NOT_FOUND'] }));
+    }
     if (req.method === 'POST' && req.url === '/api/v1/claims') {
       const batch = JSON.parse(body) as { claims: Array<{ claimId: string; totalCharge: string; subscriber: { memberId: string }; diagnoses: string[] }> };
       const results = batch.claims.map((claim) => this.judge(claim.claimId, claim.subscriber.memberId, claim.totalCharge, claim.diagnoses[0]))
@@ -208,6 +233,7 @@ export class FakePayer {
 export const FAKE_HMO_MAPPING = {
   eligibilityPath: '/api/v1/enrollees/{memberId}/eligibility?benefit={serviceType}',
   claimsPath: '/api/v1/claims',
+  preauthorizationPath: '/api/v1/preauthorizations',
   authHeader: 'x-api-key',
   response: {
     inForce: 'data.status', inForceValues: ['ACTIVE'], planName: 'data.plan.name', copay: 'data.copay', coinsurancePercent: 'data.coinsurancePercent',

@@ -1,7 +1,8 @@
 import type { Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
 import { readFhir } from '../fhir/read.js';
-import { minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimToSubmit, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
+import { fixedDecimalFromMinor, minorUnits } from '../x12/views.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimToSubmit, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
 
 /** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
 export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
@@ -38,12 +39,28 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
       return eligibilityFromResponse(body);
     },
 
+    async requestPreAuthorization(request, signal) {
+      const resource = preauthorizationResource(request, endpoint);
+      const { body } = await payerHttp(`${endpoint.baseUrl}/Claim/$submit`, {
+        method: 'POST', signal, body: stringifyLossless(resource) ?? '',
+        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+      });
+      const document = readFhir(body);
+      const firstError = document.issues.find((issue) => issue.severity === 'error');
+      if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+      if (document.resource?.resourceType !== 'ClaimResponse') throw new MalformedAnswer(`expected a ClaimResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
+      const response = document.resource as ClaimResponse;
+      if (response.outcome === 'error') return { status: 'DENIED', authCode: null, reasons: (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`) };
+      if (response.outcome === 'queued' || !response.preAuthRef) return { status: 'PENDED', authCode: null, reasons: [] };
+      return { status: 'APPROVED', authCode: response.preAuthRef, reasons: [] };
+    },
+
     async submitClaims(request, signal) {
       const acknowledgments: ClaimAcknowledgment[] = [];
       // One Claim per $submit, in order; a payer answers each with a ClaimResponse.
       for (const claim of request.claims) {
         const { body } = await payerHttp(`${endpoint.baseUrl}/Claim/$submit`, {
-          method: 'POST', signal, body: JSON.stringify(claimResource(claim, request, endpoint)),
+          method: 'POST', signal, body: stringifyLossless(claimResource(claim, request, endpoint)) ?? '',
           headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
         });
         acknowledgments.push(acknowledgmentFromResponse(body, claim.claimId));
@@ -53,22 +70,60 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
   };
 }
 
-/** Our claim as an R4 Claim (use `claim`; `preauthorization` is the same resource with another use). */
-export function claimResource(claim: ClaimToSubmit, request: { payer: { code: string; name: string }; provider: { name: string; npi: string }; controlNumber: string }, endpoint: PayerEndpoint): Claim {
+/**
+ * What every Claim CareGraph sends shares: our identifier, the member, the payer, the provider,
+ * the diagnoses and the focal coverage. `use` says whether it is a claim or a request for
+ * authorization.
+ */
+function claimSkeleton(use: 'claim' | 'preauthorization', id: string, member: Member, diagnoses: string[], request: { payer: { code: string; name: string }; provider: { name: string; npi: string } }, endpoint: PayerEndpoint): Claim {
   return {
     resourceType: 'Claim',
-    identifier: [{ system: 'urn:caregraph:claim', value: claim.claimId }],
+    identifier: [{ system: use === 'claim' ? 'urn:caregraph:claim' : 'urn:caregraph:preauthorization', value: id }],
     status: 'active',
     type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-    use: 'claim',
-    patient: { identifier: { system: MEMBER_ID_SYSTEM, value: claim.subscriber.memberId }, display: `${claim.subscriber.firstName} ${claim.subscriber.lastName}` },
+    use,
+    patient: { identifier: { system: MEMBER_ID_SYSTEM, value: member.memberId }, display: `${member.firstName} ${member.lastName}` },
     created: new Date().toISOString().slice(0, 10),
     insurer: { identifier: { value: endpoint.payerId ?? request.payer.code }, display: request.payer.name },
     provider: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: request.provider.npi }, display: request.provider.name },
     priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/processpriority', code: 'normal' }] },
+    diagnosis: diagnoses.map((code, index) => ({ sequence: index + 1, diagnosisCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }] } })),
+    insurance: [{ sequence: 1, focal: true, coverage: { identifier: { system: MEMBER_ID_SYSTEM, value: member.memberId } } }],
+  };
+}
+
+/** A pre-authorization request: an R4 Claim with use `preauthorization`. */
+export function preauthorizationResource(request: PreAuthorizationRequest, endpoint: PayerEndpoint): Claim {
+  const currency = endpoint.currency ?? 'USD';
+  const total = request.services.reduce((sum, service) => sum + minorUnits(service.estimatedCost), 0n);
+  return {
+    ...claimSkeleton('preauthorization', request.requestId, request.member, request.diagnoses, request, endpoint),
+    item: request.services.map((service, index) => ({
+      sequence: index + 1,
+      productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: service.procedureCode }] },
+      quantity: { value: service.units },
+      net: fhirMoney(service.estimatedCost, currency),
+    })),
+    total: fhirMoney(fixedDecimalFromMinor(total), currency),
+  };
+}
+
+/**
+ * Money as FHIR keeps it: the value written with its two decimal places ("25000.50"), as a
+ * lossless number so it goes out exactly as written rather than through a float.
+ */
+function fhirMoney(decimal: string, currency: string): { value: number; currency: string } {
+  return { value: new LosslessNumber(fixedDecimalFromMinor(minorUnits(decimal))) as unknown as number, currency };
+}
+
+/** Our claim as an R4 Claim with use `claim`; a replacement names the claim it replaces. */
+export function claimResource(claim: ClaimToSubmit, request: { payer: { code: string; name: string }; provider: { name: string; npi: string } }, endpoint: PayerEndpoint): Claim {
+  const currency = endpoint.currency ?? 'USD';
+  const skeleton = claimSkeleton('claim', claim.claimId, claim.subscriber, claim.diagnoses, request, endpoint);
+  return {
+    ...skeleton,
     ...(claim.originalPayerClaimNumber ? { related: [{ claim: { identifier: { value: claim.originalPayerClaimNumber } }, relationship: { coding: [{ code: 'prior' }] } }] } : {}),
-    diagnosis: claim.diagnoses.map((code, index) => ({ sequence: index + 1, diagnosisCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }] } })),
-    insurance: [{ sequence: 1, focal: true, coverage: { identifier: { system: MEMBER_ID_SYSTEM, value: claim.subscriber.memberId } }, ...(claim.priorAuthorization ? { preAuthRef: [claim.priorAuthorization] } : {}) }],
+    insurance: skeleton.insurance.map((insurance) => ({ ...insurance, ...(claim.priorAuthorization ? { preAuthRef: [claim.priorAuthorization] } : {}) })),
     item: claim.lines.map((line, index) => ({
       sequence: index + 1,
       diagnosisSequence: line.diagnosisPointers,
@@ -76,10 +131,9 @@ export function claimResource(claim: ClaimToSubmit, request: { payer: { code: st
       ...(line.modifiers.length ? { modifier: line.modifiers.map((modifier) => ({ coding: [{ code: modifier }] })) } : {}),
       servicedDate: line.serviceDate,
       quantity: { value: line.units },
-      // JSON numbers are written as JavaScript numbers: exact for two-decimal amounts.
-      net: { value: Number(line.charge), currency: endpoint.currency ?? 'USD' },
+      net: fhirMoney(line.charge, currency),
     })),
-    total: { value: Number(claim.totalCharge), currency: endpoint.currency ?? 'USD' },
+    total: fhirMoney(claim.totalCharge, currency),
   };
 }
 

@@ -37,6 +37,8 @@ export interface RestMapping {
   eligibilityPath: string;
   /** Where claims are POSTed (CareGraph's claim profile), when the payer takes claims by API. */
   claimsPath?: string;
+  /** Where pre-authorization requests are POSTed, when the payer takes them by API. */
+  preauthorizationPath?: string;
   method?: 'GET' | 'POST';
   /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
   authHeader?: string;
@@ -134,14 +136,33 @@ export interface ClaimAcknowledgment {
   reasons: string[];
 }
 
+export interface PreAuthorizationRequest {
+  payer: { code: string; name: string };
+  provider: { name: string; npi: string };
+  /** Our authorization id, echoed back. */
+  requestId: string;
+  member: Member;
+  diagnoses: string[];
+  /** Estimated costs as exact decimals of the payer's currency. */
+  services: Array<{ procedureCode: string; units: number; estimatedCost: string }>;
+}
+
+export interface PreAuthorizationAnswer {
+  status: 'APPROVED' | 'DENIED' | 'PENDED';
+  authCode: string | null;
+  reasons: string[];
+}
+
 export interface PayerAdapter {
   readonly protocol: PayerProtocol;
+  /** Asks the payer to authorize services before care (FHIR Claim use=preauthorization, the HMO's API). */
+  requestPreAuthorization(request: PreAuthorizationRequest, signal: AbortSignal): Promise<PreAuthorizationAnswer>;
   checkEligibility(request: EligibilityRequest, signal: AbortSignal): Promise<EligibilityAnswer>;
   /** Transmits claims and reads the payer's acknowledgment of each (999 + 277CA, ClaimResponse, the JSON answer). */
   submitClaims(request: ClaimsRequest, signal: AbortSignal): Promise<ClaimAcknowledgment[]>;
 }
 
-export type PayerFailure = 'TIMEOUT' | 'UNREACHABLE' | 'PAYER_ERROR' | 'MALFORMED_ANSWER' | 'CIRCUIT_OPEN' | 'NOT_CONFIGURED' | 'REFUSED';
+export type PayerFailure = 'TIMEOUT' | 'UNREACHABLE' | 'PAYER_ERROR' | 'MALFORMED_ANSWER' | 'CIRCUIT_OPEN' | 'NOT_CONFIGURED' | 'REFUSED' | 'NOT_SUPPORTED';
 
 export class PayerUnavailable extends DomainError {
   constructor(readonly payer: string, readonly reason: PayerFailure, message: string) {
@@ -205,6 +226,13 @@ export class PayerConnections {
     const adapter = this.adapterFor(endpoint);
     // An inquiry changes nothing at the payer: safe to repeat.
     return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
+  }
+
+  /** A request for authorization is a new request each time: not retried (the payer would see two). */
+  async requestPreAuthorization(request: PreAuthorizationRequest): Promise<PreAuthorizationAnswer> {
+    const endpoint = this.endpoint(request.payer.code);
+    const adapter = this.adapterFor(endpoint);
+    return this.run(request.payer.code, endpoint, false, (signal) => adapter.requestPreAuthorization(request, signal));
   }
 
   /**

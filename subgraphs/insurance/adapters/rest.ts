@@ -1,6 +1,6 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
+import { MalformedAnswer, PayerUnavailable, payerHttp, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
 
 /**
  * A payer with a private JSON API (the Nigerian HMOs), described by a mapping in its endpoint
@@ -19,11 +19,7 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       };
       const path = mapping.eligibilityPath.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
       const method = mapping.method ?? 'GET';
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (endpoint.apiKey) {
-        const header = mapping.authHeader ?? 'authorization';
-        headers[header] = header.toLowerCase() === 'authorization' ? `Bearer ${endpoint.apiKey}` : endpoint.apiKey;
-      }
+      const headers = authHeaders(endpoint, mapping);
       let body: string | undefined;
       if (method === 'POST') {
         headers['content-type'] = 'application/json';
@@ -34,13 +30,26 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       return eligibilityFromJson(answer.body, mapping, endpoint.currency ?? 'NGN');
     },
 
+    async requestPreAuthorization(request, signal) {
+      if (!mapping?.preauthorizationPath) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes no pre-authorization requests by API`);
+      const answer = await payerHttp(`${endpoint.baseUrl}${mapping.preauthorizationPath}`, {
+        method: 'POST', signal, headers: authHeaders(endpoint, mapping, { 'content-type': 'application/json', 'idempotency-key': request.requestId }),
+        body: JSON.stringify({ requestId: request.requestId, provider: request.provider, member: request.member, diagnoses: request.diagnoses, services: request.services }),
+      });
+      let json: { status?: unknown; authCode?: unknown; reasons?: unknown };
+      try {
+        json = JSON.parse(answer.body) as typeof json;
+      } catch {
+        throw new MalformedAnswer('the answer is not JSON');
+      }
+      if (json.status !== 'APPROVED' && json.status !== 'DENIED' && json.status !== 'PENDED') throw new MalformedAnswer('status must be APPROVED, DENIED or PENDED');
+      if (json.status === 'APPROVED' && typeof json.authCode !== 'string') throw new MalformedAnswer('an approval carries its authCode');
+      return { status: json.status, authCode: typeof json.authCode === 'string' ? json.authCode : null, reasons: Array.isArray(json.reasons) ? json.reasons.map(String) : [] };
+    },
+
     async submitClaims(request, signal) {
       if (!mapping?.claimsPath) throw new MalformedAnswer('no claims path is configured for this REST payer');
-      const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': request.controlNumber };
-      if (endpoint.apiKey) {
-        const header = mapping.authHeader ?? 'authorization';
-        headers[header] = header.toLowerCase() === 'authorization' ? `Bearer ${endpoint.apiKey}` : endpoint.apiKey;
-      }
+      const headers = authHeaders(endpoint, mapping, { 'content-type': 'application/json', 'idempotency-key': request.controlNumber });
       // CareGraph's claim profile for HMO APIs: amounts as decimal strings in the payer's currency.
       const body = JSON.stringify({ batchReference: request.controlNumber, provider: request.provider, claims: request.claims });
       const answer = await payerHttp(`${endpoint.baseUrl}${mapping.claimsPath}`, { method: 'POST', headers, signal, body });
@@ -73,6 +82,16 @@ export function acknowledgmentsFromJson(text: string, claimIds: string[]): Claim
       reasons: accepted ? [] : Array.isArray(result.reasons) ? result.reasons.map(String) : ['REJECTED'],
     };
   });
+}
+
+/** JSON headers with the payer's API key where its mapping says. */
+function authHeaders(endpoint: PayerEndpoint, mapping: RestMapping, extra: Record<string, string> = {}): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extra };
+  if (endpoint.apiKey) {
+    const header = mapping.authHeader ?? 'authorization';
+    headers[header] = header.toLowerCase() === 'authorization' ? `Bearer ${endpoint.apiKey}` : endpoint.apiKey;
+  }
+  return headers;
 }
 
 function notCovered(rejection: string, currency: string): EligibilityAnswer {

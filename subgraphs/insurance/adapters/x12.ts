@@ -3,7 +3,7 @@ import { build270, build837P } from '../x12/build.js';
 import { generateInterchange } from '../x12/generate.js';
 import { parseX12, transactionsOf } from '../x12/parse.js';
 import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView } from '../x12/views.js';
-import { compactDate, MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** CareGraph's interchange sender id toward X12 payers. */
 const SENDER_ID = 'CAREGRAPH';
@@ -39,6 +39,11 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
         headers: { 'content-type': 'application/edi-x12', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
       });
       return eligibilityFrom271(body, endpoint.currency ?? 'USD');
+    },
+
+    async requestPreAuthorization(request) {
+      // Services review (278) is not among the transactions this platform exchanges in X12.
+      throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes pre-authorization requests only through its own channel (X12 278 is not supported here)`);
     },
 
     async submitClaims(request, signal) {

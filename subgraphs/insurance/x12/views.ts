@@ -549,3 +549,11 @@ export function decimalFromMinor(minor: bigint): string {
   const text = cents === 0n ? `${whole}` : `${whole}.${String(cents).padStart(2, '0').replace(/0$/, '')}`;
   return negative ? `-${text}` : text;
 }
+
+/** Minor units as a decimal with both places written ("25000.50"), as FHIR Money keeps its precision. */
+export function fixedDecimalFromMinor(minor: bigint): string {
+  const negative = minor < 0n;
+  const absolute = negative ? -minor : minor;
+  const text = `${absolute / 100n}.${String(absolute % 100n).padStart(2, '0')}`;
+  return negative ? `-${text}` : text;
+}
