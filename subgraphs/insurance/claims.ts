@@ -4,7 +4,7 @@ import { loadVisible } from '../kit/access.js';
 import { badUserInput, DomainError, ErrorCode, InputProblems, notFound } from '../kit/errors.js';
 import { InsuranceEvents } from '../kit/events/insurance.js';
 import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
-import { recordEvent, type TransactionClient } from '../kit/outbox.js';
+import { recordEvent, recordEventsOf, type TransactionClient } from '../kit/outbox.js';
 import { PayerUnavailable, type ClaimAcknowledgment, type ClaimToSubmit } from './adapters/payer.js';
 import { INSURANCE_STAFF } from './policies.js';
 import { authorizationFacts, authorizationProblem, checkClaimAuthorization } from './preauthorizations.js';
@@ -58,7 +58,7 @@ export function linesOf(ctx: Ctx, claimId: string): Promise<ClaimLine[]> {
 }
 
 export function historyOf(ctx: Ctx, claimId: string): Promise<ClaimTransition[]> {
-  return ctx.loaders.groupedBy<ClaimTransition>('claimHistory', (ids) => ctx.db.claimTransition.findMany({ where: { claimId: { in: ids } }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }), (row) => row.claimId).load(claimId);
+  return ctx.loaders.groupedBy<ClaimTransition>('claimHistory', (ids) => ctx.db.claimTransition.findMany({ where: { claimId: { in: ids } }, orderBy: { seq: 'asc' } }), (row) => row.claimId).load(claimId);
 }
 
 /** A patient's claims: their own for the patient, the organization's for staff. */
@@ -195,29 +195,39 @@ async function transmit(ctx: Ctx, actorId: string, organizationId: string, payer
     if (!(error instanceof DomainError)) ctx.log.error({ err: error, payer: payer.code }, 'claim transmission failed');
     return { submitted: [], failed: claims.map((claim) => ({ claimId: claim.id, code: ErrorCode.PAYER_UNAVAILABLE, message })) };
   }
+  // The acknowledgments applied in one transaction whose statements do not grow with each
+  // step: per claim one conditional update to where the payer left it (accepted or rejected),
+  // then every transition and every event of the batch written together.
   const result: BatchResult = { submitted: [], failed: [] };
-  // One short transaction per claim: each claim's status and its events change together, and a
-  // batch of hundreds never holds one transaction (and the database) for its whole length.
-  for (const claim of claims) {
-    const ack = acknowledgments.find((candidate) => candidate.claimId === claim.id) as ClaimAcknowledgment;
-    const outcome = await ctx.db.$transaction(async (tx) => {
-      const sent = await move(tx, claim, SENDABLE, 'SUBMITTED', actorId, `sent in transmission ${submission.controlNumber}`, { lastSubmissionId: submission.id, reasons: [] });
-      if (!sent) return null;
-      await recordEvent(tx, InsuranceEvents.claimSubmitted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(sent), submissionId: submission.id } });
-      const acknowledged = ack.accepted
-        ? await move(tx, sent, ['SUBMITTED'], 'ACCEPTED', null, 'acknowledged by the payer', { payerClaimNumber: ack.payerClaimNumber })
-        : await move(tx, sent, ['SUBMITTED'], 'REJECTED', null, `rejected by the payer: ${ack.reasons.join(', ')}`, { reasons: ack.reasons });
-      if (!acknowledged) return sent;
-      if (ack.accepted) {
-        await recordEvent(tx, InsuranceEvents.claimAccepted, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), payerClaimNumber: ack.payerClaimNumber } });
-      } else {
-        await recordEvent(tx, InsuranceEvents.claimRejected, { aggregateId: claim.id, organizationId: claim.organizationId, payload: { ...eventFields(acknowledged), reasons: ack.reasons } });
+  await ctx.db.$transaction(async (tx) => {
+    const applied: Array<{ claim: Claim; ack: ClaimAcknowledgment; from: ClaimStatus }> = [];
+    for (const claim of claims) {
+      const ack = acknowledgments.find((candidate) => candidate.claimId === claim.id) as ClaimAcknowledgment;
+      const { count } = await tx.claim.updateMany({
+        where: { id: claim.id, status: claim.status },
+        data: ack.accepted
+          ? { status: 'ACCEPTED', lastSubmissionId: submission.id, payerClaimNumber: ack.payerClaimNumber, reasons: [] }
+          : { status: 'REJECTED', lastSubmissionId: submission.id, reasons: ack.reasons },
+      });
+      if (count === 0) {
+        result.failed.push({ claimId: claim.id, code: ErrorCode.CONFLICT, message: 'the claim changed meanwhile' });
+        continue;
       }
-      return acknowledged;
+      const now: Claim = { ...claim, status: ack.accepted ? 'ACCEPTED' : 'REJECTED', lastSubmissionId: submission.id, payerClaimNumber: ack.accepted ? ack.payerClaimNumber : claim.payerClaimNumber, reasons: ack.accepted ? [] : ack.reasons };
+      applied.push({ claim: now, ack, from: claim.status });
+      result.submitted.push(now);
+    }
+    await tx.claimTransition.createMany({
+      data: applied.flatMap(({ claim, ack, from }) => [
+        { claimId: claim.id, from, to: 'SUBMITTED' as const, reason: `sent in transmission ${submission.controlNumber}`, actorId },
+        { claimId: claim.id, from: 'SUBMITTED' as const, to: claim.status, reason: ack.accepted ? 'acknowledged by the payer' : `rejected by the payer: ${ack.reasons.join(', ')}`, actorId: null },
+      ]),
     });
-    if (outcome) result.submitted.push(outcome);
-    else result.failed.push({ claimId: claim.id, code: ErrorCode.CONFLICT, message: 'the claim changed meanwhile' });
-  }
+    const envelope = (claim: Claim) => ({ aggregateId: claim.id, organizationId: claim.organizationId });
+    await recordEventsOf(tx, InsuranceEvents.claimSubmitted, applied.map(({ claim }) => ({ ...envelope(claim), payload: { ...eventFields({ ...claim, status: 'SUBMITTED' }), submissionId: submission.id } })));
+    await recordEventsOf(tx, InsuranceEvents.claimAccepted, applied.filter(({ ack }) => ack.accepted).map(({ claim, ack }) => ({ ...envelope(claim), payload: { ...eventFields(claim), payerClaimNumber: ack.payerClaimNumber } })));
+    await recordEventsOf(tx, InsuranceEvents.claimRejected, applied.filter(({ ack }) => !ack.accepted).map(({ claim, ack }) => ({ ...envelope(claim), payload: { ...eventFields(claim), reasons: ack.reasons } })));
+  });
   await ctx.db.claimSubmission.update({ where: { id: submission.id }, data: { outcome: 'ACKNOWLEDGED' } });
   return result;
 }
@@ -255,4 +265,38 @@ function toSubmission(claim: SendableClaim): ClaimToSubmit {
       procedureCode: line.procedureCode, modifiers: line.modifiers, charge: decimalFromMinor(BigInt(line.charge)), units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate.toISOString().slice(0, 10),
     })),
   };
+}
+
+export interface StatusResult {
+  claim: Claim;
+  category: string;
+  code: string;
+  message: string | null;
+  payerClaimNumber: string | null;
+  checkedAt: Date;
+}
+
+/**
+ * Asks the payer where it has got to with a sent claim (276 → 277 and the like). The answer is
+ * the payer's; the claim's own status still changes only by acknowledgments and remittances.
+ */
+export async function claimStatus(ctx: Ctx, claimId: string): Promise<StatusResult> {
+  requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
+  const claim = await ctx.db.claim.findFirst({ where: { id: claimId }, include: { lines: true, coverage: { include: { payer: true } } } });
+  if (!claim) throw notFound('Claim');
+  if (claim.status === 'DRAFT') throw badUserInput('id', 'a draft has not been sent: the payer knows nothing of it');
+  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId: claim.organizationId, payerId: claim.payerId } } });
+  const dates = claim.lines.map((line) => line.serviceDate.toISOString().slice(0, 10)).sort();
+  const coverage = claim.coverage;
+  const [answer] = await payersOf(ctx).claimStatus({
+    payer: { code: coverage.payer.code, name: coverage.payer.name },
+    provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000' },
+    claims: [{
+      claimId: claim.id, payerClaimNumber: claim.payerClaimNumber, totalCharge: decimalFromMinor(BigInt(claim.totalCharge)),
+      member: { memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName, birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null },
+      serviceDates: { from: dates[0] as string, to: dates.at(-1) as string },
+    }],
+  });
+  if (!answer) throw new DomainError(ErrorCode.PAYER_UNAVAILABLE, 'The payer gave no status', { payer: coverage.payer.code, reason: 'MALFORMED_ANSWER' });
+  return { claim, category: answer.category, code: answer.code, message: answer.message, payerClaimNumber: answer.payerClaimNumber, checkedAt: new Date() };
 }

@@ -191,6 +191,18 @@ export function buildInsuranceSchema(): GraphQLSchema {
     }),
   });
 
+  const StatusRef = builder.objectRef<claims.StatusResult>('ClaimStatusAnswer').implement({
+    description: 'What the payer says of a sent claim now (X12 claim status categories and codes: A acknowledged, P pending, F finalized…).',
+    fields: (t) => ({
+      claim: t.field({ type: ClaimRef, resolve: (r) => r.claim }),
+      category: t.exposeString('category'),
+      code: t.exposeString('code'),
+      message: t.exposeString('message', { nullable: true }),
+      payerClaimNumber: t.exposeString('payerClaimNumber', { nullable: true }),
+      checkedAt: t.expose('checkedAt', { type: 'DateTime' }),
+    }),
+  });
+
   const FailureRef = builder.objectRef<claims.BatchResult['failed'][number]>('ClaimSubmissionFailure').implement({
     fields: (t) => ({ claimId: t.exposeID('claimId'), code: t.exposeString('code'), message: t.exposeString('message') }),
   });
@@ -239,6 +251,12 @@ export function buildInsuranceSchema(): GraphQLSchema {
   builder.queryFields((t) => ({
     priorAuthorization: t.field({ type: AuthorizationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => preauthorizations.loadPreAuthorization(ctx, String(args.id)) }),
     claim: t.field({ type: ClaimRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => claims.loadClaim(ctx, String(args.id)) }),
+    claimStatus: t.field({
+      type: StatusRef,
+      description: 'Asks the payer where it has got to with a sent claim (276 → 277, a ClaimResponse search, the HMO’s API).',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => claims.claimStatus(ctx, String(args.id)),
+    }),
     claims: t.field({
       type: [ClaimRef],
       description: 'The organization’s claims, newest first (billing staff and administrators).',

@@ -67,6 +67,7 @@ export interface InsuranceSettings {
       eligibilityPath: string;
       claimsPath?: string;
       preauthorizationPath?: string;
+      claimStatusPath?: string;
       method?: 'GET' | 'POST';
       authHeader?: string;
       requestFields?: Record<string, string>;

@@ -63,6 +63,24 @@ export async function recordEvent<E extends EventDefinition>(tx: TransactionClie
   });
 }
 
+/**
+ * `recordEvent` for many events of one type at once (a batch of claims): each payload is
+ * checked the same way, and they are written in one statement, in the order given.
+ */
+export async function recordEventsOf<E extends EventDefinition>(tx: TransactionClient, definition: E, events: ReadonlyArray<EventEnvelope<EventPayload<E>>>): Promise<void> {
+  if (!isCatalogued(definition)) throw new Error(`event type ${definition.type} is not in the event catalogue`);
+  if (events.length === 0) return;
+  const rows = events.map((event) => {
+    const parsed = definition.payload.safeParse(event.payload);
+    if (!parsed.success) throw new Error(`${definition.type} payload does not match its schema: ${describeIssues(parsed.error)}`);
+    return {
+      source: definition.source, type: definition.type, version: definition.version, aggregateId: event.aggregateId,
+      organizationId: event.organizationId ?? null, partnerId: event.partnerId ?? null, payload: parsed.data as Prisma.InputJsonValue,
+    };
+  });
+  await tx.outboxEvent.createMany({ data: rows });
+}
+
 /** Which fields failed and how (zod's messages name the expectation, never the value). */
 export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
   return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(payload)'}: ${issue.message}`).join('; ');

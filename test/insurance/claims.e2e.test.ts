@@ -229,6 +229,28 @@ describe('pre-authorization', () => {
   });
 });
 
+describe('claim status', () => {
+  const STATUS = `query($id: ID!) { claimStatus(id: $id) { category code message payerClaimNumber claim { status } } }`;
+  it('asks each payer where it has got to: X12 276 → 277, a FHIR ClaimResponse search, the HMO’s API; a draft is not asked about', async () => {
+    const viaX12 = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
+    const asked = x12.requests.length;
+    const { claimStatus: x12Status } = await hospital.request<{ claimStatus: Record<string, unknown> }>(STATUS, { id: viaX12.id });
+    expect(x12Status).toEqual({ category: 'P1', code: '1', message: 'IN REVIEW', payerClaimNumber: viaX12.payerClaimNumber, claim: { status: 'ACCEPTED' } });
+    expect(x12.requests.length).toBe(asked + 1);
+    expect(x12.requests.at(-1)?.body).toMatch(new RegExp(`GS\\*HR\\*.*ST\\*276\\*.*TRN\\*1\\*${viaX12.id}~REF\\*1K\\*${viaX12.payerClaimNumber}~AMT\\*T3\\*120\\.5~`));
+
+    const viaFhir = await submit(hospital, (await draft(hospital, PATIENTS.gusHospital.id, PAYERS.fhir.id)).id);
+    expect((await hospital.request<{ claimStatus: Record<string, unknown> }>(STATUS, { id: viaFhir.id })).claimStatus).toMatchObject({ category: 'P1', code: '20', payerClaimNumber: viaFhir.payerClaimNumber });
+
+    const viaHmo = await submit(billing, (await draft(billing, PATIENTS.amaraNorth.id, PAYERS.hygeia.id)).id);
+    expect((await billing.request<{ claimStatus: Record<string, unknown> }>(STATUS, { id: viaHmo.id })).claimStatus).toMatchObject({ category: 'P1', code: '1', message: 'Under medical review', payerClaimNumber: viaHmo.payerClaimNumber });
+
+    const unsent = await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id);
+    const { json } = await postGraphQL(t.graphqlUrl, { query: STATUS, variables: { id: unsent.id } }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
+    expect(json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  });
+});
+
 describe('the remittance drop folder', () => {
   it('an 835 left in the payer’s folder is applied and moved to processed/; one that does not read goes to failed/ with its errors', async () => {
     const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);
@@ -275,8 +297,8 @@ describe('a batch', () => {
 describe('other payers and failures', () => {
   it('a FHIR payer acknowledges each Claim with a ClaimResponse; a signed ClaimResponse with payment settles it', async () => {
     const claim = await submit(hospital, (await draft(hospital, PATIENTS.gusHospital.id, PAYERS.fhir.id)).id);
-    expect(claim).toMatchObject({ status: 'ACCEPTED', payerClaimNumber: 'FHIR-PCN-1' });
-    const response = `{"resourceType":"ClaimResponse","id":"FHIR-PCN-1","identifier":[{"value":"FHIR-PCN-1"}],"status":"active","type":{"coding":[{"code":"professional"}]},"use":"claim",
+    expect(claim).toMatchObject({ status: 'ACCEPTED', payerClaimNumber: expect.stringMatching(/^FHIR-PCN-\d+$/) });
+    const response = `{"resourceType":"ClaimResponse","id":"${claim.payerClaimNumber}","identifier":[{"value":"${claim.payerClaimNumber}"}],"status":"active","type":{"coding":[{"code":"professional"}]},"use":"claim",
       "patient":{"identifier":{"value":"SYNF-4001"}},"created":"2026-12-05","insurer":{"identifier":{"value":"FAKEFHIR"}},"request":{"identifier":{"value":"${claim.id}"}},"outcome":"complete",
       "total":[{"category":{"coding":[{"code":"submitted"}]},"amount":{"value":120.50,"currency":"USD"}}],
       "payment":{"type":{"coding":[{"code":"complete"}]},"date":"2026-12-05","amount":{"value":120.50,"currency":"USD"},"identifier":{"value":"FHIR-PAY-1"}}}`;

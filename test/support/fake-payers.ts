@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { build271, build277CA, build999 } from '../../subgraphs/insurance/x12/build.js';
+import { build271, build277, build277CA, build999 } from '../../subgraphs/insurance/x12/build.js';
 import { generateInterchange } from '../../subgraphs/insurance/x12/generate.js';
 import { parseX12, transactionsOf } from '../../subgraphs/insurance/x12/parse.js';
-import type { ClaimsView, EligibilityView } from '../../subgraphs/insurance/x12/views.js';
+import type { ClaimsView, EligibilityView, StatusView } from '../../subgraphs/insurance/x12/views.js';
 
 /**
  * Local payers for tests, one HTTP server each, speaking what real payers speak: an X12 5010
@@ -132,9 +132,37 @@ export class FakePayer {
     res.writeHead(200, { 'content-type': 'application/edi-x12' }).end(text);
   }
 
+  /** What it knows of a claim: received and accepted ones are pending review (P1:1); others are not found (A4:35). */
+  private statusOf(claimId: string): { category: string; code: string; payerClaimNumber: string | null; message: string } {
+    const claim = this.claims.find((candidate) => candidate.claimId === claimId);
+    if (!claim) return { category: 'A4', code: '35', payerClaimNumber: null, message: 'CLAIM NOT FOUND' };
+    if (!claim.accepted) return { category: 'A3', code: '21', payerClaimNumber: null, message: 'CLAIM REJECTED' };
+    return { category: 'P1', code: '1', payerClaimNumber: claim.payerClaimNumber, message: 'IN REVIEW' };
+  }
+
+  private x12Status(res: ServerResponse, body: string): void {
+    const view = transactionsOf(parseX12(body))[0]?.view as StatusView | undefined;
+    if (view?.kind !== 'status' || view.direction !== 'request') return void res.writeHead(400).end('no 276');
+    const asked = view.levels.filter((level) => level.levelCode === '22');
+    const text = generateInterchange({
+      sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '80', usage: 'P', acknowledgmentRequested: false,
+      groups: [{ functionalId: 'HN', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '80', version: '005010X212', transactions: [build277({
+        controlNumber: '0001', reference: 'STATUS', createdDate: '20261205',
+        payer: { name: 'FAKE X12 PAYER', id: 'FAKEPAYER', idQualifier: 'PI' }, provider: { name: 'PROVIDER', id: '0', idQualifier: 'XX' },
+        claims: asked.map((level) => {
+          const claimId = level.traces[0] ?? '';
+          const status = this.statusOf(claimId);
+          return { patientControlNumber: claimId, subscriber: { lastName: level.entity?.name ?? '', firstName: level.entity?.firstName ?? '', memberId: level.entity?.id ?? '' }, payerClaimNumber: status.payerClaimNumber, category: status.category, code: status.code, amount: level.amount ?? '0', message: status.message };
+        }),
+      })] }],
+    });
+    res.writeHead(200, { 'content-type': 'application/edi-x12' }).end(text);
+  }
+
   private x12(req: IncomingMessage, res: ServerResponse, body: string): void {
     if (req.method !== 'POST' || req.url !== '/x12') return void res.writeHead(404).end();
     if (/GS\*HC\*/.test(body)) return this.x12Claims(res, body);
+    if (/GS\*HR\*/.test(body)) return this.x12Status(res, body);
     const inquiry = transactionsOf(parseX12(body)).map((t) => t.view).find((view): view is EligibilityView => view.kind === 'eligibility');
     if (!inquiry?.subscriber?.id) return void res.writeHead(400).end('no 270');
     const member = this.members.get(inquiry.subscriber.id);
@@ -161,6 +189,17 @@ export class FakePayer {
   }
 
   private fhir(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const search = /^\/ClaimResponse\?request\.identifier=(.+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && search) {
+      const claimId = decodeURIComponent(search[1] ?? '').split('|')[1] ?? '';
+      const claim = this.claims.find((candidate) => candidate.claimId === claimId);
+      const entry = claim ? [{ resource: {
+        resourceType: 'ClaimResponse', id: claim.payerClaimNumber ?? 'rejected', status: 'active', type: { coding: [{ code: 'professional' }] }, use: 'claim',
+        patient: { identifier: { value: claim.memberId } }, created: '2026-12-05', insurer: { identifier: { value: 'FAKEFHIR' } },
+        outcome: claim.accepted ? 'queued' : 'error', disposition: claim.accepted ? 'In review' : 'Rejected',
+      } }] : [];
+      return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: entry.length, entry }));
+    }
     if (req.method === 'POST' && req.url === '/Claim/$submit' && (JSON.parse(body) as { use?: string }).use === 'preauthorization') {
       const request = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } } };
       const memberId = request.patient?.identifier?.value ?? '';
@@ -206,6 +245,12 @@ export class FakePayer {
   }
 
   private rest(req: IncomingMessage, res: ServerResponse, body = ''): void {
+    const status = /^\/api\/v1\/claims\/([^/]+)\/status$/.exec(req.url ?? '');
+    if (req.method === 'GET' && status) {
+      const claim = this.claims.find((candidate) => candidate.claimId === decodeURIComponent(status[1] ?? ''));
+      if (!claim) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such claim"}');
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: claim.accepted ? 'IN_REVIEW' : 'REJECTED', reference: claim.payerClaimNumber, message: claim.accepted ? 'Under medical review' : 'Rejected' }));
+    }
     if (req.method === 'POST' && req.url === '/api/v1/preauthorizations') {
       const request = JSON.parse(body) as { requestId: string; member: { memberId: string } };
       const { approved, authCode } = this.authorize(request.requestId, request.member.memberId, body);
@@ -234,6 +279,7 @@ export const FAKE_HMO_MAPPING = {
   eligibilityPath: '/api/v1/enrollees/{memberId}/eligibility?benefit={serviceType}',
   claimsPath: '/api/v1/claims',
   preauthorizationPath: '/api/v1/preauthorizations',
+  claimStatusPath: '/api/v1/claims/{claimId}/status',
   authHeader: 'x-api-key',
   response: {
     inForce: 'data.status', inForceValues: ['ACTIVE'], planName: 'data.plan.name', copay: 'data.copay', coinsurancePercent: 'data.coinsurancePercent',

@@ -1,8 +1,8 @@
-import type { Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
-import { readFhir } from '../fhir/read.js';
+import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
+import { bundleResources, readFhir } from '../fhir/read.js';
 import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import { fixedDecimalFromMinor, minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimToSubmit, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
 
 /** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
 export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
@@ -37,6 +37,18 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
       });
       return eligibilityFromResponse(body);
+    },
+
+    async claimStatus(request, signal) {
+      const answers: ClaimStatusAnswer[] = [];
+      for (const claim of request.claims) {
+        const search = `request.identifier=${encodeURIComponent(`urn:caregraph:claim|${claim.claimId}`)}`;
+        const { body } = await payerHttp(`${endpoint.baseUrl}/ClaimResponse?${search}`, {
+          method: 'GET', signal, headers: { accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+        });
+        answers.push(statusFromSearch(body, claim.claimId));
+      }
+      return answers;
     },
 
     async requestPreAuthorization(request, signal) {
@@ -135,6 +147,23 @@ export function claimResource(claim: ClaimToSubmit, request: { payer: { code: st
     })),
     total: fhirMoney(claim.totalCharge, currency),
   };
+}
+
+/**
+ * A ClaimResponse search (a searchset Bundle) as a claim status: the latest response's outcome
+ * in X12's status vocabulary — queued is pending (P1), complete or partial is finalized (F1),
+ * error is rejected (A3); none at all is not found (A4).
+ */
+export function statusFromSearch(text: string, claimId: string): ClaimStatusAnswer {
+  const document = readFhir(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+  if (document.resource?.resourceType !== 'Bundle') throw new MalformedAnswer(`expected a searchset Bundle, got ${document.resource?.resourceType ?? 'nothing'}`);
+  const responses = bundleResources(document.resource as Bundle).filter((resource): resource is ClaimResponse => resource.resourceType === 'ClaimResponse');
+  const latest = responses.at(-1);
+  if (!latest) return { claimId, category: 'A4', code: '35', message: 'The payer has no record of the claim', payerClaimNumber: null };
+  const [category, code] = latest.outcome === 'queued' ? ['P1', '20'] : latest.outcome === 'error' ? ['A3', '21'] : ['F1', '1'];
+  return { claimId, category: category as string, code: code as string, message: latest.disposition ?? null, payerClaimNumber: latest.identifier?.[0]?.value ?? latest.id ?? null };
 }
 
 /** A ClaimResponse for one claim: queued, complete or partial is received; error is a rejection with its codes. */

@@ -39,6 +39,8 @@ export interface RestMapping {
   claimsPath?: string;
   /** Where pre-authorization requests are POSTed, when the payer takes them by API. */
   preauthorizationPath?: string;
+  /** Where a claim's status is read (`{claimId}` filled in), when the payer answers by API. */
+  claimStatusPath?: string;
   method?: 'GET' | 'POST';
   /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
   authHeader?: string;
@@ -153,8 +155,26 @@ export interface PreAuthorizationAnswer {
   reasons: string[];
 }
 
+export interface StatusRequest {
+  payer: { code: string; name: string };
+  provider: { name: string; npi: string };
+  claims: Array<{ claimId: string; payerClaimNumber: string | null; member: Member; totalCharge: string; serviceDates: { from: string; to: string } }>;
+}
+
+export interface ClaimStatusAnswer {
+  claimId: string;
+  /** Claim status category (X12 507 vocabulary): A acknowledged, P pending, F finalized, R request more information, E error. */
+  category: string;
+  /** Claim status code (X12 508): 20 accepted for processing, 1 for review, 3 finalized payment… */
+  code: string;
+  message: string | null;
+  payerClaimNumber: string | null;
+}
+
 export interface PayerAdapter {
   readonly protocol: PayerProtocol;
+  /** Where the payer has got to with claims (276 → 277, a ClaimResponse search, the HMO's API). */
+  claimStatus(request: StatusRequest, signal: AbortSignal): Promise<ClaimStatusAnswer[]>;
   /** Asks the payer to authorize services before care (FHIR Claim use=preauthorization, the HMO's API). */
   requestPreAuthorization(request: PreAuthorizationRequest, signal: AbortSignal): Promise<PreAuthorizationAnswer>;
   checkEligibility(request: EligibilityRequest, signal: AbortSignal): Promise<EligibilityAnswer>;
@@ -226,6 +246,13 @@ export class PayerConnections {
     const adapter = this.adapterFor(endpoint);
     // An inquiry changes nothing at the payer: safe to repeat.
     return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
+  }
+
+  /** A status question changes nothing at the payer: safe to repeat. */
+  async claimStatus(request: StatusRequest): Promise<ClaimStatusAnswer[]> {
+    const endpoint = this.endpoint(request.payer.code);
+    const adapter = this.adapterFor(endpoint);
+    return this.run(request.payer.code, endpoint, true, (signal) => adapter.claimStatus(request, signal));
   }
 
   /** A request for authorization is a new request each time: not retried (the payer would see two). */

@@ -1,6 +1,6 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { minorUnits } from '../x12/views.js';
-import { MalformedAnswer, PayerUnavailable, payerHttp, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
+import { MalformedAnswer, PayerUnavailable, payerHttp, type ClaimAcknowledgment, type ClaimStatusAnswer, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint, type RestMapping } from './payer.js';
 
 /**
  * A payer with a private JSON API (the Nigerian HMOs), described by a mapping in its endpoint
@@ -28,6 +28,30 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       const answer = await payerHttp(`${endpoint.baseUrl}${path}`, { method, headers, signal, ...(body ? { body } : {}) }, { notFoundIsAnswer: true });
       if (answer.status === 404) return notCovered('member not found', endpoint.currency ?? 'NGN');
       return eligibilityFromJson(answer.body, mapping, endpoint.currency ?? 'NGN');
+    },
+
+    async claimStatus(request, signal) {
+      const path = mapping?.claimStatusPath;
+      if (!mapping || !path) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} answers no claim status by API`);
+      const answers: ClaimStatusAnswer[] = [];
+      for (const claim of request.claims) {
+        const answer = await payerHttp(`${endpoint.baseUrl}${path.replace('{claimId}', encodeURIComponent(claim.claimId))}`, { method: 'GET', signal, headers: authHeaders(endpoint, mapping) }, { notFoundIsAnswer: true });
+        if (answer.status === 404) {
+          answers.push({ claimId: claim.claimId, category: 'A4', code: '35', message: 'The payer has no record of the claim', payerClaimNumber: null });
+          continue;
+        }
+        let json: { status?: unknown; reference?: unknown; message?: unknown };
+        try {
+          json = JSON.parse(answer.body) as typeof json;
+        } catch {
+          throw new MalformedAnswer('the answer is not JSON');
+        }
+        // The HMO profile's statuses in X12's vocabulary.
+        const mapped = ({ RECEIVED: ['A1', '20'], IN_REVIEW: ['P1', '1'], APPROVED: ['F1', '1'], PAID: ['F1', '3'], DENIED: ['F2', '2'], REJECTED: ['A3', '21'] } as Record<string, [string, string]>)[String(json.status)];
+        if (!mapped) throw new MalformedAnswer(`status "${String(json.status)}" is not one of RECEIVED, IN_REVIEW, APPROVED, PAID, DENIED, REJECTED`);
+        answers.push({ claimId: claim.claimId, category: mapped[0], code: mapped[1], message: typeof json.message === 'string' ? json.message : null, payerClaimNumber: typeof json.reference === 'string' ? json.reference : null });
+      }
+      return answers;
     },
 
     async requestPreAuthorization(request, signal) {

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { build270, build837P } from '../x12/build.js';
-import { generateInterchange } from '../x12/generate.js';
+import { build270, build276, build837P } from '../x12/build.js';
+import { generateInterchange, type TransactionSpec } from '../x12/generate.js';
 import { parseX12, transactionsOf } from '../x12/parse.js';
 import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView } from '../x12/views.js';
-import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type EligibilityAnswer, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** CareGraph's interchange sender id toward X12 payers. */
 const SENDER_ID = 'CAREGRAPH';
@@ -17,28 +17,29 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
   return {
     protocol: 'X12',
     async checkEligibility(request, signal) {
-      const now = stamp(new Date());
-      const payerId = endpoint.payerId ?? request.payer.code;
-      const interchange = generateInterchange({
-        sender: { qualifier: 'ZZ', id: SENDER_ID }, receiver: { qualifier: 'ZZ', id: payerId.slice(0, 15) },
-        date: now.compact.slice(2), time: now.time, controlNumber: String(randomInt(1, 999_999_999)), usage: 'P', acknowledgmentRequested: false,
-        groups: [{
-          functionalId: 'HS', senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time, controlNumber: '1', version: '005010X279A1',
-          transactions: [build270({
-            controlNumber: '0001', reference: request.trace.slice(0, 30), createdDate: now.compact, createdTime: now.time,
-            payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
-            provider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX' },
-            subscriber: { lastName: request.member.lastName, firstName: request.member.firstName, memberId: request.member.memberId, ...(request.member.birthDate ? { birthDate: compactDate(request.member.birthDate) } : {}) },
-            serviceTypes: [request.serviceType],
-            trace: request.trace.slice(0, 50),
-          })],
-        }],
-      });
-      const { body } = await payerHttp(`${endpoint.baseUrl}/x12`, {
-        method: 'POST', signal, body: interchange,
-        headers: { 'content-type': 'application/edi-x12', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-      });
+      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HS', version: '005010X279A1', controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, (now, payerId) => build270({
+        controlNumber: '0001', reference: request.trace.slice(0, 30), createdDate: now.compact, createdTime: now.time,
+        payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
+        provider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX' },
+        subscriber: subscriberOf(request.member),
+        serviceTypes: [request.serviceType],
+        trace: request.trace.slice(0, 50),
+      }), signal);
       return eligibilityFrom271(body, endpoint.currency ?? 'USD');
+    },
+
+    async claimStatus(request, signal) {
+      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HR', version: '005010X212', controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, (now, payerId) => build276({
+        controlNumber: '0001', reference: `STATUS${now.time}`, createdDate: now.compact, createdTime: now.time,
+        payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
+        submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46' },
+        provider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX' },
+        claims: request.claims.map((claim) => ({
+          patientControlNumber: claim.claimId, payerClaimNumber: claim.payerClaimNumber, totalCharge: claim.totalCharge, subscriber: subscriberOf(claim.member),
+          serviceDates: claim.serviceDates.from === claim.serviceDates.to ? compactDate(claim.serviceDates.from) : `${compactDate(claim.serviceDates.from)}-${compactDate(claim.serviceDates.to)}`,
+        })),
+      }), signal);
+      return statusesFrom277(body, request.claims.map((claim) => claim.claimId));
     },
 
     async requestPreAuthorization(request) {
@@ -47,34 +48,21 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
     },
 
     async submitClaims(request, signal) {
-      const now = stamp(new Date());
-      const payerId = endpoint.payerId ?? request.payer.code;
-      const interchange = generateInterchange({
-        sender: { qualifier: 'ZZ', id: SENDER_ID }, receiver: { qualifier: 'ZZ', id: payerId.slice(0, 15) },
-        date: now.compact.slice(2), time: now.time, controlNumber: request.controlNumber, usage: 'P', acknowledgmentRequested: true,
-        groups: [{
-          functionalId: 'HC', senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time, controlNumber: request.controlNumber, version: '005010X222A1',
-          transactions: [build837P({
-            controlNumber: '0001', reference: request.controlNumber, createdDate: now.compact, createdTime: now.time,
-            submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@caregraph.example.invalid' },
-            receiver: { name: request.payer.name, id: payerId, idQualifier: '46' },
-            billingProvider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX', taxId: request.provider.taxId, address: { line: 'ON FILE', city: 'ON FILE', state: 'NA', postalCode: '00000' } },
-            claims: request.claims.map((claim) => ({
-              claimId: claim.claimId, totalCharge: claim.totalCharge, placeOfService: claim.placeOfService, frequency: claim.frequency,
-              subscriber: { lastName: claim.subscriber.lastName, firstName: claim.subscriber.firstName, memberId: claim.subscriber.memberId, ...(claim.subscriber.birthDate ? { birthDate: compactDate(claim.subscriber.birthDate) } : {}) },
-              payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
-              diagnoses: claim.diagnoses,
-              ...(claim.priorAuthorization ? { priorAuthorization: claim.priorAuthorization } : {}),
-              ...(claim.originalPayerClaimNumber ? { originalReference: claim.originalPayerClaimNumber } : {}),
-              lines: claim.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), diagnosisPointers: line.diagnosisPointers, serviceDate: compactDate(line.serviceDate) })),
-            })),
-          })],
-        }],
-      });
-      const { body } = await payerHttp(`${endpoint.baseUrl}/x12`, {
-        method: 'POST', signal, body: interchange,
-        headers: { 'content-type': 'application/edi-x12', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-      });
+      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HC', version: '005010X222A1', controlNumber: request.controlNumber, acknowledgmentRequested: true }, (now, payerId) => build837P({
+        controlNumber: '0001', reference: request.controlNumber, createdDate: now.compact, createdTime: now.time,
+        submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@caregraph.example.invalid' },
+        receiver: { name: request.payer.name, id: payerId, idQualifier: '46' },
+        billingProvider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX', taxId: request.provider.taxId, address: { line: 'ON FILE', city: 'ON FILE', state: 'NA', postalCode: '00000' } },
+        claims: request.claims.map((claim) => ({
+          claimId: claim.claimId, totalCharge: claim.totalCharge, placeOfService: claim.placeOfService, frequency: claim.frequency,
+          subscriber: subscriberOf(claim.subscriber),
+          payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
+          diagnoses: claim.diagnoses,
+          ...(claim.priorAuthorization ? { priorAuthorization: claim.priorAuthorization } : {}),
+          ...(claim.originalPayerClaimNumber ? { originalReference: claim.originalPayerClaimNumber } : {}),
+          lines: claim.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), diagnosisPointers: line.diagnosisPointers, serviceDate: compactDate(line.serviceDate) })),
+        })),
+      }), signal);
       return acknowledgmentsFrom(body, request.claims.map((claim) => claim.claimId));
     },
   };
@@ -114,6 +102,27 @@ export function acknowledgmentsFrom(text: string, claimIds: string[]): ClaimAckn
     };
   });
 }
+
+/**
+ * One exchange with the payer's real-time endpoint: our transaction set in an interchange
+ * addressed to the payer (control numbers as given), POSTed to `{baseUrl}/x12`; the answer's text.
+ */
+async function exchange(endpoint: PayerEndpoint, payerCode: string, group: { functionalId: string; version: string; controlNumber: string; acknowledgmentRequested: boolean }, build: (stamp: { compact: string; time: string }, payerId: string) => TransactionSpec, signal: AbortSignal): Promise<string> {
+  const now = stamp(new Date());
+  const payerId = endpoint.payerId ?? payerCode;
+  const interchange = generateInterchange({
+    sender: { qualifier: 'ZZ', id: SENDER_ID }, receiver: { qualifier: 'ZZ', id: payerId.slice(0, 15) },
+    date: now.compact.slice(2), time: now.time, controlNumber: group.controlNumber, usage: 'P', acknowledgmentRequested: group.acknowledgmentRequested,
+    groups: [{ functionalId: group.functionalId, senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time, controlNumber: group.controlNumber, version: group.version, transactions: [build(now, payerId)] }],
+  });
+  const { body } = await payerHttp(`${endpoint.baseUrl}/x12`, {
+    method: 'POST', signal, body: interchange,
+    headers: { 'content-type': 'application/edi-x12', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+  });
+  return body;
+}
+
+const subscriberOf = (member: Member) => ({ lastName: member.lastName, firstName: member.firstName, memberId: member.memberId, ...(member.birthDate ? { birthDate: compactDate(member.birthDate) } : {}) });
 
 /** A 271's answer for the subscriber, amounts in minor units; a 271 that does not read is a malformed answer. */
 export function eligibilityFrom271(text: string, currency: string): EligibilityAnswer {
@@ -164,4 +173,19 @@ export function percentOfFraction(fraction: string): string {
   const shifted = `${whole}${decimals.padEnd(2, '0').slice(0, 2)}`;
   const rest = decimals.slice(2).replace(/0+$/, '');
   return `${BigInt(shifted || '0')}${rest ? `.${rest}` : ''}`;
+}
+
+/** A 277's status of each claim asked about, matched by the TRN02 it echoes (our claim id). */
+export function statusesFrom277(text: string, claimIds: string[]): ClaimStatusAnswer[] {
+  const document = parseX12(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`277 ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
+  const report = transactionsOf(document).map((transaction) => transaction.view).find((view): view is StatusView => view.kind === 'status' && view.direction === 'response');
+  if (!report) throw new MalformedAnswer('the answer holds no 277');
+  return claimIds.map((claimId) => {
+    const level = report.levels.find((candidate) => candidate.traces.includes(claimId) && candidate.statuses.length > 0);
+    const status = level?.statuses[0];
+    if (!level || !status) throw new MalformedAnswer(`the 277 does not mention claim ${claimId}`);
+    return { claimId, category: status.category, code: status.code, message: status.message || null, payerClaimNumber: level.references.find((reference) => reference.qualifier === '1K')?.value ?? null };
+  });
 }

@@ -330,3 +330,100 @@ export function build277CA(report: ClaimAcknowledgmentReport): TransactionSpec {
     ],
   };
 }
+
+export interface StatusInquiry {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  createdTime: string;
+  payer: Organization;
+  submitter: Organization;
+  provider: Organization;
+  claims: Array<{
+    /** CLM01 of the claim asked about, sent as TRN02. */
+    patientControlNumber: string;
+    payerClaimNumber: string | null;
+    subscriber: Person;
+    totalCharge: string;
+    /** CCYYMMDD, or a range CCYYMMDD-CCYYMMDD. */
+    serviceDates: string;
+  }>;
+}
+
+/** A 276 (005010X212): the status of claims, one subscriber level per claim. */
+export function build276(inquiry: StatusInquiry): TransactionSpec {
+  return {
+    type: '276',
+    controlNumber: inquiry.controlNumber,
+    implementation: '005010X212',
+    body: [
+      ['BHT', '0010', '13', inquiry.reference, inquiry.createdDate, inquiry.createdTime],
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)],
+        children: [{
+          levelCode: '21',
+          segments: [nm1('41', '2', inquiry.submitter.name, '', inquiry.submitter.idQualifier, inquiry.submitter.id)],
+          children: [{
+            levelCode: '19',
+            segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)],
+            children: inquiry.claims.map((claim) => ({
+              levelCode: '22',
+              segments: [
+                ...(claim.subscriber.birthDate ? [['DMG', 'D8', claim.subscriber.birthDate] as SegmentSpec] : []),
+                nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
+                ['TRN', '1', claim.patientControlNumber],
+                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+                ['AMT', 'T3', claim.totalCharge],
+                ['DTP', '472', claim.serviceDates.includes('-') ? 'RD8' : 'D8', claim.serviceDates],
+              ],
+            })),
+          }],
+        }],
+      }]),
+    ],
+  };
+}
+
+export interface StatusResponse {
+  controlNumber: string;
+  reference: string;
+  createdDate: string;
+  payer: Organization;
+  provider: Organization;
+  claims: Array<{ patientControlNumber: string; subscriber: Person; payerClaimNumber: string | null; category: string; code: string; amount: string; message?: string; paid?: string }>;
+}
+
+/** A 277 (005010X212) answering a 276: a status (STC) per claim, matched by the TRN it echoes. */
+export function build277(response: StatusResponse): TransactionSpec {
+  return {
+    type: '277',
+    controlNumber: response.controlNumber,
+    implementation: '005010X212',
+    body: [
+      ['BHT', '0010', '08', response.reference, response.createdDate, '1200', 'DG'],
+      ...hierarchical([{
+        levelCode: '20',
+        segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)],
+        children: [{
+          levelCode: '21',
+          segments: [nm1('41', '2', 'CAREGRAPH', '', '46', 'CAREGRAPH')],
+          children: [{
+            levelCode: '19',
+            segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)],
+            children: response.claims.map((claim) => ({
+              levelCode: '22',
+              segments: [
+                nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
+                ['TRN', '2', claim.patientControlNumber],
+                // STC12 is the free-text message: STC06-STC11 stay empty.
+                ['STC', [claim.category, claim.code], response.createdDate, 'WQ', claim.amount, claim.paid ?? '', '', '', '', '', '', '', claim.message ?? ''],
+                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+              ],
+            })),
+          }],
+        }],
+      }]),
+    ],
+  };
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "insurance"."ClaimTransition" ADD COLUMN     "seq" SERIAL NOT NULL;
