@@ -7,6 +7,7 @@ import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/ident
 import { recordEvent, recordEventsOf, type TransactionClient } from '../kit/outbox.js';
 import { PayerUnavailable, type ClaimAcknowledgment, type ClaimToSubmit } from './adapters/payer.js';
 import { INSURANCE_STAFF } from './policies.js';
+import { outOfNetwork } from './networks.js';
 import { authorizationFacts, authorizationProblem, checkClaimAuthorization } from './preauthorizations.js';
 import { payersOf, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
@@ -102,11 +103,12 @@ export async function createClaim(ctx: Ctx, input: ClaimInput): Promise<Claim> {
   const totalCharge = input.lines.reduce((sum, line) => sum + line.charge, 0);
   if (totalCharge > 2_147_483_647) throw badUserInput('input.lines', 'the claim total is too large');
   await checkClaimAuthorization(ctx, { patientId: input.patientId, payerId: coverage.payerId, priorAuthorization: input.priorAuthorization, lines: input.lines });
+  const network = await outOfNetwork(ctx, coverage.organizationId, coverage.payer);
   return ctx.db.$transaction(async (tx) => {
     const claim = await tx.claim.create({
       data: {
         organizationId: coverage.organizationId, patientId: input.patientId, coverageId: coverage.id, payerId: coverage.payerId, currency: coverage.payer.currency,
-        totalCharge, diagnoses: input.diagnoses.map((code) => code.toUpperCase()), placeOfService: input.placeOfService, priorAuthorization: input.priorAuthorization,
+        totalCharge, diagnoses: input.diagnoses.map((code) => code.toUpperCase()), placeOfService: input.placeOfService, priorAuthorization: input.priorAuthorization, outOfNetwork: network,
         createdById: caller.subject,
         lines: { create: input.lines.map((line, position) => ({ position, procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: new Date(line.serviceDate) })) },
       },

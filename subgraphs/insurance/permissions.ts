@@ -10,7 +10,7 @@ const staff = hasRole(...INSURANCE_STAFF);
 const staffOrPatient = hasRole(Role.PATIENT, ...INSURANCE_STAFF);
 
 export const insurancePermissions: IRules = {
-  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff, claim: staffOrPatient, claims: staff, claimStatus: staff, priorAuthorization: staffOrPatient },
+  Query: { payers: staffOrPatient, coverage: staffOrPatient, checkEligibility: staff, claim: staffOrPatient, claims: staff, claimStatus: staff, priorAuthorization: staffOrPatient, providerNetwork: staffOrPatient },
   Mutation: { addCoverage: staff, requestPreAuthorization: staff, createClaim: staff, submitClaim: staff, submitClaimBatch: staff },
   PriorAuthorization: staffOrPatient,
   ServiceEstimate: staffOrPatient,
@@ -19,6 +19,8 @@ export const insurancePermissions: IRules = {
   ClaimTransition: staffOrPatient,
   ClaimBatchResult: staff,
   ClaimStatusAnswer: staff,
+  ProviderNetwork: staffOrPatient,
+  NetworkProvider: staffOrPatient,
   ClaimSubmissionFailure: staff,
   Payer: staffOrPatient,
   Coverage: staffOrPatient,

@@ -3,6 +3,7 @@ import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from
 import type { Benefit } from './adapters/payer.js';
 import * as claims from './claims.js';
 import * as coverages from './coverages.js';
+import * as networks from './networks.js';
 import * as preauthorizations from './preauthorizations.js';
 import * as eligibility from './eligibility.js';
 
@@ -134,6 +135,7 @@ export function buildInsuranceSchema(): GraphQLSchema {
       priorAuthorization: t.exposeString('priorAuthorization', { nullable: true }),
       payerClaimNumber: t.exposeString('payerClaimNumber', { nullable: true }),
       reasons: t.exposeStringList('reasons', { description: 'The payer’s codes for a rejection or denial.' }),
+      outOfNetwork: t.exposeBoolean('outOfNetwork', { nullable: true, description: 'The provider was outside the payer’s network when drafted (null: unknown).' }),
       lines: t.field({ type: [ClaimLineRef], resolve: (c, _args, ctx) => claims.linesOf(ctx, c.id) }),
       history: t.field({ type: [TransitionRef], description: 'Every change of status, oldest first.', resolve: (c, _args, ctx) => claims.historyOf(ctx, c.id) }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -203,6 +205,20 @@ export function buildInsuranceSchema(): GraphQLSchema {
     }),
   });
 
+  const TierEnum = builder.enumType('NetworkTier', { values: ['PREMIUM', 'STANDARD', 'TEACHING'] as const });
+  const NetworkProviderRef = builder.objectRef<networks.ProviderNetwork['providers'][number]>('NetworkProvider').implement({
+    fields: (t) => ({ providerNumber: t.exposeString('providerNumber'), name: t.exposeString('name'), tier: t.field({ type: TierEnum, resolve: (p) => p.tier }), location: t.exposeString('location') }),
+  });
+  const NetworkRef = builder.objectRef<networks.ProviderNetwork>('ProviderNetwork').implement({
+    fields: (t) => ({
+      payer: t.field({ type: PayerRef, resolve: async (n, _args, ctx) => (await coverages.payerOf(ctx, n.payerId)) ?? Promise.reject(new Error('network without payer')) }),
+      location: t.exposeString('location'),
+      providers: t.field({ type: [NetworkProviderRef], resolve: (n) => n.providers }),
+      cached: t.exposeBoolean('cached', { description: 'Served from the 24-hour cache.' }),
+      fetchedAt: t.expose('fetchedAt', { type: 'DateTime' }),
+    }),
+  });
+
   const FailureRef = builder.objectRef<claims.BatchResult['failed'][number]>('ClaimSubmissionFailure').implement({
     fields: (t) => ({ claimId: t.exposeID('claimId'), code: t.exposeString('code'), message: t.exposeString('message') }),
   });
@@ -251,6 +267,12 @@ export function buildInsuranceSchema(): GraphQLSchema {
   builder.queryFields((t) => ({
     priorAuthorization: t.field({ type: AuthorizationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => preauthorizations.loadPreAuthorization(ctx, String(args.id)) }),
     claim: t.field({ type: ClaimRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => claims.loadClaim(ctx, String(args.id)) }),
+    providerNetwork: t.field({
+      type: NetworkRef,
+      description: 'The providers in a payer’s network at a place (a city), with their tiers; kept 24 hours.',
+      args: { payerId: t.arg.id({ required: true }), location: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => networks.providerNetwork(ctx, String(args.payerId), args.location),
+    }),
     claimStatus: t.field({
       type: StatusRef,
       description: 'Asks the payer where it has got to with a sent claim (276 → 277, a ClaimResponse search, the HMO’s API).',

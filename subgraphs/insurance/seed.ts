@@ -25,8 +25,8 @@ export const COVERAGES = {
 } as const;
 
 const ENROLLMENTS = [
-  ...[PAYERS.nhis, PAYERS.hygeia, PAYERS.reliance, PAYERS.axaMansard, PAYERS.leadway].map((payer) => ({ organizationId: ORGS.clinicNorth.id, payerId: payer.id, providerNumber: `MCN-${payer.code}`, providerName: ORGS.clinicNorth.name })),
-  ...[PAYERS.x12, PAYERS.fhir].map((payer) => ({ organizationId: ORGS.hospital.id, payerId: payer.id, providerNumber: '1234567893', providerName: ORGS.hospital.name })),
+  ...[PAYERS.nhis, PAYERS.hygeia, PAYERS.reliance, PAYERS.axaMansard, PAYERS.leadway].map((payer) => ({ organizationId: ORGS.clinicNorth.id, payerId: payer.id, providerNumber: `MCN-${payer.code}`, providerName: ORGS.clinicNorth.name, location: 'Lagos' })),
+  ...[PAYERS.x12, PAYERS.fhir].map((payer) => ({ organizationId: ORGS.hospital.id, payerId: payer.id, providerNumber: '1234567893', providerName: ORGS.hospital.name, location: 'Springfield' })),
 ];
 
 /**

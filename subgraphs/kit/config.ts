@@ -68,6 +68,7 @@ export interface InsuranceSettings {
       claimsPath?: string;
       preauthorizationPath?: string;
       claimStatusPath?: string;
+      networkPath?: string;
       method?: 'GET' | 'POST';
       authHeader?: string;
       requestFields?: Record<string, string>;

@@ -78,6 +78,12 @@ async function postRemittance(payer: string, body: string, contentType: string, 
 }
 
 beforeAll(async () => {
+  hmo.network = [
+    { providerNumber: 'MCN-HYGEIA', name: 'Meridian Clinic North', tier: 'Standard', location: 'Lagos' },
+    { providerNumber: 'LUTH-001', name: 'Synthetic Teaching Hospital', tier: 'Teaching', location: 'Lagos' },
+    { providerNumber: 'ABJ-9', name: 'Elsewhere Clinic', tier: 'Premium', location: 'Abuja' },
+  ];
+  fhir.network = [{ providerNumber: 'OTHER-1', name: 'Another Practice', tier: 'Premium', location: 'Springfield' }];
   await Promise.all([x12.start(), fhir.start(), hmo.start()]);
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -226,6 +232,31 @@ describe('pre-authorization', () => {
     expect(fhir.authorizations[0]?.body).toContain('"net":{"value":25000.50,"currency":"USD"}');
     const { json } = await postGraphQL(t.graphqlUrl, { query: REQUEST, variables: { input: { patientId: PATIENTS.fayeHospital.id, payerId: PAYERS.x12.id, diagnoses: ['M17.11'], services: [{ procedureCode: '27447', units: 1, estimatedCost: 100 }] } } }, { authorization: `Bearer ${await t.tokenFor('hospitalAdmin')}` });
     expect(json.errors?.[0]?.extensions).toMatchObject({ code: 'PAYER_UNAVAILABLE', reason: 'NOT_SUPPORTED' });
+  });
+});
+
+describe('provider networks', () => {
+  const NETWORK = `query($payerId: ID!, $location: String!) { providerNetwork(payerId: $payerId, location: $location) { location cached providers { providerNumber name tier } } }`;
+  it('an HMO’s network in a city with its tiers, kept 24 hours; claims flagged when the provider is out of network', async () => {
+    type Network = { providerNetwork: { cached: boolean; providers: Array<{ providerNumber: string; name: string; tier: string }> } };
+    const lagos = await billing.request<Network>(NETWORK, { payerId: PAYERS.hygeia.id, location: 'Lagos' });
+    expect(lagos.providerNetwork.providers).toEqual([{ providerNumber: 'MCN-HYGEIA', name: 'Meridian Clinic North', tier: 'STANDARD' }, { providerNumber: 'LUTH-001', name: 'Synthetic Teaching Hospital', tier: 'TEACHING' }]);
+    // Abuja has not been read before: asked once, then served from the cache (to a patient too).
+    const asked = hmo.requests.length;
+    const abuja = await billing.request<Network>(NETWORK, { payerId: PAYERS.hygeia.id, location: 'Abuja' });
+    expect(abuja.providerNetwork).toEqual({ location: 'Abuja', cached: false, providers: [{ providerNumber: 'ABJ-9', name: 'Elsewhere Clinic', tier: 'PREMIUM' }] });
+    const patient = await t.client('patient');
+    expect((await patient.request<Network>(NETWORK, { payerId: PAYERS.hygeia.id, location: 'abuja' })).providerNetwork.cached).toBe(true);
+    expect(hmo.requests.length).toBe(asked + 1);
+
+    // Clinic North is in Hygeia's Lagos network; the hospital is not in the FHIR payer's Springfield one.
+    const inNetwork = await billing.request<{ createClaim: { outOfNetwork: boolean | null } }>(`mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { outOfNetwork } }`);
+    expect(inNetwork.createClaim.outOfNetwork).toBe(false);
+    const outside = await hospital.request<{ createClaim: { outOfNetwork: boolean | null } }>(`mutation { createClaim(input: {patientId: "${PATIENTS.gusHospital.id}", payerId: "${PAYERS.fhir.id}", diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { outOfNetwork } }`);
+    expect(outside.createClaim.outOfNetwork).toBe(true);
+    // An X12 payer publishes no directory here: the claim goes, its network status unknown.
+    const unknown = await hospital.request<{ createClaim: { outOfNetwork: boolean | null } }>(`mutation { createClaim(input: {patientId: "${PATIENTS.fayeHospital.id}", payerId: "${PAYERS.x12.id}", diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { outOfNetwork } }`);
+    expect(unknown.createClaim.outOfNetwork).toBeNull();
   });
 });
 

@@ -56,6 +56,7 @@ const ROOT: MatrixCase[] = [
   { name: 'Query.claim (another patient’s)', query: () => `{ claim(id: "${bayoClaim}") { status } }`, allowed: STAFF },
   { name: 'Query.claim (another organization’s)', query: () => `{ claim(id: "${hospitalClaim}") { status } }`, allowed: [] },
   { name: 'Query.claims', query: () => '{ claims { id } }', allowed: STAFF },
+  { name: 'Query.providerNetwork', query: () => `{ providerNetwork(payerId: "${PAYERS.hygeia.id}", location: "Lagos") { providers { tier } } }`, allowed: ['PATIENT', ...STAFF] },
   { name: 'Query.claimStatus (own organization’s, sent)', query: () => `{ claimStatus(id: "${amaraClaim}") { category } }`, allowed: STAFF },
   { name: 'Query.claimStatus (another organization’s)', query: () => `{ claimStatus(id: "${hospitalClaim}") { category } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.createClaim (bad codes)', query: () => `mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["x"], placeOfService: "11", lines: []}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },

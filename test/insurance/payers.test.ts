@@ -114,6 +114,14 @@ describe('the circuit breaker, per payer', () => {
     expect((await payers.checkEligibility(ask('SYN-1001', 'UP'))).inForce).toBe(true);
   });
 
+  it('an operation the payer does not offer is NOT_SUPPORTED every time and never opens its circuit', async () => {
+    const payers = connections({ X: endpointOf('X12') }, { ...FAST, attempts: 1, breakerThreshold: 2 });
+    for (let attempt = 0; attempt < 4; attempt++) {
+      expect((await failure(payers.providerNetwork({ payer: { code: 'X', name: 'X' }, location: 'Lagos' }))).details).toEqual({ payer: 'X', reason: 'NOT_SUPPORTED' });
+    }
+    expect((await payers.checkEligibility(ask('SYN-1001', 'X'))).inForce).toBe(true);
+  });
+
   it('a payer with no endpoint configured is PAYER_UNAVAILABLE (NOT_CONFIGURED)', async () => {
     expect((await failure(connections({}).checkEligibility(ask('SYN-1001', 'NHIS')))).details).toEqual({ payer: 'NHIS', reason: 'NOT_CONFIGURED' });
   });

@@ -47,6 +47,8 @@ export class FakePayer {
     return { approved, authCode };
   }
   mode: FakeMode = 'ok';
+  /** Its provider directory: who is in network where, in which tier. */
+  network: Array<{ providerNumber: string; name: string; tier: 'Premium' | 'Standard' | 'Teaching'; location: string }> = [];
   slowMs = 2_000;
   baseUrl = '';
   private server: Server | undefined;
@@ -189,6 +191,15 @@ export class FakePayer {
   }
 
   private fhir(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const directory = /^\/Organization\?address-city=([^&]+)&type=prov$/.exec(req.url ?? '');
+    if (req.method === 'GET' && directory) {
+      const city = decodeURIComponent(directory[1] ?? '').toLowerCase();
+      const entry = this.network.filter((provider) => provider.location.toLowerCase() === city).map((provider) => ({ resource: {
+        resourceType: 'Organization', id: provider.providerNumber, identifier: [{ value: provider.providerNumber }], name: provider.name, address: [{ city: provider.location }],
+        extension: [{ url: 'https://caregraph.example/fhir/StructureDefinition/network-tier', valueCode: provider.tier.toLowerCase() }],
+      } }));
+      return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: entry.length, entry }));
+    }
     const search = /^\/ClaimResponse\?request\.identifier=(.+)$/.exec(req.url ?? '');
     if (req.method === 'GET' && search) {
       const claimId = decodeURIComponent(search[1] ?? '').split('|')[1] ?? '';
@@ -245,6 +256,11 @@ export class FakePayer {
   }
 
   private rest(req: IncomingMessage, res: ServerResponse, body = ''): void {
+    const providers = /^\/api\/v1\/providers\?location=(.+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && providers) {
+      const city = decodeURIComponent(providers[1] ?? '').toLowerCase();
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ providers: this.network.filter((provider) => provider.location.toLowerCase() === city) }));
+    }
     const status = /^\/api\/v1\/claims\/([^/]+)\/status$/.exec(req.url ?? '');
     if (req.method === 'GET' && status) {
       const claim = this.claims.find((candidate) => candidate.claimId === decodeURIComponent(status[1] ?? ''));
@@ -280,6 +296,7 @@ export const FAKE_HMO_MAPPING = {
   claimsPath: '/api/v1/claims',
   preauthorizationPath: '/api/v1/preauthorizations',
   claimStatusPath: '/api/v1/claims/{claimId}/status',
+  networkPath: '/api/v1/providers?location={location}',
   authHeader: 'x-api-key',
   response: {
     inForce: 'data.status', inForceValues: ['ACTIVE'], planName: 'data.plan.name', copay: 'data.copay', coinsurancePercent: 'data.coinsurancePercent',

@@ -1,8 +1,8 @@
-import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money } from 'fhir/r4.js';
+import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money, Organization } from 'fhir/r4.js';
 import { bundleResources, readFhir } from '../fhir/read.js';
 import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import { fixedDecimalFromMinor, minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type EligibilityAnswer, type Member, type NetworkProvider, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
 
 /** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
 export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
@@ -37,6 +37,13 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
       });
       return eligibilityFromResponse(body);
+    },
+
+    async providerNetwork(request, signal) {
+      const { body } = await payerHttp(`${endpoint.baseUrl}/Organization?address-city=${encodeURIComponent(request.location)}&type=prov`, {
+        method: 'GET', signal, headers: { accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+      });
+      return networkFromSearch(body, request.location);
     },
 
     async claimStatus(request, signal) {
@@ -147,6 +154,25 @@ export function claimResource(claim: ClaimToSubmit, request: { payer: { code: st
     })),
     total: fhirMoney(claim.totalCharge, currency),
   };
+}
+
+/** The extension a FHIR payer marks an in-network Organization's tier with. */
+export const NETWORK_TIER_EXTENSION = 'https://caregraph.example/fhir/StructureDefinition/network-tier';
+
+/** An Organization search as network providers: the payer's provider number (an identifier) and the tier extension. */
+export function networkFromSearch(text: string, location: string): NetworkProvider[] {
+  const document = readFhir(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+  if (document.resource?.resourceType !== 'Bundle') throw new MalformedAnswer('expected a searchset Bundle');
+  return bundleResources(document.resource as Bundle).flatMap((resource) => {
+    if (resource.resourceType !== 'Organization') return [];
+    const organization = resource as Organization;
+    const tier = organization.extension?.find((extension) => extension.url === NETWORK_TIER_EXTENSION)?.valueCode?.toUpperCase();
+    const providerNumber = organization.identifier?.[0]?.value;
+    if (!providerNumber || (tier !== 'PREMIUM' && tier !== 'STANDARD' && tier !== 'TEACHING')) throw new MalformedAnswer(`Organization ${organization.id ?? ''} has no provider number or tier`);
+    return [{ providerNumber, name: organization.name ?? providerNumber, tier, location: organization.address?.[0]?.city ?? location }];
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import {
-  BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleAll, handleWhen, retry, timeout, wrap, type IPolicy,
+  BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleWhen, retry, timeout, wrap, type IPolicy,
 } from 'cockatiel';
 import { DomainError, ErrorCode } from '../../kit/errors.js';
 
@@ -41,6 +41,8 @@ export interface RestMapping {
   preauthorizationPath?: string;
   /** Where a claim's status is read (`{claimId}` filled in), when the payer answers by API. */
   claimStatusPath?: string;
+  /** The provider directory (`{location}` filled in): `{"providers": [{providerNumber, name, tier, location}]}`. */
+  networkPath?: string;
   method?: 'GET' | 'POST';
   /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
   authHeader?: string;
@@ -171,8 +173,20 @@ export interface ClaimStatusAnswer {
   payerClaimNumber: string | null;
 }
 
+export type NetworkTier = 'PREMIUM' | 'STANDARD' | 'TEACHING';
+
+export interface NetworkProvider {
+  /** The payer's number for the provider (what enrollments record). */
+  providerNumber: string;
+  name: string;
+  tier: NetworkTier;
+  location: string;
+}
+
 export interface PayerAdapter {
   readonly protocol: PayerProtocol;
+  /** The providers in the payer's network at a location, with their tiers (the HMO's directory, FHIR Organizations). */
+  providerNetwork(request: { payer: { code: string; name: string }; location: string }, signal: AbortSignal): Promise<NetworkProvider[]>;
   /** Where the payer has got to with claims (276 → 277, a ClaimResponse search, the HMO's API). */
   claimStatus(request: StatusRequest, signal: AbortSignal): Promise<ClaimStatusAnswer[]>;
   /** Asks the payer to authorize services before care (FHIR Claim use=preauthorization, the HMO's API). */
@@ -248,6 +262,13 @@ export class PayerConnections {
     return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
   }
 
+  /** A directory read: safe to repeat. */
+  async providerNetwork(request: { payer: { code: string; name: string }; location: string }): Promise<NetworkProvider[]> {
+    const endpoint = this.endpoint(request.payer.code);
+    const adapter = this.adapterFor(endpoint);
+    return this.run(request.payer.code, endpoint, true, (signal) => adapter.providerNetwork(request, signal));
+  }
+
   /** A status question changes nothing at the payer: safe to repeat. */
   async claimStatus(request: StatusRequest): Promise<ClaimStatusAnswer[]> {
     const endpoint = this.endpoint(request.payer.code);
@@ -286,10 +307,12 @@ export class PayerConnections {
     let policy = this.policies.get(payer);
     if (!policy) {
       const { settings } = this;
-      const breaker = circuitBreaker(handleAll, { halfOpenAfter: settings.breakerOpenMs, breaker: new ConsecutiveBreaker(settings.breakerThreshold) });
+      // A payer that does not offer an operation is not failing: that answer never opens its circuit.
+      const failing = handleWhen((error) => !(error instanceof PayerUnavailable && error.reason === 'NOT_SUPPORTED'));
+      const breaker = circuitBreaker(failing, { halfOpenAfter: settings.breakerOpenMs, breaker: new ConsecutiveBreaker(settings.breakerThreshold) });
       const perAttempt = timeout(endpoint.timeoutMs ?? settings.defaultTimeoutMs, TimeoutStrategy.Aggressive);
       // Only failures a second attempt could cure are retried: not an open circuit, a refusal or an unreadable answer.
-      const transient = handleWhen((error) => !(error instanceof BrokenCircuitError || error instanceof MalformedAnswer || error instanceof PayerRefusal));
+      const transient = handleWhen((error) => !(error instanceof BrokenCircuitError || error instanceof MalformedAnswer || error instanceof PayerRefusal || error instanceof PayerUnavailable));
       const retries = retry(transient, { maxAttempts: settings.attempts - 1, backoff: new ExponentialBackoff({ initialDelay: settings.initialBackoffMs, maxDelay: settings.initialBackoffMs * 8 }) });
       policy = { idempotent: wrap(retries, breaker, perAttempt), once: wrap(breaker, perAttempt) };
       this.policies.set(payer, policy);

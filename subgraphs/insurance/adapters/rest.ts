@@ -30,6 +30,24 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       return eligibilityFromJson(answer.body, mapping, endpoint.currency ?? 'NGN');
     },
 
+    async providerNetwork(request, signal) {
+      const path = mapping?.networkPath;
+      if (!mapping || !path) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} publishes no provider network by API`);
+      const answer = await payerHttp(`${endpoint.baseUrl}${path.replace('{location}', encodeURIComponent(request.location))}`, { method: 'GET', signal, headers: authHeaders(endpoint, mapping) });
+      let json: { providers?: unknown };
+      try {
+        json = JSON.parse(answer.body) as typeof json;
+      } catch {
+        throw new MalformedAnswer('the answer is not JSON');
+      }
+      if (!Array.isArray(json.providers)) throw new MalformedAnswer('providers is missing');
+      return (json.providers as Array<Record<string, unknown>>).map((provider, index) => {
+        const tier = String(provider['tier'] ?? '').toUpperCase();
+        if (typeof provider['providerNumber'] !== 'string' || (tier !== 'PREMIUM' && tier !== 'STANDARD' && tier !== 'TEACHING')) throw new MalformedAnswer(`providers[${index}] needs a providerNumber and a tier (Premium, Standard, Teaching)`);
+        return { providerNumber: provider['providerNumber'], name: String(provider['name'] ?? provider['providerNumber']), tier, location: String(provider['location'] ?? request.location) };
+      });
+    },
+
     async claimStatus(request, signal) {
       const path = mapping?.claimStatusPath;
       if (!mapping || !path) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} answers no claim status by API`);

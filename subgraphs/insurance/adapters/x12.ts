@@ -42,6 +42,11 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
       return statusesFrom277(body, request.claims.map((claim) => claim.claimId));
     },
 
+    async providerNetwork(request) {
+      // Provider directories (274) are not among the transactions exchanged here.
+      throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} publishes no provider network this platform can read (X12 274 is not supported here)`);
+    },
+
     async requestPreAuthorization(request) {
       // Services review (278) is not among the transactions this platform exchanges in X12.
       throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes pre-authorization requests only through its own channel (X12 278 is not supported here)`);
