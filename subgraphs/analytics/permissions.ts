@@ -19,5 +19,6 @@ export const analyticsPermissions: IRules = {
   QueueSourceVolume: metricsViewers,
   TrainingActivity: metricsViewers,
   BillingMetrics: metricsViewers,
+  ClaimsMetrics: metricsViewers,
   MoneyTotal: metricsViewers,
 };

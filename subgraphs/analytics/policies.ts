@@ -88,4 +88,5 @@ export const analyticsPolicies: AccessPolicies = {
   },
   AnalyticsQueueEntry: { read: metricsOrganization, write: () => NOTHING },
   AnalyticsMoneyMovement: { read: metricsOrganization, write: () => NOTHING },
+  AnalyticsClaim: { read: metricsOrganization, write: () => NOTHING },
 };

@@ -1,6 +1,7 @@
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import { AnalyticsEvents } from '../kit/events/analytics.js';
 import { BillingEvents } from '../kit/events/billing.js';
+import { InsuranceEvents } from '../kit/events/insurance.js';
 import { MalformedEvent, on, parseEvent, resetConsumer, type ConsumedEvent, type EventConsumer } from '../kit/events/consumers.js';
 import type { EventDefinition, EventPayload } from '../kit/events/define.js';
 import { NurseEvents } from '../kit/events/nurse.js';
@@ -17,7 +18,7 @@ import { recordEvent, toRelayed, type TransactionClient } from '../kit/outbox.js
  * organization (in the same transaction), which is what invalidates cached BI answers.
  */
 
-export type Area = 'training' | 'nurse' | 'billing';
+export type Area = 'training' | 'nurse' | 'billing' | 'insurance';
 
 /** Live projections hold this lock shared, a rebuild holds it exclusively: they never interleave. */
 const REBUILD_LOCK = 727_000_001;
@@ -208,9 +209,33 @@ const billing: Projection[] = [
   project(BillingEvents.refundIssued, (tx, { payload, occurredAt }) => recordMovement(tx, { id: payload.refundId, organizationId: payload.organizationId, kind: 'REFUND', amount: payload.amount, currency: payload.currency, at: new Date(occurredAt) })),
 ];
 
+// ---------------------------------------------------------------- insurance
+
+/**
+ * A claim's row gets each step's time once (the first event of a step wins; a replay changes
+ * nothing), whatever order the events arrive in.
+ */
+async function claimStep(tx: TransactionClient, payload: { claimId: string; organizationId: string; payerId: string; currency: string }, step: Prisma.AnalyticsClaimUpdateInput & Record<string, unknown>, unset: 'submittedAt' | 'adjudicatedAt' | 'paidAt'): Promise<string> {
+  await lockAggregate(tx, 'claim', payload.claimId);
+  const row = await tx.analyticsClaim.findUnique({ where: { id: payload.claimId } });
+  if (!row) {
+    await tx.analyticsClaim.create({ data: { id: payload.claimId, organizationId: payload.organizationId, payerId: payload.payerId, currency: payload.currency, ...(step as Record<string, unknown>) } });
+  } else if (row[unset] === null) {
+    await tx.analyticsClaim.update({ where: { id: payload.claimId }, data: step });
+  }
+  return payload.organizationId;
+}
+
+const insurance: Projection[] = [
+  project(InsuranceEvents.claimSubmitted, (tx, { payload, occurredAt }) => claimStep(tx, payload, { submittedAt: new Date(occurredAt) }, 'submittedAt')),
+  project(InsuranceEvents.claimApproved, (tx, { payload, occurredAt }) => claimStep(tx, payload, { adjudication: payload.adjudication, adjudicatedAt: new Date(occurredAt) }, 'adjudicatedAt')),
+  project(InsuranceEvents.claimDenied, (tx, { payload, occurredAt }) => claimStep(tx, payload, { adjudication: 'DENIED', adjudicatedAt: new Date(occurredAt) }, 'adjudicatedAt')),
+  project(InsuranceEvents.claimSettled, (tx, { payload, occurredAt }) => claimStep(tx, payload, { paidAt: new Date(occurredAt), paidAmount: payload.paidAmount }, 'paidAt')),
+];
+
 // ---------------------------------------------------------------- consumers
 
-const PROJECTIONS: Record<Area, Projection[]> = { training, nurse, billing };
+const PROJECTIONS: Record<Area, Projection[]> = { training, nurse, billing, insurance };
 const AREAS = Object.keys(PROJECTIONS) as Area[];
 /** Which area projects each event type (an event type belongs to one area). */
 const PROJECTION_OF = new Map(AREAS.flatMap((area) => PROJECTIONS[area].map((projection) => [projection.definition.type, { area, projection }] as const)));
@@ -248,7 +273,7 @@ export interface RebuildResult {
  */
 export async function rebuildReadModels(prisma: PrismaClient, log: Logger, options: { batchSize?: number; timeoutMs?: number } = {}): Promise<RebuildResult> {
   const batchSize = options.batchSize ?? 500;
-  const byArea: Record<Area, number> = { training: 0, nurse: 0, billing: 0 };
+  const byArea: Record<Area, number> = { training: 0, nurse: 0, billing: 0, insurance: 0 };
   let events = 0;
   await prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REBUILD_LOCK})`;
@@ -258,6 +283,7 @@ export async function rebuildReadModels(prisma: PrismaClient, log: Logger, optio
     await tx.analyticsPartner.deleteMany({});
     await tx.analyticsQueueEntry.deleteMany({});
     await tx.analyticsMoneyMovement.deleteMany({});
+    await tx.analyticsClaim.deleteMany({});
     for (const area of AREAS) await resetConsumer(tx, consumerName(area));
     let after = -1n;
     for (;;) {

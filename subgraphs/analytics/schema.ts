@@ -128,6 +128,16 @@ export function buildAnalyticsSchema(): GraphQLSchema {
       net: t.field({ type: [MoneyTotalRef], description: 'Collected less refunded, per currency.', resolve: (b) => b.net }),
     }),
   });
+  const ClaimsMetricsRef = builder.objectRef<analytics.OrganizationMetrics['claims']>('ClaimsMetrics').implement({
+    fields: (t) => ({
+      submitted: t.exposeInt('submitted', { description: 'Claims sent to payers in the window.' }),
+      approved: t.exposeInt('approved', { description: 'Adjudicated in the window, approved in full or in part.' }),
+      denied: t.exposeInt('denied'),
+      denialRate: t.exposeFloat('denialRate', { nullable: true, description: 'Denied over adjudicated in the window.' }),
+      paid: t.exposeInt('paid'),
+      meanDaysToPayment: t.exposeFloat('meanDaysToPayment', { nullable: true, description: 'From sending to payment, over claims paid in the window.' }),
+    }),
+  });
   const OrganizationMetricsRef = builder.objectRef<analytics.OrganizationMetrics>('OrganizationMetrics').implement({
     fields: (t) => ({
       organizationId: t.exposeID('organizationId'),
@@ -136,6 +146,7 @@ export function buildAnalyticsSchema(): GraphQLSchema {
       nurseQueue: t.field({ type: QueueMetricsRef, resolve: (m) => m.nurseQueue }),
       training: t.field({ type: TrainingActivityRef, resolve: (m) => m.training }),
       billing: t.field({ type: BillingMetricsRef, resolve: (m) => m.billing }),
+      claims: t.field({ type: ClaimsMetricsRef, description: 'Insurance claims: sent, adjudicated, paid.', resolve: (m) => m.claims }),
     }),
   });
 

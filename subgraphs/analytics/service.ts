@@ -4,8 +4,8 @@ import type { SubgraphContext } from '../kit/context.js';
 import { badUserInput, forbidden } from '../kit/errors.js';
 import { requireRole, requireStaffOf, Role } from '../kit/identity.js';
 import {
-  billingFigures, cohortFigures, queueFigures, trainingActivity,
-  type BillingFigures, type CohortFigures, type FlagFact, type QueueFigures, type SessionFacts, type SubScoreFact, type TrainingActivity,
+  billingFigures, claimsFigures, cohortFigures, queueFigures, trainingActivity,
+  type BillingFigures, type ClaimsFigures, type CohortFigures, type FlagFact, type QueueFigures, type SessionFacts, type SubScoreFact, type TrainingActivity,
 } from './domain/figures.js';
 import { COHORT_VIEWERS, METRICS_VIEWERS } from './policies.js';
 
@@ -105,6 +105,7 @@ export interface OrganizationMetrics {
   nurseQueue: QueueFigures;
   training: TrainingActivity;
   billing: BillingFigures;
+  claims: ClaimsFigures;
 }
 
 /** An organization's operations over [from, to): the nurse queue, training activity, money collected. */
@@ -113,11 +114,15 @@ export async function organizationMetrics(ctx: Ctx, organizationId: string, from
   if (caller.organizationId !== organizationId) throw forbidden('You may see only your organization’s metrics');
   checkRange({ from, to });
   const window = { gte: from, lt: to };
-  const [entries, started, completed, movements] = await Promise.all([
+  const claimFacts = { submittedAt: true, adjudication: true, adjudicatedAt: true, paidAt: true } as const;
+  const [entries, started, completed, movements, sent, adjudicated, paidClaims] = await Promise.all([
     ctx.db.analyticsQueueEntry.findMany({ where: { organizationId, createdAt: window } }),
     ctx.db.analyticsTrainingSession.findMany({ where: { organizationId, startedAt: window }, select: { learnerId: true } }),
     ctx.db.analyticsTrainingSession.findMany({ where: { organizationId, completedAt: window }, select: { learnerId: true, totalScore: true, flaggedErrors: true } }),
     ctx.db.analyticsMoneyMovement.findMany({ where: { organizationId, at: window }, select: { kind: true, amount: true, currency: true } }),
+    ctx.db.analyticsClaim.findMany({ where: { organizationId, submittedAt: window }, select: claimFacts }),
+    ctx.db.analyticsClaim.findMany({ where: { organizationId, adjudicatedAt: window }, select: claimFacts }),
+    ctx.db.analyticsClaim.findMany({ where: { organizationId, paidAt: window }, select: claimFacts }),
   ]);
   return {
     organizationId,
@@ -126,5 +131,6 @@ export async function organizationMetrics(ctx: Ctx, organizationId: string, from
     nurseQueue: queueFigures(entries, new Date()),
     training: trainingActivity(started, completed.map((s) => ({ ...s, flaggedErrors: s.flaggedErrors as unknown as FlagFact[] }))),
     billing: billingFigures(movements),
+    claims: claimsFigures(sent, adjudicated, paidClaims),
   };
 }

@@ -282,6 +282,33 @@ describe('claim status', () => {
   });
 });
 
+describe('analytics', () => {
+  it('organizationMetrics counts the organization’s claims sent, approved, denied and paid, as the claims themselves say', async () => {
+    const prisma = t.platform.database.prisma;
+    const organizationId = (await prisma.claim.findFirstOrThrow({ where: { patientId: PATIENTS.fayeHospital.id } })).organizationId;
+    const claims = await prisma.claim.findMany({ where: { organizationId }, select: { status: true, adjudication: true } });
+    const expected = {
+      submitted: claims.filter((claim) => claim.status !== 'DRAFT').length,
+      denied: claims.filter((claim) => claim.adjudication === 'DENIED').length,
+      paid: claims.filter((claim) => claim.status === 'PAID').length,
+    };
+    expect(expected.paid).toBeGreaterThan(0);
+    expect(expected.denied).toBeGreaterThan(0);
+    const query = `query($org: ID!, $from: DateTime!, $to: DateTime!) { organizationMetrics(organizationId: $org, from: $from, to: $to) { claims { submitted approved denied denialRate paid meanDaysToPayment } } }`;
+    const variables = { org: organizationId, from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
+    const figures = await until(
+      async () => (await hospital.request<{ organizationMetrics: { claims: { submitted: number; approved: number; denied: number; denialRate: number | null; paid: number; meanDaysToPayment: number | null } } }>(query, variables)).organizationMetrics.claims,
+      (claimsFigures) => claimsFigures.submitted === expected.submitted && claimsFigures.paid === expected.paid && claimsFigures.denied === expected.denied,
+      'analytics caught up with the claim events',
+    );
+    expect(figures.approved).toBe(expected.paid);
+    expect(figures.denialRate).toBeCloseTo(expected.denied / (expected.denied + expected.paid), 5);
+    // Paid within the test run: a fraction of a day.
+    expect(figures.meanDaysToPayment).toBeGreaterThanOrEqual(0);
+    expect(figures.meanDaysToPayment).toBeLessThan(1);
+  });
+});
+
 describe('the remittance drop folder', () => {
   it('an 835 left in the payer’s folder is applied and moved to processed/; one that does not read goes to failed/ with its errors', async () => {
     const claim = await submit(hospital, (await draft(hospital, PATIENTS.fayeHospital.id, PAYERS.x12.id)).id);

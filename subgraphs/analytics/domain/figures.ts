@@ -298,3 +298,38 @@ export function billingFigures(movements: readonly MoneyMovementFacts[]): Billin
     net: currencies.map((currency) => ({ currency, amount: amountIn(collected, currency) - amountIn(refunded, currency) })),
   };
 }
+
+export interface ClaimFacts {
+  submittedAt: Date | null;
+  adjudication: string | null;
+  adjudicatedAt: Date | null;
+  paidAt: Date | null;
+}
+
+export interface ClaimsFigures {
+  /** Claims sent in the window. */
+  submitted: number;
+  /** Adjudicated in the window, approved in full or in part. */
+  approved: number;
+  denied: number;
+  /** Denied over adjudicated in the window; null when none was. */
+  denialRate: number | null;
+  /** Claims paid in the window. */
+  paid: number;
+  /** Mean days from sending to payment, over claims paid in the window (null when none was). */
+  meanDaysToPayment: number | null;
+}
+
+/** Claims figures over a window: `sent`, `adjudicated` and `paid` are the claims whose step fell in it. */
+export function claimsFigures(sent: readonly ClaimFacts[], adjudicated: readonly ClaimFacts[], paid: readonly ClaimFacts[]): ClaimsFigures {
+  const denied = adjudicated.filter((claim) => claim.adjudication === 'DENIED').length;
+  const days = paid.flatMap((claim) => (claim.submittedAt && claim.paidAt ? [(claim.paidAt.getTime() - claim.submittedAt.getTime()) / 86_400_000] : []));
+  return {
+    submitted: sent.length,
+    approved: adjudicated.length - denied,
+    denied,
+    denialRate: adjudicated.length ? denied / adjudicated.length : null,
+    paid: paid.length,
+    meanDaysToPayment: days.length ? Math.round((days.reduce((sum, value) => sum + value, 0) / days.length) * 100) / 100 : null,
+  };
+}

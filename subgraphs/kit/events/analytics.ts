@@ -11,7 +11,7 @@ export const AnalyticsEvents = {
     description: 'An organization’s figures changed (cached BI answers for it are dropped). A rebuild announces it for all organizations (organizationId null).',
     payload: z.object({
       organizationId: id.nullable(),
-      area: z.enum(['training', 'nurse', 'billing', 'all']),
+      area: z.enum(['training', 'nurse', 'billing', 'insurance', 'all']),
       cause: z.string().min(1),
       causeEventId: id.optional(),
     }),
