@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClaimResponse } from 'fhir/r4.js';
+import type { ClaimResponse, ExplanationOfBenefit } from 'fhir/r4.js';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import { isUniqueViolation } from '../kit/access.js';
@@ -18,7 +18,7 @@ import { minorUnits, type RemittanceView } from './x12/views.js';
 
 /**
  * Payments arrive as remittance advice: an 835 from X12 payers, a ClaimResponse with its
- * payment from FHIR payers, CareGraph's JSON profile from HMOs. Each is posted to
+ * payment or an ExplanationOfBenefit from FHIR payers, CareGraph's JSON profile from HMOs. Each is posted to
  * `/webhooks/insurance/{payer}/remittance`, signed by the payer with its shared secret, and
  * checked before anything is stored. A remittance is applied once (by the payer's trace
  * number), in one transaction: each claim it pays is adjudicated (approved, partly approved or
@@ -76,28 +76,35 @@ export function adviceFrom835(text: string, currency: string): RemittanceAdvice[
   }));
 }
 
-/** A ClaimResponse with a payment: one claim, adjudicated and paid. */
-export function adviceFromClaimResponse(text: string): RemittanceAdvice[] {
+/**
+ * A FHIR payment advice for one claim: a ClaimResponse with its payment, or an
+ * ExplanationOfBenefit (the claim it explains, its outcome, totals and payment). Both name our
+ * claim by its identifier (`request` / `claim`), and carry the payment's own identifier (the trace).
+ */
+export function adviceFromFhir(text: string): RemittanceAdvice[] {
   const document = readFhir(text);
   const errors = document.issues.filter((issue) => issue.severity === 'error');
   if (errors.length > 0) throw new BadRemittance(errors);
-  if (document.resource?.resourceType !== 'ClaimResponse') throw new BadRemittance([{ code: 'NOT_A_CLAIM_RESPONSE', path: 'resourceType', message: 'expected a ClaimResponse' }]);
-  const response = document.resource as ClaimResponse;
-  const claimId = response.request?.identifier?.value;
-  const payment = response.payment;
+  const type = document.resource?.resourceType;
+  if (type !== 'ClaimResponse' && type !== 'ExplanationOfBenefit') throw new BadRemittance([{ code: 'NOT_A_PAYMENT_ADVICE', path: 'resourceType', message: 'expected a ClaimResponse or an ExplanationOfBenefit' }]);
+  const advice = document.resource as ClaimResponse | ExplanationOfBenefit;
+  const claimId = advice.resourceType === 'ClaimResponse' ? advice.request?.identifier?.value : advice.claim?.identifier?.value;
+  const payment = advice.payment;
   if (!claimId || !payment?.amount || payment.amount.value === undefined || !payment.identifier?.value) {
-    throw new BadRemittance([{ code: 'REQUIRED', path: 'ClaimResponse.request.identifier / payment.amount / payment.identifier', message: 'a remittance names the claim and carries a payment with its identifier' }]);
+    const claimPath = advice.resourceType === 'ClaimResponse' ? 'request.identifier' : 'claim.identifier';
+    throw new BadRemittance([{ code: 'REQUIRED', path: `${type}.${claimPath} / payment.amount / payment.identifier`, message: 'a remittance names the claim and carries a payment with its identifier' }]);
   }
   const written = (path: string, value: number | undefined): number => minor(document.decimals.get(path) ?? String(value ?? 0));
-  const paid = written('ClaimResponse.payment.amount.value', payment.amount.value);
-  const totalIndex = (response.total ?? []).findIndex((total) => total.category.coding?.[0]?.code === 'submitted');
-  const charge = totalIndex >= 0 ? written(`ClaimResponse.total[${totalIndex}].amount.value`, response.total?.[totalIndex]?.amount.value) : paid;
+  const paid = written(`${type}.payment.amount.value`, payment.amount.value);
+  const totalIndex = (advice.total ?? []).findIndex((total) => total.category.coding?.[0]?.code === 'submitted');
+  const charge = totalIndex >= 0 ? written(`${type}.total[${totalIndex}].amount.value`, advice.total?.[totalIndex]?.amount.value) : paid;
+  const errorsOf = advice.resourceType === 'ClaimResponse' ? (advice.error ?? []).map((error) => error.code.coding?.[0]?.code) : (advice.processNote ?? []).map((note) => note.text);
   return [{
     traceNumber: payment.identifier.value,
     paymentAmount: paid,
     currency: payment.amount.currency ?? 'USD',
     paymentDate: payment.date ?? new Date().toISOString().slice(0, 10),
-    claims: [{ claimId, denied: response.outcome === 'error' || paid === 0, charge, paid, patientResponsibility: 0, payerClaimNumber: response.identifier?.[0]?.value ?? response.id ?? null, reasons: (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`) }],
+    claims: [{ claimId, denied: advice.outcome === 'error' || paid === 0, charge, paid, patientResponsibility: 0, payerClaimNumber: advice.identifier?.[0]?.value ?? advice.id ?? null, reasons: errorsOf.map((code) => `FHIR ${code ?? 'error'}`) }],
   }];
 }
 
@@ -229,7 +236,7 @@ export const remittanceWebhookRoute: SubgraphRoute = {
     let advices: RemittanceAdvice[];
     try {
       if (type === 'application/edi-x12') advices = adviceFrom835(text, payer.currency);
-      else if (type === 'application/fhir+json') advices = adviceFromClaimResponse(text);
+      else if (type === 'application/fhir+json') advices = adviceFromFhir(text);
       else if (type === 'application/json') advices = adviceFromJson(text);
       else return errorResponse('BAD_REQUEST', 'Send an 835 (application/edi-x12), a ClaimResponse (application/fhir+json) or JSON');
     } catch (error) {

@@ -365,6 +365,22 @@ describe('other payers and failures', () => {
     expect(await claimOf(hospital, claim.id)).toMatchObject({ status: 'PAID', adjudication: 'APPROVED', paidAmount: 12_050 });
   });
 
+  it('a FHIR payer’s ExplanationOfBenefit settles a claim; one missing a required element is refused at its path', async () => {
+    const claim = await submit(hospital, (await draft(hospital, PATIENTS.gusHospital.id, PAYERS.fhir.id)).id);
+    const eob = (withProvider: boolean) => `{"resourceType":"ExplanationOfBenefit","id":"EOB-1","identifier":[{"value":"${claim.payerClaimNumber}"}],"status":"active","type":{"coding":[{"code":"professional"}]},"use":"claim",
+      "patient":{"identifier":{"value":"SYNF-4001"}},"created":"2026-12-05","insurer":{"identifier":{"value":"FAKEFHIR"}},${withProvider ? '"provider":{"identifier":{"value":"1234567893"}},' : ''}
+      "claim":{"identifier":{"value":"${claim.id}"}},"outcome":"complete","insurance":[{"focal":true,"coverage":{"identifier":{"value":"SYNF-4001"}}}],
+      "total":[{"category":{"coding":[{"code":"submitted"}]},"amount":{"value":120.50,"currency":"USD"}}],
+      "payment":{"date":"2026-12-05","amount":{"value":100.00,"currency":"USD"},"identifier":{"value":"FHIR-EOB-PAY-1"}}}`;
+    const refused = await postRemittance('SYNTH_FHIR', eob(false), 'application/fhir+json', FHIR_SECRET);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.json)).toContain('"path":"ExplanationOfBenefit.provider"');
+    expect((await claimOf(hospital, claim.id)).status).toBe('ACCEPTED');
+    const posted = await postRemittance('SYNTH_FHIR', eob(true), 'application/fhir+json', FHIR_SECRET);
+    expect(posted.status).toBe(200);
+    expect(await claimOf(hospital, claim.id)).toMatchObject({ status: 'PAID', adjudication: 'PARTIALLY_APPROVED', paidAmount: 10_000 });
+  });
+
   it('an HMO (JSON API) rejects a claim for a diagnosis it will not pay, with its reason, and accepts another', async () => {
     const rejected = await submit(billing, (await draft(billing, PATIENTS.amaraNorth.id, PAYERS.hygeia.id, { diagnosis: 'R69' })).id);
     expect(rejected).toMatchObject({ status: 'REJECTED', reasons: ['DIAGNOSIS_NOT_COVERED'], currency: 'NGN' });
