@@ -1,7 +1,7 @@
 import type { InsuranceSettings } from '../kit/config.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { adapterFor } from './adapters/index.js';
-import { DEFAULT_RESILIENCE, PayerConnections, type PayerEndpoint } from './adapters/payer.js';
+import { DEFAULT_RESILIENCE, PayerConnections } from './adapters/payer.js';
 
 /**
  * Insurance's services share this. By concern: coverages.ts (a patient's cover), eligibility.ts
@@ -55,5 +55,5 @@ export function payersOf(ctx: Pick<Ctx, 'insurance'>): PayerConnections {
 }
 
 function connectionsFor(settings: InsuranceSettings): PayerConnections {
-  return new PayerConnections(settings.payers as Record<string, PayerEndpoint>, adapterFor, { ...DEFAULT_RESILIENCE, ...settings.resilience });
+  return new PayerConnections(settings.payers, adapterFor, { ...DEFAULT_RESILIENCE, ...settings.resilience });
 }

@@ -55,24 +55,49 @@ export function parseJson<T>(name: string, value: string): T {
  */
 export interface InsuranceSettings {
   payers: Record<string, {
+    /** What the payer speaks: FHIR R4, ASC X12 5010 over HTTP, or its own JSON API. */
     protocol: 'FHIR' | 'X12' | 'REST';
     baseUrl: string;
+    /** Sent as the mapping's auth header (REST), or as a bearer token (FHIR, X12). */
     apiKey?: string;
     /** Shared with the payer: it signs the remittances it posts to us. */
     webhookSecret?: string;
+    /** Per attempt. */
     timeoutMs?: number;
+    /** The payer's own identifier for itself (X12 NM109 of the payer, FHIR insurer identifier). */
     payerId?: string;
+    /** Currency the payer's amounts are in when the answer does not say (X12 never does). */
     currency?: string;
+    /** REST payers: how their private API names things. */
     mapping?: {
+      /** Path and query after the base URL; `{memberId}` and `{serviceType}` are filled in (encoded). */
       eligibilityPath: string;
+      /** Where claims are POSTed (CareGraph's claim profile), when the payer takes claims by API. */
       claimsPath?: string;
+      /** Where pre-authorization requests are POSTed, when the payer takes them by API. */
       preauthorizationPath?: string;
+      /** Where a claim's status is read (`{claimId}` filled in), when the payer answers by API. */
       claimStatusPath?: string;
+      /** The provider directory (`{location}` filled in): `{"providers": [{providerNumber, name, tier, location}]}`. */
       networkPath?: string;
       method?: 'GET' | 'POST';
+      /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
       authHeader?: string;
+      /** POST body: their field name → ours (`memberId`, `serviceType`, `lastName`, `firstName`, `birthDate`). */
       requestFields?: Record<string, string>;
-      response: { inForce: string; inForceValues?: string[]; planName?: string; copay?: string; coinsurancePercent?: string; deductibleRemaining?: string; currency?: string; rejection?: string };
+      /** Dot paths into their answer; amounts in major units (naira, dollars), as numbers or decimal strings. */
+      response: {
+        inForce: string;
+        /** Values of `inForce` that mean covered (a boolean true always does). */
+        inForceValues?: string[];
+        planName?: string;
+        copay?: string;
+        coinsurancePercent?: string;
+        deductibleRemaining?: string;
+        currency?: string;
+        /** A reason given when the member is not covered or not found. */
+        rejection?: string;
+      };
     };
   }>;
   /** Where payers drop 835 files, one folder per payer code (INSURANCE_REMITTANCE_DIR). */

@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleWhen, retry, timeout, wrap, type IPolicy,
 } from 'cockatiel';
+import type { InsuranceSettings } from '../../kit/config.js';
 import { DomainError, ErrorCode } from '../../kit/errors.js';
 
 /**
@@ -12,57 +13,15 @@ import { DomainError, ErrorCode } from '../../kit/errors.js';
  * error, PAYER_UNAVAILABLE, naming the payer and why (never the payer's own error text, which
  * may carry member data).
  */
-export type PayerProtocol = 'FHIR' | 'X12' | 'REST';
+export type PayerProtocol = PayerEndpoint['protocol'];
 
-/** Where and how a payer is reached: from configuration, never stored with the payer or shown in the API. */
-export interface PayerEndpoint {
-  protocol: PayerProtocol;
-  baseUrl: string;
-  /** Sent as the mapping's auth header (REST), or as a bearer token (FHIR, X12). */
-  apiKey?: string;
-  /** Shared with the payer: it signs the remittances it posts to us (remittance.ts). */
-  webhookSecret?: string;
-  /** Per attempt. */
-  timeoutMs?: number;
-  /** The payer's own identifier for itself (X12 NM109 of the payer, FHIR insurer identifier). */
-  payerId?: string;
-  /** Currency the payer's amounts are in when the answer does not say (X12 never does). */
-  currency?: string;
-  /** REST payers: how their private API names things (rest.ts). */
-  mapping?: RestMapping;
-}
-
-export interface RestMapping {
-  /** Path and query after the base URL; `{memberId}` and `{serviceType}` are filled in (encoded). */
-  eligibilityPath: string;
-  /** Where claims are POSTed (CareGraph's claim profile), when the payer takes claims by API. */
-  claimsPath?: string;
-  /** Where pre-authorization requests are POSTed, when the payer takes them by API. */
-  preauthorizationPath?: string;
-  /** Where a claim's status is read (`{claimId}` filled in), when the payer answers by API. */
-  claimStatusPath?: string;
-  /** The provider directory (`{location}` filled in): `{"providers": [{providerNumber, name, tier, location}]}`. */
-  networkPath?: string;
-  method?: 'GET' | 'POST';
-  /** Header carrying the API key, e.g. `x-api-key`; `Authorization` gets `Bearer ` before the key. */
-  authHeader?: string;
-  /** POST body: their field name → ours (`memberId`, `serviceType`, `lastName`, `firstName`, `birthDate`). */
-  requestFields?: Record<string, string>;
-  /** Dot paths into their answer. */
-  response: {
-    inForce: string;
-    /** Values of `inForce` that mean covered (a boolean true always does). */
-    inForceValues?: string[];
-    planName?: string;
-    /** Amounts in major units (naira, dollars), as numbers or decimal strings. */
-    copay?: string;
-    coinsurancePercent?: string;
-    deductibleRemaining?: string;
-    currency?: string;
-    /** A reason given when the member is not covered or not found. */
-    rejection?: string;
-  };
-}
+/**
+ * Where and how a payer is reached (kit/config.ts InsuranceSettings, which documents each
+ * field): from configuration, never stored with the payer or shown in the API.
+ */
+export type PayerEndpoint = InsuranceSettings['payers'][string];
+/** How a REST payer's private API names things (rest.ts). */
+export type RestMapping = NonNullable<PayerEndpoint['mapping']>;
 
 export interface Member {
   memberId: string;
