@@ -9,7 +9,7 @@ import { PayerUnavailable, type ClaimAcknowledgment, type ClaimToSubmit } from '
 import { INSURANCE_STAFF } from './policies.js';
 import { outOfNetwork } from './networks.js';
 import { authorizationFacts, authorizationProblem, checkClaimAuthorization } from './preauthorizations.js';
-import { payersOf, type Ctx } from './service.js';
+import { activeCoverage, ICD10, memberOf, payersOf, PROCEDURE, providerAt, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
 
 /**
@@ -22,8 +22,6 @@ import { decimalFromMinor } from './x12/views.js';
 const STAFF_ONLY = 'Only billing staff and administrators manage claims';
 export const MAX_BATCH = 500;
 const MAX_LINES = 50;
-const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/;
-const PROCEDURE = /^[A-Z0-9]{5}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Statuses from which a claim may be (re)sent: a draft, or one the payer rejected and staff corrected. */
 const SENDABLE: ClaimStatus[] = ['DRAFT', 'REJECTED'];
@@ -98,8 +96,7 @@ export async function createClaim(ctx: Ctx, input: ClaimInput): Promise<Claim> {
   const caller = requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
   checkClaimInput(input);
   await ctx.directory.require('Patient', input.patientId, [caller.organizationId]);
-  const coverage = await ctx.db.coverage.findFirst({ where: { patientId: input.patientId, payerId: input.payerId, status: 'ACTIVE' }, include: { payer: true }, orderBy: { periodStart: 'desc' } });
-  if (!coverage) throw notFound('Coverage');
+  const coverage = await activeCoverage(ctx, input.patientId, input.payerId);
   const totalCharge = input.lines.reduce((sum, line) => sum + line.charge, 0);
   if (totalCharge > 2_147_483_647) throw badUserInput('input.lines', 'the claim total is too large');
   await checkClaimAuthorization(ctx, { patientId: input.patientId, payerId: coverage.payerId, priorAuthorization: input.priorAuthorization, lines: input.lines });
@@ -178,7 +175,7 @@ function problemOf(claim: SendableClaim): string | null {
 }
 
 async function transmit(ctx: Ctx, actorId: string, organizationId: string, payer: Payer, claims: SendableClaim[]): Promise<BatchResult> {
-  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId, payerId: payer.id } } });
+  const provider = await providerAt(ctx, organizationId, payer.id);
   // Recorded before anything leaves: a transmission is never lost track of, whatever happens next.
   const submission = await ctx.db.claimSubmission.create({
     data: { organizationId, payerId: payer.id, controlNumber: String(randomInt(1, 999_999_999)), claimIds: claims.map((claim) => claim.id), outcome: 'SENT' },
@@ -187,7 +184,7 @@ async function transmit(ctx: Ctx, actorId: string, organizationId: string, payer
   try {
     acknowledgments = await payersOf(ctx).submitClaims({
       payer: { code: payer.code, name: payer.name },
-      provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000', taxId: '000000000' },
+      provider: { ...provider, taxId: '000000000' },
       controlNumber: submission.controlNumber,
       claims: claims.map(toSubmission),
     });
@@ -261,7 +258,7 @@ function toSubmission(claim: SendableClaim): ClaimToSubmit {
     frequency: claim.payerClaimNumber ? '7' : '1',
     originalPayerClaimNumber: claim.payerClaimNumber,
     priorAuthorization: claim.priorAuthorization,
-    subscriber: { memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName, birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null },
+    subscriber: memberOf(coverage),
     diagnoses: claim.diagnoses,
     lines: claim.lines.map((line) => ({
       procedureCode: line.procedureCode, modifiers: line.modifiers, charge: decimalFromMinor(BigInt(line.charge)), units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate.toISOString().slice(0, 10),
@@ -287,15 +284,14 @@ export async function claimStatus(ctx: Ctx, claimId: string): Promise<StatusResu
   const claim = await ctx.db.claim.findFirst({ where: { id: claimId }, include: { lines: true, coverage: { include: { payer: true } } } });
   if (!claim) throw notFound('Claim');
   if (claim.status === 'DRAFT') throw badUserInput('id', 'a draft has not been sent: the payer knows nothing of it');
-  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId: claim.organizationId, payerId: claim.payerId } } });
   const dates = claim.lines.map((line) => line.serviceDate.toISOString().slice(0, 10)).sort();
   const coverage = claim.coverage;
   const [answer] = await payersOf(ctx).claimStatus({
     payer: { code: coverage.payer.code, name: coverage.payer.name },
-    provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000' },
+    provider: await providerAt(ctx, claim.organizationId, claim.payerId),
     claims: [{
       claimId: claim.id, payerClaimNumber: claim.payerClaimNumber, totalCharge: decimalFromMinor(BigInt(claim.totalCharge)),
-      member: { memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName, birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null },
+      member: memberOf(coverage),
       serviceDates: { from: dates[0] as string, to: dates.at(-1) as string },
     }],
   });

@@ -1,10 +1,9 @@
 import type { EligibilityCheck, Prisma } from '../../prisma/generated/client/client.js';
-import { MemoryCache, type TtlCache } from '../kit/cache.js';
-import { badUserInput, notFound } from '../kit/errors.js';
+import { badUserInput } from '../kit/errors.js';
 import { requireStaffOf } from '../kit/identity.js';
 import { PayerUnavailable, type Benefit } from './adapters/payer.js';
 import { INSURANCE_STAFF } from './policies.js';
-import { ELIGIBILITY_CACHE_SECONDS, payersOf, settingsOf, STALE_ANSWER_SECONDS, type Ctx } from './service.js';
+import { activeCoverage, cacheOf, ELIGIBILITY_CACHE_SECONDS, memberOf, payersOf, providerAt, settingsOf, STALE_ANSWER_SECONDS, type Ctx } from './service.js';
 
 /**
  * "Is this patient covered for this service, and what will they pay?" asked of the payer
@@ -26,7 +25,6 @@ export interface EligibilityResult {
 const STAFF_ONLY = 'Only billing staff and administrators check eligibility';
 /** X12 service type codes: one or two letters or digits (30 plan coverage, 98 professional visit, MH mental health…). */
 const SERVICE_TYPE = /^[A-Z0-9]{1,2}$/;
-const fallbackCache = new MemoryCache();
 
 interface CachedAnswer {
   checkId: string;
@@ -37,11 +35,10 @@ export async function checkEligibility(ctx: Ctx, patientId: string, payerId: str
   const caller = requireStaffOf(ctx.identity, INSURANCE_STAFF, STAFF_ONLY);
   if (!SERVICE_TYPE.test(serviceType)) throw badUserInput('serviceType', 'must be an X12 service type code, such as 30 or 98');
   await ctx.directory.require('Patient', patientId, [caller.organizationId]);
-  const coverage = await ctx.db.coverage.findFirst({ where: { patientId, payerId, status: 'ACTIVE' }, include: { payer: true }, orderBy: { periodStart: 'desc' } });
-  if (!coverage) throw notFound('Coverage');
+  const coverage = await activeCoverage(ctx, patientId, payerId);
 
   const ttlSeconds = settingsOf(ctx).eligibilityCacheSeconds ?? ELIGIBILITY_CACHE_SECONDS;
-  const cache: TtlCache = ctx.cache ?? fallbackCache;
+  const cache = cacheOf(ctx);
   const key = `insurance:eligibility:${coverage.id}:${serviceType}`;
   const hit = await cache.get<CachedAnswer>(key);
   if (hit && Date.now() - Date.parse(hit.checkedAt) < ttlSeconds * 1000) {
@@ -49,16 +46,13 @@ export async function checkEligibility(ctx: Ctx, patientId: string, payerId: str
     if (check) return { check, cached: true, stale: false, error: null };
   }
 
-  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId: coverage.organizationId, payerId: coverage.payerId } } });
+  const provider = await providerAt(ctx, coverage.organizationId, coverage.payerId);
   let answer;
   try {
     answer = await payersOf(ctx).checkEligibility({
       payer: { code: coverage.payer.code, name: coverage.payer.name },
-      provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? coverage.organizationId.replaceAll('-', '').slice(0, 10) },
-      member: {
-        memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName,
-        birthDate: coverage.subscriberBirthDate ? coverage.subscriberBirthDate.toISOString().slice(0, 10) : null,
-      },
+      provider,
+      member: memberOf(coverage),
       serviceType,
       trace: `${coverage.id.slice(0, 8)}-${Date.now().toString(36)}`,
     });

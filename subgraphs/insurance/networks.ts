@@ -1,9 +1,8 @@
-import { MemoryCache, type TtlCache } from '../kit/cache.js';
 import { badUserInput, notFound } from '../kit/errors.js';
 import { requireRole, Role } from '../kit/identity.js';
 import { PayerUnavailable, type NetworkProvider } from './adapters/payer.js';
 import { INSURANCE_STAFF } from './policies.js';
-import { payersOf, type Ctx } from './service.js';
+import { cacheOf, payersOf, type Ctx } from './service.js';
 
 /**
  * Provider networks: which providers a payer has in its network at a place, and in which tier
@@ -12,7 +11,6 @@ import { payersOf, type Ctx } from './service.js';
  * refused: the payer decides what it pays.
  */
 export const NETWORK_CACHE_SECONDS = 24 * 3600;
-const fallbackCache = new MemoryCache();
 
 export interface ProviderNetwork {
   payerId: string;
@@ -33,7 +31,7 @@ export async function providerNetwork(ctx: Ctx, payerId: string, location: strin
 }
 
 async function networkOf(ctx: Ctx, payer: { id: string; code: string; name: string }, location: string): Promise<ProviderNetwork> {
-  const cache: TtlCache = ctx.cache ?? fallbackCache;
+  const cache = cacheOf(ctx);
   const key = `insurance:network:${payer.code}:${location.toLowerCase()}`;
   const hit = await cache.get<{ providers: NetworkProvider[]; fetchedAt: string }>(key);
   if (hit && Date.now() - Date.parse(hit.fetchedAt) < NETWORK_CACHE_SECONDS * 1000) {

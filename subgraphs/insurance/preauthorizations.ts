@@ -1,9 +1,9 @@
 import type { Claim, ClaimLine, Prisma, PriorAuthorization } from '../../prisma/generated/client/client.js';
 import { loadVisible } from '../kit/access.js';
-import { badUserInput, InputProblems, notFound } from '../kit/errors.js';
+import { badUserInput, InputProblems } from '../kit/errors.js';
 import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
 import { INSURANCE_STAFF } from './policies.js';
-import { payersOf, type Ctx } from './service.js';
+import { activeCoverage, ICD10, memberOf, payersOf, PROCEDURE, providerAt, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
 
 /**
@@ -15,8 +15,6 @@ import { decimalFromMinor } from './x12/views.js';
  * that service; otherwise it is refused before it leaves (claims.ts).
  */
 export const AUTHORIZATION_DAYS = 30;
-const PROCEDURE = /^[A-Z0-9]{5}$/;
-const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/;
 
 export interface ServiceEstimate {
   procedureCode: string;
@@ -52,8 +50,7 @@ export async function requestPreAuthorization(ctx: Ctx, input: { patientId: stri
   });
   problems.throwIfAny();
   await ctx.directory.require('Patient', input.patientId, [caller.organizationId]);
-  const coverage = await ctx.db.coverage.findFirst({ where: { patientId: input.patientId, payerId: input.payerId, status: 'ACTIVE' }, include: { payer: true }, orderBy: { periodStart: 'desc' } });
-  if (!coverage) throw notFound('Coverage');
+  const coverage = await activeCoverage(ctx, input.patientId, input.payerId);
 
   // Against the plan's tariffs, before anything is asked.
   const tariffs = await ctx.db.payerTariff.findMany({ where: { payerId: coverage.payerId, procedureCode: { in: input.services.map((service) => service.procedureCode) } } });
@@ -75,13 +72,12 @@ export async function requestPreAuthorization(ctx: Ctx, input: { patientId: stri
       estimatedTotal, currency: coverage.payer.currency, reasons: [], createdById: caller.subject,
     },
   });
-  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId: coverage.organizationId, payerId: coverage.payerId } } });
   // A payer that cannot be asked leaves the request REQUESTED (recorded, to ask again) and the error is the caller's.
   const answer = await payersOf(ctx).requestPreAuthorization({
     payer: { code: coverage.payer.code, name: coverage.payer.name },
-    provider: { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000' },
+    provider: await providerAt(ctx, coverage.organizationId, coverage.payerId),
     requestId: authorization.id,
-    member: { memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName, birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null },
+    member: memberOf(coverage),
     diagnoses: input.diagnoses,
     services: input.services.map((service) => ({ procedureCode: service.procedureCode, units: service.units, estimatedCost: decimalFromMinor(BigInt(service.estimatedCost)) })),
   });

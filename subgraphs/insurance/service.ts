@@ -1,7 +1,10 @@
+import type { Coverage, Prisma } from '../../prisma/generated/client/client.js';
+import { MemoryCache, type TtlCache } from '../kit/cache.js';
 import type { InsuranceSettings } from '../kit/config.js';
 import type { SubgraphContext } from '../kit/context.js';
+import { notFound } from '../kit/errors.js';
 import { adapterFor } from './adapters/index.js';
-import { DEFAULT_RESILIENCE, PayerConnections } from './adapters/payer.js';
+import { DEFAULT_RESILIENCE, PayerConnections, type Member } from './adapters/payer.js';
 
 /**
  * Insurance's services share this. By concern: coverages.ts (a patient's cover), eligibility.ts
@@ -56,4 +59,37 @@ export function payersOf(ctx: Pick<Ctx, 'insurance'>): PayerConnections {
 
 function connectionsFor(settings: InsuranceSettings): PayerConnections {
   return new PayerConnections(settings.payers, adapterFor, { ...DEFAULT_RESILIENCE, ...settings.resilience });
+}
+
+/** ICD-10 diagnosis codes (with or without the dot) and 5-character CPT/HCPCS procedure codes, as claims and authorizations take them. */
+export const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/;
+export const PROCEDURE = /^[A-Z0-9]{5}$/;
+
+export type CoverageWithPayer = Prisma.CoverageGetPayload<{ include: { payer: true } }>;
+
+/** The patient's coverage in force with the payer (the latest, if several): NOT_FOUND when there is none the caller may see. */
+export async function activeCoverage(ctx: Pick<Ctx, 'db'>, patientId: string, payerId: string): Promise<CoverageWithPayer> {
+  const coverage = await ctx.db.coverage.findFirst({ where: { patientId, payerId, status: 'ACTIVE' }, include: { payer: true }, orderBy: { periodStart: 'desc' } });
+  if (!coverage) throw notFound('Coverage');
+  return coverage;
+}
+
+/** The member as the payer knows them: the subscriber on the card. */
+export function memberOf(coverage: Coverage): Member {
+  return {
+    memberId: coverage.memberId, lastName: coverage.subscriberLastName, firstName: coverage.subscriberFirstName,
+    birthDate: coverage.subscriberBirthDate?.toISOString().slice(0, 10) ?? null,
+  };
+}
+
+/** The organization as the payer knows it (its enrollment), or a placeholder when it has none on record. */
+export async function providerAt(ctx: Pick<Ctx, 'db'>, organizationId: string, payerId: string): Promise<{ name: string; npi: string }> {
+  const enrollment = await ctx.db.payerEnrollment.findUnique({ where: { organizationId_payerId: { organizationId, payerId } } });
+  return { name: enrollment?.providerName ?? 'CareGraph provider', npi: enrollment?.providerNumber ?? '0000000000' };
+}
+
+/** Short-lived shared answers: the process's cache (Redis when configured), or one in memory without it. */
+const memoryCache = new MemoryCache();
+export function cacheOf(ctx: Pick<Ctx, 'cache'>): TtlCache {
+  return ctx.cache ?? memoryCache;
 }
