@@ -1,4 +1,4 @@
-import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money, Organization } from 'fhir/r4.js';
+import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money, Organization, Resource } from 'fhir/r4.js';
 import { bundleResources, readFhir } from '../fhir/read.js';
 import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import { fixedDecimalFromMinor, minorUnits } from '../x12/views.js';
@@ -32,44 +32,26 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
         insurance: [{ focal: true, coverage: { identifier: { system: MEMBER_ID_SYSTEM, value: request.member.memberId } } }],
         item: [{ category: { coding: [{ system: 'https://x12.org/codes/service-type-codes', code: request.serviceType }] } }],
       };
-      const { body } = await payerHttp(`${endpoint.baseUrl}/CoverageEligibilityRequest/$submit`, {
-        method: 'POST', signal, body: JSON.stringify(resource),
-        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-      });
-      return eligibilityFromResponse(body);
+      return eligibilityFromResponse(await exchange(endpoint, '/CoverageEligibilityRequest/$submit', signal, JSON.stringify(resource)));
     },
 
     async providerNetwork(request, signal) {
-      const { body } = await payerHttp(`${endpoint.baseUrl}/Organization?address-city=${encodeURIComponent(request.location)}&type=prov`, {
-        method: 'GET', signal, headers: { accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-      });
-      return networkFromSearch(body, request.location);
+      return networkFromSearch(await exchange(endpoint, `/Organization?address-city=${encodeURIComponent(request.location)}&type=prov`, signal), request.location);
     },
 
     async claimStatus(request, signal) {
       const answers: ClaimStatusAnswer[] = [];
       for (const claim of request.claims) {
         const search = `request.identifier=${encodeURIComponent(`urn:caregraph:claim|${claim.claimId}`)}`;
-        const { body } = await payerHttp(`${endpoint.baseUrl}/ClaimResponse?${search}`, {
-          method: 'GET', signal, headers: { accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-        });
-        answers.push(statusFromSearch(body, claim.claimId));
+        answers.push(statusFromSearch(await exchange(endpoint, `/ClaimResponse?${search}`, signal), claim.claimId));
       }
       return answers;
     },
 
     async requestPreAuthorization(request, signal) {
-      const resource = preauthorizationResource(request, endpoint);
-      const { body } = await payerHttp(`${endpoint.baseUrl}/Claim/$submit`, {
-        method: 'POST', signal, body: stringifyLossless(resource) ?? '',
-        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-      });
-      const document = readFhir(body);
-      const firstError = document.issues.find((issue) => issue.severity === 'error');
-      if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
-      if (document.resource?.resourceType !== 'ClaimResponse') throw new MalformedAnswer(`expected a ClaimResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
-      const response = document.resource as ClaimResponse;
-      if (response.outcome === 'error') return { status: 'DENIED', authCode: null, reasons: (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`) };
+      const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(preauthorizationResource(request, endpoint)) ?? '');
+      const response = readAnswer<ClaimResponse>(body, 'ClaimResponse').resource;
+      if (response.outcome === 'error') return { status: 'DENIED', authCode: null, reasons: errorCodes(response) };
       if (response.outcome === 'queued' || !response.preAuthRef) return { status: 'PENDED', authCode: null, reasons: [] };
       return { status: 'APPROVED', authCode: response.preAuthRef, reasons: [] };
     },
@@ -78,16 +60,31 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
       const acknowledgments: ClaimAcknowledgment[] = [];
       // One Claim per $submit, in order; a payer answers each with a ClaimResponse.
       for (const claim of request.claims) {
-        const { body } = await payerHttp(`${endpoint.baseUrl}/Claim/$submit`, {
-          method: 'POST', signal, body: stringifyLossless(claimResource(claim, request, endpoint)) ?? '',
-          headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
-        });
+        const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(claimResource(claim, request, endpoint)) ?? '');
         acknowledgments.push(acknowledgmentFromResponse(body, claim.claimId));
       }
       return acknowledgments;
     },
   };
 }
+
+/** One exchange with the payer's FHIR server: a GET, or a POST of `body`; the answer's text. */
+async function exchange(endpoint: PayerEndpoint, path: string, signal: AbortSignal, body?: string): Promise<string> {
+  const headers = { accept: 'application/fhir+json', ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) };
+  return (await payerHttp(`${endpoint.baseUrl}${path}`, { method: body !== undefined ? 'POST' : 'GET', signal, headers, ...(body !== undefined ? { body } : {}) })).body;
+}
+
+/** A payer's answer as the resource type expected, after the R4 checks: anything else is a malformed answer. */
+function readAnswer<R extends Resource>(text: string, type: R['resourceType']): { resource: R; decimals: ReadonlyMap<string, string> } {
+  const document = readFhir(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
+  if (document.resource?.resourceType !== type) throw new MalformedAnswer(`expected a ${type}, got ${document.resource?.resourceType ?? 'nothing'}`);
+  return { resource: document.resource as R, decimals: document.decimals };
+}
+
+/** A ClaimResponse's error codes, as the claim's reasons. */
+const errorCodes = (response: ClaimResponse): string[] => (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`);
 
 /**
  * What every Claim CareGraph sends shares: our identifier, the member, the payer, the provider,
@@ -161,11 +158,7 @@ export const NETWORK_TIER_EXTENSION = 'https://caregraph.example/fhir/StructureD
 
 /** An Organization search as network providers: the payer's provider number (an identifier) and the tier extension. */
 export function networkFromSearch(text: string, location: string): NetworkProvider[] {
-  const document = readFhir(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
-  if (document.resource?.resourceType !== 'Bundle') throw new MalformedAnswer('expected a searchset Bundle');
-  return bundleResources(document.resource as Bundle).flatMap((resource) => {
+  return bundleResources(readAnswer<Bundle>(text, 'Bundle').resource).flatMap((resource) => {
     if (resource.resourceType !== 'Organization') return [];
     const organization = resource as Organization;
     const tier = organization.extension?.find((extension) => extension.url === NETWORK_TIER_EXTENSION)?.valueCode?.toUpperCase();
@@ -181,11 +174,7 @@ export function networkFromSearch(text: string, location: string): NetworkProvid
  * error is rejected (A3); none at all is not found (A4).
  */
 export function statusFromSearch(text: string, claimId: string): ClaimStatusAnswer {
-  const document = readFhir(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
-  if (document.resource?.resourceType !== 'Bundle') throw new MalformedAnswer(`expected a searchset Bundle, got ${document.resource?.resourceType ?? 'nothing'}`);
-  const responses = bundleResources(document.resource as Bundle).filter((resource): resource is ClaimResponse => resource.resourceType === 'ClaimResponse');
+  const responses = bundleResources(readAnswer<Bundle>(text, 'Bundle').resource).filter((resource): resource is ClaimResponse => resource.resourceType === 'ClaimResponse');
   const latest = responses.at(-1);
   if (!latest) return { claimId, category: 'A4', code: '35', message: 'The payer has no record of the claim', payerClaimNumber: null };
   const [category, code] = latest.outcome === 'queued' ? ['P1', '20'] : latest.outcome === 'error' ? ['A3', '21'] : ['F1', '1'];
@@ -194,30 +183,22 @@ export function statusFromSearch(text: string, claimId: string): ClaimStatusAnsw
 
 /** A ClaimResponse for one claim: queued, complete or partial is received; error is a rejection with its codes. */
 export function acknowledgmentFromResponse(text: string, claimId: string): ClaimAcknowledgment {
-  const document = readFhir(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
-  if (document.resource?.resourceType !== 'ClaimResponse') throw new MalformedAnswer(`expected a ClaimResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
-  const response = document.resource as ClaimResponse;
+  const response = readAnswer<ClaimResponse>(text, 'ClaimResponse').resource;
   const accepted = response.outcome !== 'error';
   return {
     claimId,
     accepted,
     payerClaimNumber: response.identifier?.[0]?.value ?? response.id ?? null,
-    reasons: accepted ? [] : (response.error ?? []).map((error) => `FHIR ${error.code.coding?.[0]?.code ?? 'error'}`),
+    reasons: accepted ? [] : errorCodes(response),
   };
 }
 
 /** What a CoverageEligibilityResponse says, amounts in minor units as written (never through a float). */
 export function eligibilityFromResponse(text: string): EligibilityAnswer {
-  const document = readFhir(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`${firstError.code} at ${firstError.path || 'the root'}`);
-  if (document.resource?.resourceType !== 'CoverageEligibilityResponse') throw new MalformedAnswer(`expected a CoverageEligibilityResponse, got ${document.resource?.resourceType ?? 'nothing'}`);
-  const response = document.resource as CoverageEligibilityResponse;
+  const { resource: response, decimals } = readAnswer<CoverageEligibilityResponse>(text, 'CoverageEligibilityResponse');
   const written = (money: Money | undefined, path: string): { minor: number; currency: string | undefined } | null => {
     if (!money || money.value === undefined) return null;
-    const text = document.decimals.get(`${path}.value`) ?? String(money.value);
+    const text = decimals.get(`${path}.value`) ?? String(money.value);
     try {
       return { minor: Number(minorUnits(text)), currency: money.currency };
     } catch {

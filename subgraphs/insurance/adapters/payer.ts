@@ -215,31 +215,23 @@ export class PayerConnections {
   }
 
   async checkEligibility(request: EligibilityRequest): Promise<EligibilityAnswer> {
-    const endpoint = this.endpoint(request.payer.code);
-    const adapter = this.adapterFor(endpoint);
     // An inquiry changes nothing at the payer: safe to repeat.
-    return this.run(request.payer.code, endpoint, true, (signal) => adapter.checkEligibility(request, signal));
+    return this.run(request.payer.code, true, (adapter, signal) => adapter.checkEligibility(request, signal));
   }
 
   /** A directory read: safe to repeat. */
   async providerNetwork(request: { payer: { code: string; name: string }; location: string }): Promise<NetworkProvider[]> {
-    const endpoint = this.endpoint(request.payer.code);
-    const adapter = this.adapterFor(endpoint);
-    return this.run(request.payer.code, endpoint, true, (signal) => adapter.providerNetwork(request, signal));
+    return this.run(request.payer.code, true, (adapter, signal) => adapter.providerNetwork(request, signal));
   }
 
   /** A status question changes nothing at the payer: safe to repeat. */
   async claimStatus(request: StatusRequest): Promise<ClaimStatusAnswer[]> {
-    const endpoint = this.endpoint(request.payer.code);
-    const adapter = this.adapterFor(endpoint);
-    return this.run(request.payer.code, endpoint, true, (signal) => adapter.claimStatus(request, signal));
+    return this.run(request.payer.code, true, (adapter, signal) => adapter.claimStatus(request, signal));
   }
 
   /** A request for authorization is a new request each time: not retried (the payer would see two). */
   async requestPreAuthorization(request: PreAuthorizationRequest): Promise<PreAuthorizationAnswer> {
-    const endpoint = this.endpoint(request.payer.code);
-    const adapter = this.adapterFor(endpoint);
-    return this.run(request.payer.code, endpoint, false, (signal) => adapter.requestPreAuthorization(request, signal));
+    return this.run(request.payer.code, false, (adapter, signal) => adapter.requestPreAuthorization(request, signal));
   }
 
   /**
@@ -248,15 +240,16 @@ export class PayerConnections {
    * under a new control number (payers de-duplicate claim ids).
    */
   async submitClaims(request: ClaimsRequest): Promise<ClaimAcknowledgment[]> {
-    const endpoint = this.endpoint(request.payer.code);
-    const adapter = this.adapterFor(endpoint);
-    return this.run(request.payer.code, endpoint, false, (signal) => adapter.submitClaims(request, signal));
+    return this.run(request.payer.code, false, (adapter, signal) => adapter.submitClaims(request, signal));
   }
 
-  private run<T>(payer: string, endpoint: PayerEndpoint, idempotent: boolean, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** Calls the payer's adapter through its policy (with retries when `idempotent`); every failure as PAYER_UNAVAILABLE. */
+  private run<T>(payer: string, idempotent: boolean, call: (adapter: PayerAdapter, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const endpoint = this.endpoint(payer);
+    const adapter = this.adapterFor(endpoint);
     const policy = this.policyOf(payer, endpoint);
     return (idempotent ? policy.idempotent : policy.once)
-      .execute(({ signal }) => call(signal))
+      .execute(({ signal }) => call(adapter, signal))
       .catch((error: unknown) => {
         throw asUnavailable(payer, error);
       });

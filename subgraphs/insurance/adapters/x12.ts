@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { build270, build276, build837P } from '../x12/build.js';
 import { generateInterchange, type TransactionSpec } from '../x12/generate.js';
 import { parseX12, transactionsOf } from '../x12/parse.js';
-import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView } from '../x12/views.js';
+import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView, type TransactionView } from '../x12/views.js';
 import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** CareGraph's interchange sender id toward X12 payers. */
@@ -79,10 +79,7 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
  * A claim the answer does not mention is a malformed answer: nothing is assumed.
  */
 export function acknowledgmentsFrom(text: string, claimIds: string[]): ClaimAcknowledgment[] {
-  const document = parseX12(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`acknowledgment ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
-  const views = transactionsOf(document).map((transaction) => transaction.view);
+  const views = viewsOf(text, 'acknowledgment');
   const functional = views.find((view): view is AcknowledgmentView => view.kind === 'acknowledgment');
   if (!functional) throw new MalformedAnswer('the answer holds no 999');
   const code = functional.transactions[0]?.code;
@@ -108,6 +105,14 @@ export function acknowledgmentsFrom(text: string, claimIds: string[]): ClaimAckn
   });
 }
 
+/** The transaction sets of a payer's answer; an interchange that does not read is a malformed answer, named by its first error. */
+function viewsOf(text: string, label: string): TransactionView[] {
+  const document = parseX12(text);
+  const firstError = document.issues.find((issue) => issue.severity === 'error');
+  if (firstError) throw new MalformedAnswer(`${label} ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
+  return transactionsOf(document).map((transaction) => transaction.view);
+}
+
 /**
  * One exchange with the payer's real-time endpoint: our transaction set in an interchange
  * addressed to the payer (control numbers as given), POSTed to `{baseUrl}/x12`; the answer's text.
@@ -131,10 +136,7 @@ const subscriberOf = (member: Member) => ({ lastName: member.lastName, firstName
 
 /** A 271's answer for the subscriber, amounts in minor units; a 271 that does not read is a malformed answer. */
 export function eligibilityFrom271(text: string, currency: string): EligibilityAnswer {
-  const document = parseX12(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`271 ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
-  const view = transactionsOf(document).map((transaction) => transaction.view).find((candidate): candidate is EligibilityView => candidate.kind === 'eligibility' && candidate.direction === 'response');
+  const view = viewsOf(text, '271').find((candidate): candidate is EligibilityView => candidate.kind === 'eligibility' && candidate.direction === 'response');
   if (!view) throw new MalformedAnswer('the answer holds no 271');
   const minor = (amount: string | undefined): number | null => {
     if (amount === undefined) return null;
@@ -182,10 +184,7 @@ export function percentOfFraction(fraction: string): string {
 
 /** A 277's status of each claim asked about, matched by the TRN02 it echoes (our claim id). */
 export function statusesFrom277(text: string, claimIds: string[]): ClaimStatusAnswer[] {
-  const document = parseX12(text);
-  const firstError = document.issues.find((issue) => issue.severity === 'error');
-  if (firstError) throw new MalformedAnswer(`277 ${firstError.code} at ${firstError.segmentId ?? 'the start'}${firstError.element ? ` element ${firstError.element}` : ''}`);
-  const report = transactionsOf(document).map((transaction) => transaction.view).find((view): view is StatusView => view.kind === 'status' && view.direction === 'response');
+  const report = viewsOf(text, '277').find((view): view is StatusView => view.kind === 'status' && view.direction === 'response');
   if (!report) throw new MalformedAnswer('the answer holds no 277');
   return claimIds.map((claimId) => {
     const level = report.levels.find((candidate) => candidate.traces.includes(claimId) && candidate.statuses.length > 0);
