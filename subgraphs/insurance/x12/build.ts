@@ -115,23 +115,18 @@ export function build270(inquiry: EligibilityInquiry): TransactionSpec {
     implementation: '005010X279A1',
     body: [
       ['BHT', '0022', '13', inquiry.reference, inquiry.createdDate, inquiry.createdTime],
-      ...hierarchical([{
-        levelCode: '20',
-        segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)],
-        children: [{
-          levelCode: '21',
-          segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)],
-          children: [{
-            levelCode: '22',
-            segments: [
-              ['TRN', '1', inquiry.trace, '9CAREGRAPH'],
-              nm1('IL', '1', inquiry.subscriber.lastName, inquiry.subscriber.firstName, 'MI', inquiry.subscriber.memberId),
-              ...(inquiry.subscriber.birthDate ? [['DMG', 'D8', inquiry.subscriber.birthDate] as SegmentSpec] : []),
-              ['DTP', '291', 'D8', inquiry.createdDate],
-              ['EQ', { repeated: inquiry.serviceTypes }],
-            ],
-          }],
-        }],
+      ...chain([
+        { levelCode: '20', segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)] },
+        { levelCode: '21', segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)] },
+      ], [{
+        levelCode: '22',
+        segments: [
+          ['TRN', '1', inquiry.trace, '9CAREGRAPH'],
+          nm1('IL', '1', inquiry.subscriber.lastName, inquiry.subscriber.firstName, 'MI', inquiry.subscriber.memberId),
+          ...(inquiry.subscriber.birthDate ? [['DMG', 'D8', inquiry.subscriber.birthDate] as SegmentSpec] : []),
+          ['DTP', '291', 'D8', inquiry.createdDate],
+          ['EQ', { repeated: inquiry.serviceTypes }],
+        ],
       }]),
     ],
   };
@@ -174,25 +169,20 @@ export function build271(response: EligibilityResponse): TransactionSpec {
     implementation: '005010X279A1',
     body: [
       ['BHT', '0022', '11', response.reference, response.createdDate, response.createdTime],
-      ...hierarchical([{
-        levelCode: '20',
-        segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)],
-        children: [{
-          levelCode: '21',
-          segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)],
-          children: [{
-            levelCode: '22',
-            segments: [
-              ['TRN', '2', response.trace, '9CAREGRAPH'],
-              nm1('IL', '1', response.subscriber.lastName, response.subscriber.firstName, 'MI', response.subscriber.memberId),
-              ...(response.rejection ? [['AAA', 'N', '', response.rejection.reason, response.rejection.followUp] as SegmentSpec] : []),
-              ...response.benefits.flatMap((benefit): SegmentSpec[] => [
-                ['EB', benefit.code, benefit.coverageLevel ?? '', { repeated: benefit.serviceTypes ?? [] }, benefit.insuranceType ?? '', benefit.planDescription ?? '', benefit.timePeriod ?? '', benefit.amount ?? '', benefit.percent ?? '', '', '', '', benefit.inNetwork ?? ''],
-                ...(benefit.messages ?? []).map((message): SegmentSpec => ['MSG', message]),
-              ]),
-            ],
-          }],
-        }],
+      ...chain([
+        { levelCode: '20', segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)] },
+        { levelCode: '21', segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)] },
+      ], [{
+        levelCode: '22',
+        segments: [
+          ['TRN', '2', response.trace, '9CAREGRAPH'],
+          nm1('IL', '1', response.subscriber.lastName, response.subscriber.firstName, 'MI', response.subscriber.memberId),
+          ...(response.rejection ? [['AAA', 'N', '', response.rejection.reason, response.rejection.followUp] as SegmentSpec] : []),
+          ...response.benefits.flatMap((benefit): SegmentSpec[] => [
+            ['EB', benefit.code, benefit.coverageLevel ?? '', { repeated: benefit.serviceTypes ?? [] }, benefit.insuranceType ?? '', benefit.planDescription ?? '', benefit.timePeriod ?? '', benefit.amount ?? '', benefit.percent ?? '', '', '', '', benefit.inNetwork ?? ''],
+            ...(benefit.messages ?? []).map((message): SegmentSpec => ['MSG', message]),
+          ]),
+        ],
       }]),
     ],
   };
@@ -246,6 +236,15 @@ export function build835(remittance: Remittance): TransactionSpec {
       ]),
     ],
   };
+}
+
+/**
+ * The HL chain of a payer-facing transaction: each of `levels` is the only child of the one
+ * before (information source 20, receiver 21, provider 19…), and the last holds `leaves`.
+ */
+function chain(levels: ReadonlyArray<{ levelCode: string; segments: readonly SegmentSpec[] }>, leaves: readonly HierarchyNode[]): SegmentSpec[] {
+  const nest = (index: number): HierarchyNode => ({ ...(levels[index] as (typeof levels)[number]), children: index + 1 < levels.length ? [nest(index + 1)] : leaves });
+  return hierarchical([nest(0)]);
 }
 
 function nm1(entity: string, kind: '1' | '2', name: string, firstName: string, idQualifier: string, id: string): SegmentSpec {
@@ -306,27 +305,19 @@ export function build277CA(report: ClaimAcknowledgmentReport): TransactionSpec {
     implementation: '005010X214',
     body: [
       ['BHT', '0085', '08', report.reference, report.createdDate, '1200', 'TH'],
-      ...hierarchical([{
-        levelCode: '20',
-        segments: [nm1('PR', '2', report.payer.name, '', report.payer.idQualifier, report.payer.id), ['TRN', '1', report.reference], ['DTP', '050', 'D8', report.createdDate], ['DTP', '009', 'D8', report.createdDate]],
-        children: [{
-          levelCode: '21',
-          segments: [nm1('41', '2', report.submitter.name, '', report.submitter.idQualifier, report.submitter.id), ['TRN', '2', report.reference]],
-          children: [{
-            levelCode: '19',
-            segments: [nm1('85', '2', report.provider.name, '', report.provider.idQualifier, report.provider.id)],
-            children: report.claims.map((claim) => ({
-              levelCode: 'PT',
-              segments: [
-                nm1('QC', '1', claim.patient.lastName, claim.patient.firstName, 'MI', claim.patient.memberId),
-                ['TRN', '2', claim.patientControlNumber],
-                ['STC', [claim.category, claim.code], report.createdDate, 'WQ', claim.charge],
-                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
-              ],
-            })),
-          }],
-        }],
-      }]),
+      ...chain([
+        { levelCode: '20', segments: [nm1('PR', '2', report.payer.name, '', report.payer.idQualifier, report.payer.id), ['TRN', '1', report.reference], ['DTP', '050', 'D8', report.createdDate], ['DTP', '009', 'D8', report.createdDate]] },
+        { levelCode: '21', segments: [nm1('41', '2', report.submitter.name, '', report.submitter.idQualifier, report.submitter.id), ['TRN', '2', report.reference]] },
+        { levelCode: '19', segments: [nm1('85', '2', report.provider.name, '', report.provider.idQualifier, report.provider.id)] },
+      ], report.claims.map((claim) => ({
+        levelCode: 'PT',
+        segments: [
+          nm1('QC', '1', claim.patient.lastName, claim.patient.firstName, 'MI', claim.patient.memberId),
+          ['TRN', '2', claim.patientControlNumber],
+          ['STC', [claim.category, claim.code], report.createdDate, 'WQ', claim.charge],
+          ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+        ],
+      }))),
     ],
   };
 }
@@ -358,29 +349,21 @@ export function build276(inquiry: StatusInquiry): TransactionSpec {
     implementation: '005010X212',
     body: [
       ['BHT', '0010', '13', inquiry.reference, inquiry.createdDate, inquiry.createdTime],
-      ...hierarchical([{
-        levelCode: '20',
-        segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)],
-        children: [{
-          levelCode: '21',
-          segments: [nm1('41', '2', inquiry.submitter.name, '', inquiry.submitter.idQualifier, inquiry.submitter.id)],
-          children: [{
-            levelCode: '19',
-            segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)],
-            children: inquiry.claims.map((claim) => ({
-              levelCode: '22',
-              segments: [
-                ...(claim.subscriber.birthDate ? [['DMG', 'D8', claim.subscriber.birthDate] as SegmentSpec] : []),
-                nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
-                ['TRN', '1', claim.patientControlNumber],
-                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
-                ['AMT', 'T3', claim.totalCharge],
-                ['DTP', '472', claim.serviceDates.includes('-') ? 'RD8' : 'D8', claim.serviceDates],
-              ],
-            })),
-          }],
-        }],
-      }]),
+      ...chain([
+        { levelCode: '20', segments: [nm1('PR', '2', inquiry.payer.name, '', inquiry.payer.idQualifier, inquiry.payer.id)] },
+        { levelCode: '21', segments: [nm1('41', '2', inquiry.submitter.name, '', inquiry.submitter.idQualifier, inquiry.submitter.id)] },
+        { levelCode: '19', segments: [nm1('1P', '2', inquiry.provider.name, '', inquiry.provider.idQualifier, inquiry.provider.id)] },
+      ], inquiry.claims.map((claim) => ({
+        levelCode: '22',
+        segments: [
+          ...(claim.subscriber.birthDate ? [['DMG', 'D8', claim.subscriber.birthDate] as SegmentSpec] : []),
+          nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
+          ['TRN', '1', claim.patientControlNumber],
+          ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+          ['AMT', 'T3', claim.totalCharge],
+          ['DTP', '472', claim.serviceDates.includes('-') ? 'RD8' : 'D8', claim.serviceDates],
+        ],
+      }))),
     ],
   };
 }
@@ -402,28 +385,20 @@ export function build277(response: StatusResponse): TransactionSpec {
     implementation: '005010X212',
     body: [
       ['BHT', '0010', '08', response.reference, response.createdDate, '1200', 'DG'],
-      ...hierarchical([{
-        levelCode: '20',
-        segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)],
-        children: [{
-          levelCode: '21',
-          segments: [nm1('41', '2', 'CAREGRAPH', '', '46', 'CAREGRAPH')],
-          children: [{
-            levelCode: '19',
-            segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)],
-            children: response.claims.map((claim) => ({
-              levelCode: '22',
-              segments: [
-                nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
-                ['TRN', '2', claim.patientControlNumber],
-                // STC12 is the free-text message: STC06-STC11 stay empty.
-                ['STC', [claim.category, claim.code], response.createdDate, 'WQ', claim.amount, claim.paid ?? '', '', '', '', '', '', '', claim.message ?? ''],
-                ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
-              ],
-            })),
-          }],
-        }],
-      }]),
+      ...chain([
+        { levelCode: '20', segments: [nm1('PR', '2', response.payer.name, '', response.payer.idQualifier, response.payer.id)] },
+        { levelCode: '21', segments: [nm1('41', '2', 'CAREGRAPH', '', '46', 'CAREGRAPH')] },
+        { levelCode: '19', segments: [nm1('1P', '2', response.provider.name, '', response.provider.idQualifier, response.provider.id)] },
+      ], response.claims.map((claim) => ({
+        levelCode: '22',
+        segments: [
+          nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
+          ['TRN', '2', claim.patientControlNumber],
+          // STC12 is the free-text message: STC06-STC11 stay empty.
+          ['STC', [claim.category, claim.code], response.createdDate, 'WQ', claim.amount, claim.paid ?? '', '', '', '', '', '', '', claim.message ?? ''],
+          ...(claim.payerClaimNumber ? [['REF', '1K', claim.payerClaimNumber] as SegmentSpec] : []),
+        ],
+      }))),
     ],
   };
 }
