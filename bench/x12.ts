@@ -5,7 +5,7 @@
  * resident memory and heap growth while parsing. Every generated file is parsed back and
  * checked (valid envelopes, every claim read) before anything is timed.
  */
-import { build835, build837P, type ClaimBatch, type Remittance } from '../subgraphs/insurance/x12/build.js';
+import { build835, build837P, type ClaimBatch, type ProfessionalClaim, type Remittance } from '../subgraphs/insurance/x12/build.js';
 import { generateInterchange, type TransactionSpec } from '../subgraphs/insurance/x12/generate.js';
 import { parseX12, transactionsOf } from '../subgraphs/insurance/x12/parse.js';
 import { decimalFromMinor } from '../subgraphs/insurance/x12/views.js';
@@ -39,7 +39,7 @@ function remittance(claims: number): Remittance {
   return { controlNumber: '0001', paymentAmount: decimalFromMinor(total), paymentDate: '20261205', traceNumber: 'TRACE1', payer: { name: 'SYNTHETIC PAYER', id: '99999', idQualifier: 'PI' }, payee: { name: 'SYNTHETIC CLINIC', id: '1234567893', idQualifier: 'XX' }, claims: list };
 }
 
-function claimBatch(claims: number): ClaimBatch {
+function claimBatch(claims: number): ClaimBatch<ProfessionalClaim> {
   return {
     controlNumber: '0001', reference: 'BATCH1', createdDate: '20261205', createdTime: '1200',
     submitter: { name: 'CAREGRAPH', id: 'CAREGRAPH', idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@example.org' },

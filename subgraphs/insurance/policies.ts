@@ -10,7 +10,8 @@ import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/iden
  * payers an organization is enrolled with is its staff's.
  *
  * Audited (PHI): coverages (who is insured, member ids, the subscriber's name and birth date),
- * eligibility answers (a patient's benefits) and claims (a patient's diagnoses and care, priced).
+ * eligibility answers (a patient's benefits), claims (a patient's diagnoses and care, priced), their
+ * appeals and supporting documents.
  */
 export const INSURANCE_STAFF: readonly RoleName[] = [Role.BILLING, Role.ADMIN];
 
@@ -102,6 +103,19 @@ export const insurancePolicies: AccessPolicies = {
     read: (scope) => visible(scope) as WhereOf<'PriorAuthorization'>,
     write: (scope) => managed(scope) as WhereOf<'PriorAuthorization'>,
     create: staffCreates('authorization requests'),
+    audited: true,
+  },
+  ClaimAppeal: {
+    read: (scope) => ({ claim: visibleClaims(scope) }),
+    write: (scope) => managed(scope) as WhereOf<'ClaimAppeal'>,
+    create: staffCreates('appeals'),
+    audited: true,
+  },
+  // Kept as given: a document is never changed, only attached.
+  SupportingDocument: {
+    read: (scope) => visible(scope) as WhereOf<'SupportingDocument'>,
+    write: () => NOTHING,
+    create: staffCreates('supporting documents'),
     audited: true,
   },
   // Written by the remittance webhook only, as system work.

@@ -2,6 +2,7 @@ import type { Claim, ClaimLine, Prisma, PriorAuthorization } from '../../prisma/
 import { loadVisible } from '../kit/access.js';
 import { badUserInput, InputProblems } from '../kit/errors.js';
 import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
+import { checkDocuments, documentsById, toSend } from './documents.js';
 import { INSURANCE_STAFF } from './policies.js';
 import { activeCoverage, ICD10, memberOf, payersOf, PROCEDURE, providerAt, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
@@ -37,7 +38,7 @@ export function servicesOf(authorization: PriorAuthorization): ServiceEstimate[]
   return Array.isArray(authorization.services) ? (authorization.services as unknown as ServiceEstimate[]) : [];
 }
 
-export async function requestPreAuthorization(ctx: Ctx, input: { patientId: string; payerId: string; diagnoses: string[]; services: ServiceEstimate[] }): Promise<PriorAuthorization> {
+export async function requestPreAuthorization(ctx: Ctx, input: { patientId: string; payerId: string; diagnoses: string[]; services: ServiceEstimate[]; documentIds: string[] }): Promise<PriorAuthorization> {
   const caller = requireStaffOf(ctx.identity, INSURANCE_STAFF, 'Only billing staff and administrators request pre-authorization');
   const problems = new InputProblems();
   if (input.services.length < 1 || input.services.length > 20) problems.add('input.services', 'list 1-20 services');
@@ -51,6 +52,7 @@ export async function requestPreAuthorization(ctx: Ctx, input: { patientId: stri
   problems.throwIfAny();
   await ctx.directory.require('Patient', input.patientId, [caller.organizationId]);
   const coverage = await activeCoverage(ctx, input.patientId, input.payerId);
+  const documentIds = await checkDocuments(ctx, input.patientId, input.documentIds, 'input.documentIds');
 
   // Against the plan's tariffs, before anything is asked.
   const tariffs = await ctx.db.payerTariff.findMany({ where: { payerId: coverage.payerId, procedureCode: { in: input.services.map((service) => service.procedureCode) } } });
@@ -69,7 +71,7 @@ export async function requestPreAuthorization(ctx: Ctx, input: { patientId: stri
     data: {
       organizationId: coverage.organizationId, patientId: input.patientId, coverageId: coverage.id, payerId: coverage.payerId,
       services: input.services as unknown as Prisma.InputJsonValue, procedureCodes: input.services.map((service) => service.procedureCode),
-      estimatedTotal, currency: coverage.payer.currency, reasons: [], createdById: caller.subject,
+      estimatedTotal, currency: coverage.payer.currency, reasons: [], documentIds, createdById: caller.subject,
     },
   });
   // A payer that cannot be asked leaves the request REQUESTED (recorded, to ask again) and the error is the caller's.
@@ -80,6 +82,7 @@ export async function requestPreAuthorization(ctx: Ctx, input: { patientId: stri
     member: memberOf(coverage),
     diagnoses: input.diagnoses,
     services: input.services.map((service) => ({ procedureCode: service.procedureCode, units: service.units, estimatedCost: decimalFromMinor(BigInt(service.estimatedCost)) })),
+    documents: toSend(await documentsById(ctx, documentIds)),
   });
   const approvedAt = answer.status === 'APPROVED' ? new Date() : null;
   return ctx.db.priorAuthorization.update({

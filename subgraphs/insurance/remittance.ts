@@ -5,12 +5,15 @@ import type { ClaimResponse, ExplanationOfBenefit } from 'fhir/r4.js';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import { isUniqueViolation } from '../kit/access.js';
+import type { RemittanceMapping } from '../kit/config.js';
 import type { SubgraphDeps } from '../kit/context.js';
 import { InsuranceEvents } from '../kit/events/insurance.js';
 import { errorResponse, type RouteResponse } from '../kit/http.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import type { SubgraphRoute, SubgraphWorker } from '../kit/subgraph.js';
+import { decideAppeal } from './appeals.js';
 import { eventFields, move } from './claims.js';
+import { valueAtPath } from './adapters/rest.js';
 import { readFhir } from './fhir/read.js';
 import { settingsOf } from './service.js';
 import { parseX12, transactionsOf } from './x12/parse.js';
@@ -108,38 +111,86 @@ export function adviceFromFhir(text: string): RemittanceAdvice[] {
   }];
 }
 
-/** CareGraph's JSON profile: `{"remittanceId", "paymentDate", "currency", "paymentAmount", "claims": [{claimId, status: PAID|DENIED, charge, paid, patientResponsibility, reference, reasons}]}`, amounts as decimals. */
-export function adviceFromJson(text: string): RemittanceAdvice[] {
-  let json: Record<string, unknown>;
+/**
+ * CareGraph's JSON profile: `{"remittanceId", "paymentDate", "currency", "paymentAmount",
+ * "claims": [{claimId, status: PAID|DENIED, charge, paid, patientResponsibility, reference,
+ * reasons}]}`, amounts as decimals. HMOs that post their own shape describe it with a mapping.
+ */
+export const CAREGRAPH_REMITTANCE_PROFILE: RemittanceMapping = {
+  traceNumber: 'remittanceId', paymentDate: 'paymentDate', paymentAmount: 'paymentAmount', currency: 'currency', claims: 'claims',
+  claim: { claimId: 'claimId', status: 'status', charge: 'charge', paid: 'paid', patientResponsibility: 'patientResponsibility', reference: 'reference', reasons: 'reasons' },
+  paidValues: ['PAID'], deniedValues: ['DENIED'],
+};
+
+/** A JSON remittance read through its mapping; every missing or unreadable fact is named by its path, and refuses the whole remittance. */
+export function adviceFromJson(text: string, mapping: RemittanceMapping = CAREGRAPH_REMITTANCE_PROFILE, defaultCurrency = 'NGN'): RemittanceAdvice[] {
+  let json: unknown;
   try {
-    json = parseLossless(text) as Record<string, unknown>;
+    json = parseLossless(text);
   } catch {
     throw new BadRemittance([{ code: 'INVALID_JSON', message: 'the body is not JSON' }]);
   }
-  const decimal = (value: unknown, path: string): number => {
-    if (isLosslessNumber(value) || typeof value === 'string') return minor(String(value));
-    throw new BadRemittance([{ code: 'BAD_AMOUNT', path, message: 'must be a decimal amount' }]);
+  const problems: Array<{ code: string; path: string; message: string }> = [];
+  const written = (from: unknown, path: string, shown = path): string | null => {
+    const value = valueAtPath(from, path);
+    if (typeof value === 'string' && value !== '') return value;
+    if (isLosslessNumber(value)) return String(value);
+    problems.push({ code: 'REQUIRED', path: shown, message: 'missing or not a value' });
+    return null;
   };
-  const claims = json['claims'];
-  if (typeof json['remittanceId'] !== 'string' || !Array.isArray(claims) || typeof json['paymentDate'] !== 'string' || typeof json['currency'] !== 'string') {
-    throw new BadRemittance([{ code: 'REQUIRED', path: 'remittanceId, paymentDate, currency, claims', message: 'missing or of the wrong type' }]);
-  }
-  return [{
-    traceNumber: json['remittanceId'],
-    paymentAmount: decimal(json['paymentAmount'], 'paymentAmount'),
-    currency: json['currency'],
-    paymentDate: json['paymentDate'],
-    claims: (claims as Array<Record<string, unknown>>).map((claim, index) => {
-      if (typeof claim['claimId'] !== 'string' || (claim['status'] !== 'PAID' && claim['status'] !== 'DENIED')) throw new BadRemittance([{ code: 'REQUIRED', path: `claims[${index}]`, message: 'claimId and status (PAID or DENIED) are required' }]);
-      return {
-        claimId: claim['claimId'], denied: claim['status'] === 'DENIED',
-        charge: decimal(claim['charge'], `claims[${index}].charge`), paid: decimal(claim['paid'], `claims[${index}].paid`),
-        patientResponsibility: claim['patientResponsibility'] === undefined ? 0 : decimal(claim['patientResponsibility'], `claims[${index}].patientResponsibility`),
-        payerClaimNumber: typeof claim['reference'] === 'string' ? claim['reference'] : null,
-        reasons: Array.isArray(claim['reasons']) ? claim['reasons'].map(String) : [],
-      };
-    }),
-  }];
+  const amount = (from: unknown, path: string | undefined, shown: string, optional = false): number => {
+    if (!path || (optional && valueAtPath(from, path) === undefined)) return 0;
+    const value = written(from, path, shown);
+    if (value === null) return 0;
+    if (mapping.amounts === 'minor') {
+      if (/^\d+$/.test(value)) return Number(value);
+    } else {
+      try {
+        return Number(minorUnits(value));
+      } catch {
+        // reported below
+      }
+    }
+    problems.push({ code: 'BAD_AMOUNT', path: shown, message: `"${value}" is not an amount in ${mapping.amounts === 'minor' ? 'minor' : 'major'} units` });
+    return 0;
+  };
+  const traceNumber = written(json, mapping.traceNumber);
+  const paymentDate = isoDate(written(json, mapping.paymentDate), mapping.dateFormat ?? 'YYYY-MM-DD');
+  if (paymentDate === undefined) problems.push({ code: 'BAD_DATE', path: mapping.paymentDate, message: `not a date written ${mapping.dateFormat ?? 'YYYY-MM-DD'}` });
+  const paymentAmount = amount(json, mapping.paymentAmount, mapping.paymentAmount);
+  const currency = mapping.currency ? written(json, mapping.currency) : defaultCurrency;
+  if (currency !== null && !/^[A-Z]{3}$/.test(currency)) problems.push({ code: 'BAD_CURRENCY', path: mapping.currency ?? 'currency', message: `"${currency}" is not an ISO 4217 code` });
+  const list = valueAtPath(json, mapping.claims);
+  if (!Array.isArray(list)) problems.push({ code: 'REQUIRED', path: mapping.claims, message: 'must be an array of claims' });
+  const claims = (Array.isArray(list) ? list : []).map((claim: unknown, index) => {
+    const at = (path: string) => `${mapping.claims}[${index}].${path}`;
+    const fields = mapping.claim;
+    const status = written(claim, fields.status, at(fields.status));
+    const denied = status !== null && mapping.deniedValues.includes(status);
+    if (status !== null && !denied && !mapping.paidValues.includes(status)) problems.push({ code: 'BAD_STATUS', path: at(fields.status), message: `"${status}" is not one of ${[...mapping.paidValues, ...mapping.deniedValues].join(', ')}` });
+    const reasons = fields.reasons ? valueAtPath(claim, fields.reasons) : undefined;
+    const reference = fields.reference ? valueAtPath(claim, fields.reference) : undefined;
+    return {
+      claimId: written(claim, fields.claimId, at(fields.claimId)) ?? '', denied,
+      charge: amount(claim, fields.charge, at(fields.charge)), paid: amount(claim, fields.paid, at(fields.paid)),
+      patientResponsibility: amount(claim, fields.patientResponsibility, at(fields.patientResponsibility ?? ''), true),
+      payerClaimNumber: typeof reference === 'string' ? reference : null,
+      reasons: Array.isArray(reasons) ? reasons.map(String) : [],
+    };
+  });
+  if (problems.length > 0) throw new BadRemittance(problems);
+  return [{ traceNumber: traceNumber as string, paymentAmount, currency: currency as string, paymentDate: paymentDate as string, claims }];
+}
+
+/** A date as written in `format`, as YYYY-MM-DD; undefined when it is not a real date. */
+function isoDate(value: string | null, format: 'YYYY-MM-DD' | 'DD/MM/YYYY'): string | undefined {
+  if (value === null) return '';
+  const match = format === 'DD/MM/YYYY' ? /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value) : /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return undefined;
+  const [year, month, day] = format === 'DD/MM/YYYY' ? [match[3], match[2], match[1]] : [match[1], match[2], match[3]];
+  const iso = `${year}-${month}-${day}`;
+  const parsed = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(iso) ? iso : undefined;
 }
 
 export interface AppliedRemittance {
@@ -180,21 +231,37 @@ export async function applyRemittance(prisma: PrismaClient, payerId: string, adv
   }
 }
 
+/**
+ * One claim of a remittance. A claim sent and not yet acknowledged is accepted first (an 835
+ * may come before the 277CA was read). A claim the payer had accepted, or one under appeal
+ * (the remittance is the payer's decision on it), is adjudicated: approved, partly approved or
+ * denied. An approved claim is then paid (also one approved earlier by an appeal decided by
+ * letter); what an appeal brings is added to what was paid before.
+ */
 async function adjudicate(tx: TransactionClient, claimId: string, remittanceId: string, line: RemittanceAdvice['claims'][number]): Promise<'settled' | 'denied' | 'skipped'> {
-  // An 835 may come before the 277CA was read: paying a claim means the payer accepted it.
   const accepted = await move(tx, { id: claimId }, ['SUBMITTED'], 'ACCEPTED', null, 'accepted (adjudicated by the payer)', line.payerClaimNumber ? { payerClaimNumber: line.payerClaimNumber } : {});
   if (accepted) await recordEvent(tx, InsuranceEvents.claimAccepted, { aggregateId: claimId, organizationId: accepted.organizationId, payload: { ...eventFields(accepted), payerClaimNumber: accepted.payerClaimNumber } });
-  const adjudication = line.denied ? 'DENIED' : line.paid >= line.charge ? 'APPROVED' : 'PARTIALLY_APPROVED';
-  const adjudicated = await move(tx, { id: claimId }, ['ACCEPTED'], 'ADJUDICATED', null, `adjudicated ${adjudication.toLowerCase().replace('_', ' ')} (remittance ${remittanceId})`, {
-    adjudication, approvedAmount: line.paid, reasons: line.reasons, ...(line.payerClaimNumber ? { payerClaimNumber: line.payerClaimNumber } : {}),
-  });
-  if (!adjudicated) return 'skipped';
-  if (adjudication === 'DENIED') {
-    await recordEvent(tx, InsuranceEvents.claimDenied, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), reasons: line.reasons } });
-    return 'denied';
+  const before = await tx.claim.findUnique({ where: { id: claimId } });
+  if (!before) return 'skipped';
+  const paidBefore = before.paidAmount ?? 0;
+  const approvedAmount = paidBefore + line.paid;
+  if (before.status === 'APPEALED') {
+    await decideAppeal(tx, claimId, line.paid > 0 ? approvedAmount : null, null, `decided by remittance ${remittanceId}`);
+  } else if (before.status === 'ACCEPTED') {
+    const adjudication = line.denied ? 'DENIED' : line.paid >= line.charge ? 'APPROVED' : 'PARTIALLY_APPROVED';
+    const adjudicated = await move(tx, { id: claimId }, ['ACCEPTED'], 'ADJUDICATED', null, `adjudicated ${adjudication.toLowerCase().replace('_', ' ')} (remittance ${remittanceId})`, {
+      adjudication, approvedAmount: line.paid, reasons: line.reasons, ...(line.payerClaimNumber ? { payerClaimNumber: line.payerClaimNumber } : {}),
+    });
+    if (!adjudicated) return 'skipped';
+    if (adjudication === 'DENIED') {
+      await recordEvent(tx, InsuranceEvents.claimDenied, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), reasons: line.reasons } });
+      return 'denied';
+    }
+    await recordEvent(tx, InsuranceEvents.claimApproved, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), adjudication, approvedAmount: line.paid } });
   }
-  await recordEvent(tx, InsuranceEvents.claimApproved, { aggregateId: claimId, organizationId: adjudicated.organizationId, payload: { ...eventFields(adjudicated), adjudication, approvedAmount: line.paid } });
-  const paid = await move(tx, { id: claimId }, ['ADJUDICATED'], 'PAID', null, `paid by remittance ${remittanceId}`, { paidAmount: line.paid, patientResponsibility: line.patientResponsibility });
+  const now = await tx.claim.findUnique({ where: { id: claimId } });
+  if (!now || now.status !== 'ADJUDICATED' || now.adjudication === 'DENIED' || line.paid === 0) return before.status === 'APPEALED' && line.paid === 0 ? 'denied' : 'skipped';
+  const paid = await move(tx, { id: claimId }, ['ADJUDICATED'], 'PAID', null, `paid by remittance ${remittanceId}`, { paidAmount: approvedAmount, patientResponsibility: line.patientResponsibility });
   if (!paid) return 'skipped';
   await recordEvent(tx, InsuranceEvents.claimSettled, { aggregateId: claimId, organizationId: paid.organizationId, payload: { ...eventFields(paid), paidAmount: line.paid, patientResponsibility: line.patientResponsibility, remittanceId } });
   return 'settled';
@@ -237,7 +304,7 @@ export const remittanceWebhookRoute: SubgraphRoute = {
     try {
       if (type === 'application/edi-x12') advices = adviceFrom835(text, payer.currency);
       else if (type === 'application/fhir+json') advices = adviceFromFhir(text);
-      else if (type === 'application/json') advices = adviceFromJson(text);
+      else if (type === 'application/json') advices = adviceFromJson(text, endpoint.mapping?.remittance, payer.currency);
       else return errorResponse('BAD_REQUEST', 'Send an 835 (application/edi-x12), a ClaimResponse (application/fhir+json) or JSON');
     } catch (error) {
       if (error instanceof BadRemittance) return { status: 400, body: { errors: [{ message: 'The remittance cannot be read; nothing was applied', extensions: { code: 'BAD_REQUEST', problems: error.problems } }] } };

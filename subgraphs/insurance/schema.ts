@@ -1,7 +1,9 @@
 import type { GraphQLSchema } from 'graphql';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
-import type { Benefit } from './adapters/payer.js';
+import type { Benefit, InstitutionalDetails } from './adapters/payer.js';
+import * as appeals from './appeals.js';
 import * as claims from './claims.js';
+import * as documents from './documents.js';
 import * as coverages from './coverages.js';
 import * as networks from './networks.js';
 import * as preauthorizations from './preauthorizations.js';
@@ -94,13 +96,54 @@ export function buildInsuranceSchema(): GraphQLSchema {
   });
   builder.asEntity(CoverageRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => coverages.loadCoverage(ctx, ref.id) });
 
-  const ClaimStatusEnum = builder.enumType('ClaimStatus', { values: ['DRAFT', 'SUBMITTED', 'ACCEPTED', 'REJECTED', 'ADJUDICATED', 'PAID', 'CLOSED'] as const });
+  const ClaimStatusEnum = builder.enumType('ClaimStatus', { values: ['DRAFT', 'SUBMITTED', 'ACCEPTED', 'REJECTED', 'ADJUDICATED', 'APPEALED', 'PAID', 'CLOSED'] as const });
+  const ClaimKindEnum = builder.enumType('ClaimKind', { values: ['PROFESSIONAL', 'INSTITUTIONAL'] as const, description: 'Professional (837P, CMS-1500) or institutional (837I, UB-04).' });
+  const AppealStatusEnum = builder.enumType('AppealStatus', {
+    values: ['PREPARED', 'SENT', 'UPHELD', 'OVERTURNED'] as const,
+    description: 'PREPARED: recorded, not delivered (the payer takes appeals only through its own channel, or could not be reached); SENT: delivered; then the payer’s decision.',
+  });
+
+  const DocumentRef = builder.prismaObject('SupportingDocument', {
+    description: 'A supporting document (a PDF, or a FHIR DocumentReference) for a patient’s claims, authorizations and appeals.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      patient: t.field({ type: PatientRef, resolve: (d) => ({ id: d.patientId }) }),
+      title: t.exposeString('title'),
+      contentType: t.exposeString('contentType'),
+      size: t.exposeInt('size', { description: 'Bytes.' }),
+      sha256: t.exposeString('sha256', { description: 'Hex SHA-256 of the content (of the DocumentReference when it points at a URL).' }),
+      url: t.exposeString('url', { nullable: true }),
+      documentReference: t.string({ description: 'The document as a FHIR R4 DocumentReference (JSON), without its content.', resolve: (d) => JSON.stringify(documents.documentReferenceOf(d)) }),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+  builder.asEntity(DocumentRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => documents.loadDocument(ctx, ref.id) });
+
+  const AttendingRef = builder.objectRef<InstitutionalDetails['attending']>('AttendingProvider').implement({
+    fields: (t) => ({ lastName: t.exposeString('lastName'), firstName: t.exposeString('firstName'), npi: t.exposeString('npi') }),
+  });
+  const AdmissionRef = builder.objectRef<NonNullable<InstitutionalDetails['admission']>>('Admission').implement({
+    fields: (t) => ({
+      at: t.exposeString('at', { description: 'YYYY-MM-DDTHH:MM, the facility’s local time.' }),
+      type: t.exposeString('type', { description: 'Admission type code (1 emergency, 2 urgent, 3 elective…).' }),
+      source: t.exposeString('source', { description: 'Point of origin code.' }),
+    }),
+  });
+  const InstitutionalRef = builder.objectRef<InstitutionalDetails>('InstitutionalDetails').implement({
+    fields: (t) => ({
+      facilityType: t.exposeString('facilityType', { description: 'The first two digits of the bill type (11 hospital inpatient, 13 outpatient…).' }),
+      admission: t.field({ type: AdmissionRef, nullable: true, resolve: (d) => d.admission }),
+      dischargeStatus: t.exposeString('dischargeStatus', { description: 'Patient status code (01 discharged home…).' }),
+      attending: t.field({ type: AttendingRef, resolve: (d) => d.attending }),
+    }),
+  });
   const AdjudicationEnum = builder.enumType('ClaimAdjudication', { values: ['APPROVED', 'PARTIALLY_APPROVED', 'DENIED'] as const });
 
   const ClaimLineRef = builder.prismaObject('ClaimLine', {
     fields: (t) => ({
       position: t.exposeInt('position'),
       procedureCode: t.exposeString('procedureCode'),
+      revenueCode: t.exposeString('revenueCode', { nullable: true, description: 'Institutional lines: the revenue code.' }),
       modifiers: t.exposeStringList('modifiers'),
       charge: t.exposeInt('charge', { description: 'Minor units.' }),
       units: t.exposeInt('units'),
@@ -131,16 +174,52 @@ export function buildInsuranceSchema(): GraphQLSchema {
       paidAmount: t.exposeInt('paidAmount', { nullable: true }),
       patientResponsibility: t.exposeInt('patientResponsibility', { nullable: true }),
       diagnoses: t.exposeStringList('diagnoses'),
-      placeOfService: t.exposeString('placeOfService'),
+      kind: t.field({ type: ClaimKindEnum, resolve: (c) => c.kind }),
+      placeOfService: t.exposeString('placeOfService', { nullable: true, description: 'Professional claims.' }),
+      institutional: t.field({ type: InstitutionalRef, nullable: true, description: 'Institutional claims.', resolve: (c) => claims.institutionalOf(c) }),
       priorAuthorization: t.exposeString('priorAuthorization', { nullable: true }),
       payerClaimNumber: t.exposeString('payerClaimNumber', { nullable: true }),
       reasons: t.exposeStringList('reasons', { description: 'The payer’s codes for a rejection or denial.' }),
       outOfNetwork: t.exposeBoolean('outOfNetwork', { nullable: true, description: 'The provider was outside the payer’s network when drafted (null: unknown).' }),
       lines: t.field({ type: [ClaimLineRef], resolve: (c, _args, ctx) => claims.linesOf(ctx, c.id) }),
       history: t.field({ type: [TransitionRef], description: 'Every change of status, oldest first.', resolve: (c, _args, ctx) => claims.historyOf(ctx, c.id) }),
+      documents: t.field({ type: [DocumentRef], description: 'Supporting documents that travel with the claim.', resolve: (c, _args, ctx) => documents.documentsById(ctx, c.documentIds) }),
+      fhirBundle: t.string({
+        description: 'The claim as a FHIR R4 Bundle (JSON): the Claim citing each supporting DocumentReference, as FHIR payers receive it (here without the documents’ content).',
+        resolve: (c, _args, ctx) => claims.fhirBundleOf(ctx, c.id),
+      }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
     }),
   });
+  const AppealRef = builder.prismaObject('ClaimAppeal', {
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      claim: t.field({ type: ClaimRef, resolve: (a, _args, ctx) => claims.loadClaim(ctx, a.claimId) }),
+      reason: t.exposeString('reason'),
+      status: t.field({ type: AppealStatusEnum, resolve: (a) => a.status }),
+      payerReference: t.exposeString('payerReference', { nullable: true }),
+      approvedAmount: t.exposeInt('approvedAmount', { nullable: true, description: 'Minor units, when overturned.' }),
+      decisionNote: t.exposeString('decisionNote', { nullable: true }),
+      documents: t.field({ type: [DocumentRef], resolve: (a, _args, ctx) => documents.documentsById(ctx, a.documentIds) }),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+      decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
+  const DeliveryErrorRef = builder.objectRef<NonNullable<appeals.AppealOutcome['deliveryError']>>('AppealDeliveryError').implement({
+    fields: (t) => ({ code: t.exposeString('code'), reason: t.exposeString('reason', { description: 'NOT_SUPPORTED: the payer takes appeals only through its own channel.' }), message: t.exposeString('message') }),
+  });
+  const AppealOutcomeRef = builder.objectRef<appeals.AppealOutcome>('AppealOutcome').implement({
+    fields: (t) => ({
+      appeal: t.field({ type: AppealRef, resolve: (o) => o.appeal }),
+      deliveryError: t.field({ type: DeliveryErrorRef, nullable: true, description: 'Why it was not delivered; the appeal is kept PREPARED (send it again with sendAppeal).', resolve: (o) => o.deliveryError }),
+    }),
+  });
+  // Added after both types exist: a claim names its correction and appeals, which name it back.
+  builder.objectFields(ClaimRef, (t) => ({
+    replaces: t.field({ type: ClaimRef, nullable: true, description: 'The claim this one corrects.', resolve: (c, _args, ctx) => (c.replacesClaimId ? claims.loadClaim(ctx, c.replacesClaimId) : null) }),
+    correctedBy: t.field({ type: ClaimRef, nullable: true, description: 'The correction of this claim, if one was drafted.', resolve: (c, _args, ctx) => claims.correctionOf(ctx, c.id) }),
+    appeals: t.field({ type: [AppealRef], description: 'Appeals of this claim, oldest first.', resolve: (c, _args, ctx) => appeals.appealsOf(ctx, c.id) }),
+  }));
   builder.asEntity(ClaimRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => claims.loadClaim(ctx, ref.id) });
 
   extendPatient(PatientRef, (t) => ({
@@ -175,6 +254,7 @@ export function buildInsuranceSchema(): GraphQLSchema {
       services: t.field({ type: [EstimateRef], resolve: (a) => preauthorizations.servicesOf(a) }),
       estimatedTotal: t.exposeInt('estimatedTotal'),
       currency: t.exposeString('currency'),
+      documents: t.field({ type: [DocumentRef], description: 'Supporting documents sent with the request.', resolve: (a, _args, ctx) => documents.documentsById(ctx, a.documentIds) }),
       reasons: t.exposeStringList('reasons'),
       approvedAt: t.expose('approvedAt', { type: 'DateTime', nullable: true }),
       expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'Thirty days after approval.' }),
@@ -190,6 +270,7 @@ export function buildInsuranceSchema(): GraphQLSchema {
       payerId: t.id({ required: true }),
       diagnoses: t.stringList({ required: true }),
       services: t.field({ type: [EstimateInput], required: true }),
+      documentIds: t.idList({ required: false, description: 'Supporting documents of the same patient (uploadSupportingDocument).' }),
     }),
   });
 
@@ -231,6 +312,7 @@ export function buildInsuranceSchema(): GraphQLSchema {
   const LineInput = builder.inputType('ClaimLineInput', {
     fields: (t) => ({
       procedureCode: t.string({ required: true }),
+      revenueCode: t.string({ required: false, description: 'Institutional lines: the four-digit revenue code (0450 emergency room…).' }),
       modifiers: t.stringList({ required: false }),
       charge: t.int({ required: true, description: 'Minor units of the payer’s currency.' }),
       units: t.int({ required: true }),
@@ -238,14 +320,51 @@ export function buildInsuranceSchema(): GraphQLSchema {
       serviceDate: t.field({ type: 'Date', required: true }),
     }),
   });
+  const AttendingInput = builder.inputType('AttendingProviderInput', {
+    fields: (t) => ({ lastName: t.string({ required: true }), firstName: t.string({ required: true }), npi: t.string({ required: true }) }),
+  });
+  const AdmissionInput = builder.inputType('AdmissionInput', {
+    fields: (t) => ({ at: t.string({ required: true, description: 'YYYY-MM-DDTHH:MM.' }), type: t.string({ required: true }), source: t.string({ required: true }) }),
+  });
+  const InstitutionalInput = builder.inputType('InstitutionalDetailsInput', {
+    fields: (t) => ({
+      facilityType: t.string({ required: true }),
+      admission: t.field({ type: AdmissionInput, required: false, description: 'Required for inpatient facility types.' }),
+      dischargeStatus: t.string({ required: true }),
+      attending: t.field({ type: AttendingInput, required: true }),
+    }),
+  });
+  const contentFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+    kind: t.field({ type: ClaimKindEnum, required: false, description: 'PROFESSIONAL when absent.' }),
+    diagnoses: t.stringList({ required: true, description: 'ICD-10 codes, the principal first.' }),
+    placeOfService: t.string({ required: false, description: 'Professional claims: the two-digit place of service.' }),
+    institutional: t.field({ type: InstitutionalInput, required: false, description: 'Institutional claims.' }),
+    priorAuthorization: t.string({ required: false }),
+    documentIds: t.idList({ required: false, description: 'Supporting documents of the same patient.' }),
+    lines: t.field({ type: [LineInput], required: true }),
+  });
   const ClaimInput = builder.inputType('CreateClaimInput', {
+    fields: (t) => ({ patientId: t.id({ required: true }), payerId: t.id({ required: true }), ...contentFields(t) }),
+  });
+  const CorrectionInput = builder.inputType('ClaimCorrectionInput', { description: 'The corrected claim, whole.', fields: (t) => contentFields(t) });
+  const AppealInput = builder.inputType('AppealClaimInput', {
+    fields: (t) => ({ reason: t.string({ required: true }), documentIds: t.idList({ required: false }) }),
+  });
+  const DecisionEnum = builder.enumType('AppealDecision', { values: ['UPHELD', 'OVERTURNED'] as const });
+  const DecisionInput = builder.inputType('AppealDecisionInput', {
+    fields: (t) => ({
+      outcome: t.field({ type: DecisionEnum, required: true }),
+      approvedAmount: t.int({ required: false, description: 'Overturned: what the payer now approves in all, minor units.' }),
+      note: t.string({ required: false }),
+    }),
+  });
+  const DocumentInput = builder.inputType('SupportingDocumentInput', {
+    description: 'One of pdfBase64 or documentReference.',
     fields: (t) => ({
       patientId: t.id({ required: true }),
-      payerId: t.id({ required: true }),
-      diagnoses: t.stringList({ required: true, description: 'ICD-10 codes, the principal first.' }),
-      placeOfService: t.string({ required: true }),
-      priorAuthorization: t.string({ required: false }),
-      lines: t.field({ type: [LineInput], required: true }),
+      title: t.string({ required: true }),
+      pdfBase64: t.string({ required: false, description: `A PDF, base64 (at most ${documents.MAX_DOCUMENT_BYTES} bytes decoded).` }),
+      documentReference: t.string({ required: false, description: 'A FHIR R4 DocumentReference as JSON: its content inline (data) or at an https URL.' }),
     }),
   });
 
@@ -303,16 +422,55 @@ export function buildInsuranceSchema(): GraphQLSchema {
       resolve: (_root, { input }, ctx) => preauthorizations.requestPreAuthorization(ctx, {
         patientId: String(input.patientId), payerId: String(input.payerId), diagnoses: input.diagnoses,
         services: input.services.map((service) => ({ procedureCode: service.procedureCode, units: service.units, estimatedCost: service.estimatedCost })),
+        documentIds: (input.documentIds ?? []).map(String),
       }),
     }),
     createClaim: t.field({
       type: ClaimRef,
       args: { input: t.arg({ type: ClaimInput, required: true }) },
-      resolve: (_root, { input }, ctx) => claims.createClaim(ctx, {
-        patientId: String(input.patientId), payerId: String(input.payerId), diagnoses: input.diagnoses, placeOfService: input.placeOfService,
-        priorAuthorization: input.priorAuthorization ?? null,
-        lines: input.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers ?? [], charge: line.charge, units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate })),
-      }),
+      resolve: (_root, { input }, ctx) => claims.createClaim(ctx, { patientId: String(input.patientId), payerId: String(input.payerId), ...claimContent(input) }),
+    }),
+    correctClaim: t.field({
+      type: ClaimRef,
+      description: 'Drafts the corrected version of a denied, partly paid or rejected claim; sent, it replaces the original, which is closed once the payer accepts it.',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: CorrectionInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => claims.correctClaim(ctx, String(id), claimContent(input)),
+    }),
+    appealClaim: t.field({
+      type: AppealOutcomeRef,
+      description: 'Asks the payer to reconsider a denied or partly paid claim, with reasons and documents.',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: AppealInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => appeals.appealClaim(ctx, String(id), { reason: input.reason, documentIds: (input.documentIds ?? []).map(String) }),
+    }),
+    sendAppeal: t.field({
+      type: AppealOutcomeRef,
+      description: 'Delivers an appeal left PREPARED because the payer could not be reached.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => appeals.sendAppeal(ctx, String(args.id)),
+    }),
+    recordAppealDecision: t.field({
+      type: AppealRef,
+      description: 'Records the payer’s decision on an appeal that came by letter or portal (remittances record theirs themselves).',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: DecisionInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => appeals.recordAppealDecision(ctx, String(id), { outcome: input.outcome, approvedAmount: input.approvedAmount ?? null, note: input.note ?? null }),
+    }),
+    closeClaim: t.field({
+      type: ClaimRef,
+      description: 'Closes a claim staff are done with (a denial written off, a payment reconciled, a draft abandoned).',
+      args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => claims.closeClaim(ctx, String(args.id), args.reason),
+    }),
+    uploadSupportingDocument: t.field({
+      type: DocumentRef,
+      description: 'Stores a supporting document for a patient; claims, authorizations and appeals cite it by id.',
+      args: { input: t.arg({ type: DocumentInput, required: true }) },
+      resolve: (_root, { input }, ctx) => documents.uploadDocument(ctx, { patientId: String(input.patientId), title: input.title, pdfBase64: input.pdfBase64 ?? null, documentReference: input.documentReference ?? null }),
+    }),
+    attachClaimDocuments: t.field({
+      type: ClaimRef,
+      description: 'Adds supporting documents to a claim; they go with its next transmission or appeal.',
+      args: { id: t.arg.id({ required: true }), documentIds: t.arg.idList({ required: true }) },
+      resolve: (_root, args, ctx) => claims.attachClaimDocuments(ctx, String(args.id), args.documentIds.map(String)),
     }),
     submitClaim: t.field({
       type: ClaimRef,
@@ -339,4 +497,21 @@ export function buildInsuranceSchema(): GraphQLSchema {
   }));
 
   return toSubgraphSchema(builder);
+}
+
+/** A claim's content as the GraphQL input gives it. */
+function claimContent(input: {
+  kind?: 'PROFESSIONAL' | 'INSTITUTIONAL' | null; diagnoses: string[]; placeOfService?: string | null; priorAuthorization?: string | null; documentIds?: Array<string | number> | null;
+  institutional?: { facilityType: string; admission?: { at: string; type: string; source: string } | null; dischargeStatus: string; attending: InstitutionalDetails['attending'] } | null;
+  lines: Array<{ procedureCode: string; revenueCode?: string | null; modifiers?: string[] | null; charge: number; units: number; diagnosisPointers: number[]; serviceDate: string }>;
+}): claims.ClaimContent {
+  return {
+    kind: input.kind ?? 'PROFESSIONAL',
+    diagnoses: input.diagnoses,
+    placeOfService: input.placeOfService ?? null,
+    institutional: input.institutional ? { ...input.institutional, admission: input.institutional.admission ?? null } : null,
+    priorAuthorization: input.priorAuthorization ?? null,
+    documentIds: (input.documentIds ?? []).map(String),
+    lines: input.lines.map((line) => ({ procedureCode: line.procedureCode, revenueCode: line.revenueCode ?? null, modifiers: line.modifiers ?? [], charge: line.charge, units: line.units, diagnosisPointers: line.diagnosisPointers, serviceDate: line.serviceDate })),
+  };
 }

@@ -78,6 +78,8 @@ export interface InsuranceSettings {
       preauthorizationPath?: string;
       /** Where a claim's status is read (`{claimId}` filled in), when the payer answers by API. */
       claimStatusPath?: string;
+      /** Where appeals are POSTed (`{claimId}` filled in), when the payer takes them by API: answers `{"reference"}`. */
+      appealPath?: string;
       /** The provider directory (`{location}` filled in): `{"providers": [{providerNumber, name, tier, location}]}`. */
       networkPath?: string;
       method?: 'GET' | 'POST';
@@ -98,6 +100,8 @@ export interface InsuranceSettings {
         /** A reason given when the member is not covered or not found. */
         rejection?: string;
       };
+      /** Remittances the payer posts as JSON in its own shape; without it, CareGraph's JSON profile is expected. */
+      remittance?: RemittanceMapping;
     };
   }>;
   /** Where payers drop 835 files, one folder per payer code (INSURANCE_REMITTANCE_DIR). */
@@ -106,6 +110,27 @@ export interface InsuranceSettings {
   eligibilityCacheSeconds?: number;
   /** Retry and circuit timing (tests shorten them). */
   resilience?: { attempts?: number; initialBackoffMs?: number; breakerThreshold?: number; breakerOpenMs?: number; defaultTimeoutMs?: number };
+}
+
+/**
+ * Where an HMO's JSON remittance keeps each fact, as dot paths: the payment at the top, each
+ * claim's facts relative to one element of the `claims` array.
+ */
+export interface RemittanceMapping {
+  traceNumber: string;
+  paymentDate: string;
+  paymentAmount: string;
+  /** The currency's path; the payer's configured currency when absent. */
+  currency?: string;
+  claims: string;
+  claim: { claimId: string; status: string; charge: string; paid: string; patientResponsibility?: string; reference?: string; reasons?: string };
+  /** Values of the claim's status that mean paid, and denied (anything else refuses the remittance). */
+  paidValues: string[];
+  deniedValues: string[];
+  /** How dates are written (default YYYY-MM-DD). */
+  dateFormat?: 'YYYY-MM-DD' | 'DD/MM/YYYY';
+  /** Amounts in major units (naira, default) or in minor units (kobo). */
+  amounts?: 'major' | 'minor';
 }
 
 export interface StripeSettings {

@@ -7,9 +7,8 @@ import type { GraphQLClient } from 'graphql-request';
 import { PATIENTS } from '../../prisma/seed-data.js';
 import { signRemittance, SIGNATURE_HEADER } from '../../subgraphs/insurance/remittance.js';
 import { PAYERS } from '../../subgraphs/insurance/seed.js';
-import { build835 } from '../../subgraphs/insurance/x12/build.js';
-import { generateInterchange } from '../../subgraphs/insurance/x12/generate.js';
 import { FAKE_HMO_MAPPING, FakePayer } from '../support/fake-payers.js';
+import { an835, postRemittance as postTo } from '../support/remittances.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
 
@@ -55,27 +54,8 @@ const submit = async (client: GraphQLClient, id: string): Promise<ClaimView> =>
 const claimOf = async (client: GraphQLClient, id: string): Promise<ClaimView> =>
   (await client.request<{ claim: ClaimView }>(`query($id: ID!) { claim(id: $id) { ${CLAIM_FIELDS} } }`, { id })).claim;
 
-function an835(claims: Array<{ id: string; charge: string; paid: string; responsibility: string; payerClaimNumber: string; status?: string }>, trace: string): string {
-  const total = claims.reduce((sum, claim) => sum + Math.round(Number(claim.paid) * 100), 0) / 100;
-  return generateInterchange({
-    sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '501', usage: 'P', acknowledgmentRequested: false,
-    groups: [{ functionalId: 'HP', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '501', version: '005010X221A1', transactions: [build835({
-      controlNumber: '0001', paymentAmount: String(total), paymentDate: '20261205', traceNumber: trace,
-      payer: { name: 'FAKE X12 PAYER', id: 'FAKEPAYER', idQualifier: 'PI' }, payee: { name: 'RIVERSIDE', id: '1234567893', idQualifier: 'XX' },
-      claims: claims.map((claim) => ({
-        patientControlNumber: claim.id, status: claim.status ?? '1', charge: claim.charge, paid: claim.paid, patientResponsibility: claim.responsibility, payerClaimControlNumber: claim.payerClaimNumber,
-        patient: { lastName: 'SYNTHETICA', firstName: 'FAYE', memberId: 'SYNX-3001' },
-        adjustments: claim.responsibility !== '0' ? [{ group: 'PR', reason: '2', amount: claim.responsibility }] : [],
-        services: [],
-      })),
-    })] }],
-  });
-}
 
-async function postRemittance(payer: string, body: string, contentType: string, secret: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${t.baseUrl}/webhooks/insurance/${payer}/remittance`, { method: 'POST', headers: { 'content-type': contentType, [SIGNATURE_HEADER]: signRemittance(secret, body) }, body });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const postRemittance = (payer: string, body: string, contentType: string, secret: string) => postTo(t.baseUrl, payer, body, contentType, secret);
 
 beforeAll(async () => {
   hmo.network = [

@@ -15,6 +15,11 @@ let t: TestPlatform;
 let amaraClaim = '';
 let bayoClaim = '';
 let hospitalClaim = '';
+let amaraDocument = '';
+let bayoDocument = '';
+let hospitalDocument = '';
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n').toString('base64');
+const uploadInput = (patientId: string, pdf = PDF) => `{patientId: "${patientId}", title: "Matrix letter", pdfBase64: "${pdf}"}`;
 
 const claimInput = (patientId: string, payerId: string) =>
   `{patientId: "${patientId}", payerId: "${payerId}", diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}`;
@@ -33,6 +38,10 @@ beforeAll(async () => {
   await as('billing', `mutation { submitClaim(id: "${amaraClaim}") { id } }`);
   bayoClaim = (await as('billing', `mutation { createClaim(input: ${claimInput(PATIENTS.bayoNorth.id, PAYERS.nhis.id)}) { id } }`))['createClaim']?.id ?? '';
   hospitalClaim = (await as('hospitalAdmin', `mutation { createClaim(input: ${claimInput(PATIENTS.fayeHospital.id, PAYERS.x12.id)}) { id } }`))['createClaim']?.id ?? '';
+  amaraDocument = (await as('billing', `mutation { uploadSupportingDocument(input: ${uploadInput(PATIENTS.amaraNorth.id)}) { id } }`))['uploadSupportingDocument']?.id ?? '';
+  bayoDocument = (await as('billing', `mutation { uploadSupportingDocument(input: ${uploadInput(PATIENTS.bayoNorth.id)}) { id } }`))['uploadSupportingDocument']?.id ?? '';
+  hospitalDocument = (await as('hospitalAdmin', `mutation { uploadSupportingDocument(input: ${uploadInput(PATIENTS.fayeHospital.id)}) { id } }`))['uploadSupportingDocument']?.id ?? '';
+  await as('billing', `mutation { attachClaimDocuments(id: "${amaraClaim}", documentIds: ["${amaraDocument}"]) { id } }`);
 });
 afterAll(async () => {
   await t?.close();
@@ -65,6 +74,19 @@ const ROOT: MatrixCase[] = [
   { name: 'Query.priorAuthorization (unknown)', query: () => `{ priorAuthorization(id: "${UNKNOWN}") { status } }`, allowed: ['PATIENT', ...STAFF], allowedCode: 'NOT_FOUND' },
   { name: 'Mutation.requestPreAuthorization (service not on the tariff)', query: () => `mutation { requestPreAuthorization(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["G43.909"], services: [{procedureCode: "99999", units: 1, estimatedCost: 100}]}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
   { name: 'Mutation.addCoverage (unknown patient)', query: () => `mutation { addCoverage(input: ${coverageInput(UNKNOWN, 'M-1')}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Query.claim documents and appeals (own, sent)', query: () => `{ claim(id: "${amaraClaim}") { documents { title } appeals { id } } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.claim fhirBundle (own organization’s)', query: () => `{ claim(id: "${amaraClaim}") { fhirBundle } }`, allowed: STAFF },
+  { name: 'Mutation.uploadSupportingDocument (not a PDF)', query: () => `mutation { uploadSupportingDocument(input: ${uploadInput(PATIENTS.amaraNorth.id, 'aGVsbG8=')}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.attachClaimDocuments (another patient’s document)', query: () => `mutation { attachClaimDocuments(id: "${bayoClaim}", documentIds: ["${amaraDocument}"]) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.attachClaimDocuments (another organization’s claim)', query: () => `mutation { attachClaimDocuments(id: "${hospitalClaim}", documentIds: ["${hospitalDocument}"]) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.correctClaim (a draft)', query: () => `mutation { correctClaim(id: "${bayoClaim}", input: {diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { id } }`, allowed: STAFF, allowedCode: 'CONFLICT' },
+  { name: 'Mutation.correctClaim (another organization’s)', query: () => `mutation { correctClaim(id: "${hospitalClaim}", input: {diagnoses: ["J06.9"], placeOfService: "11", lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.appealClaim (a draft)', query: () => `mutation { appealClaim(id: "${bayoClaim}", input: {reason: "Please reconsider the claim."}) { appeal { id } } }`, allowed: STAFF, allowedCode: 'CONFLICT' },
+  { name: 'Mutation.appealClaim (another organization’s)', query: () => `mutation { appealClaim(id: "${hospitalClaim}", input: {reason: "Please reconsider the claim."}) { appeal { id } } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.sendAppeal (unknown)', query: () => `mutation { sendAppeal(id: "${UNKNOWN}") { appeal { id } } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.recordAppealDecision (unknown)', query: () => `mutation { recordAppealDecision(id: "${UNKNOWN}", input: {outcome: UPHELD}) { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.closeClaim (bad reason)', query: () => `mutation { closeClaim(id: "${bayoClaim}", reason: "x") { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.closeClaim (another organization’s)', query: () => `mutation { closeClaim(id: "${hospitalClaim}", reason: "not yours") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
 ];
 
 /** Naming another organization's patient: refused, nothing written, no payer asked. */
@@ -75,6 +97,8 @@ const REFERENCES: MatrixCase[] = [
   { name: 'Mutation.createClaim (another organization’s patient)', query: () => `mutation { createClaim(input: ${claimInput(PATIENTS.fayeHospital.id, PAYERS.x12.id)}) { id } }`, allowed: [] },
   // Another organization's claim is invisible: NOT_FOUND for staff, refused for everyone else; it stays a draft.
   { name: 'Mutation.submitClaim (another organization’s)', query: () => `mutation { submitClaim(id: "${hospitalClaim}") { id } }`, allowed: STAFF, allowedCode: 'NOT_FOUND' },
+  { name: 'Mutation.uploadSupportingDocument (another organization’s patient)', query: () => `mutation { uploadSupportingDocument(input: ${uploadInput(PATIENTS.fayeHospital.id)}) { id } }`, allowed: [] },
+  { name: 'Mutation.createClaim (another organization’s document)', query: () => `mutation { createClaim(input: {patientId: "${PATIENTS.amaraNorth.id}", payerId: "${PAYERS.hygeia.id}", diagnoses: ["J06.9"], placeOfService: "11", documentIds: ["${hospitalDocument}"], lines: [{procedureCode: "99213", charge: 5000, units: 1, diagnosisPointers: [1], serviceDate: "2026-11-02"}]}) { id } }`, allowed: STAFF, allowedCode: 'BAD_USER_INPUT' },
 ];
 
 async function footprint(): Promise<Record<string, number>> {
@@ -86,6 +110,8 @@ async function footprint(): Promise<Record<string, number>> {
     transitions: await prisma.claimTransition.count(),
     submissions: await prisma.claimSubmission.count(),
     authorizations: await prisma.priorAuthorization.count(),
+    documents: await prisma.supportingDocument.count(),
+    appeals: await prisma.claimAppeal.count(),
     events: await prisma.outboxEvent.count({ where: { source: 'insurance' } }),
     payerCalls: hmo.requests.length,
   };
@@ -101,6 +127,10 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Patient.priorAuthorizations (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'priorAuthorizations { id }'), allowed: STAFF },
   { name: '_entities Patient.claims (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'claims { id }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.claims (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'claims { id }'), allowed: STAFF },
+  { name: '_entities SupportingDocument (own)', query: () => entitiesQuery('SupportingDocument', amaraDocument, 'title'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities SupportingDocument (another patient’s)', query: () => entitiesQuery('SupportingDocument', bayoDocument, 'title'), allowed: STAFF },
+  { name: '_entities SupportingDocument (another organization’s)', query: () => entitiesQuery('SupportingDocument', hospitalDocument, 'title'), allowed: [] },
+  { name: '_entities Claim.documents and appeals (own, sent)', query: () => entitiesQuery('Claim', amaraClaim, 'documents { title } appeals { status }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Payer', query: () => entitiesQuery('Payer', PAYERS.nhis.id, 'code'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.coverages (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'coverages { id }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.coverages (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'coverages { id }'), allowed: STAFF },

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { build270, build835, build837P } from '../../subgraphs/insurance/x12/build.js';
+import { build270, build835, build837I, build837P } from '../../subgraphs/insurance/x12/build.js';
 import { generateInterchange, hierarchical, regenerate, writeSegment, X12GenerationError, type TransactionSpec } from '../../subgraphs/insurance/x12/generate.js';
 import { parseX12, transactionsOf, type X12Document } from '../../subgraphs/insurance/x12/parse.js';
 import type { ClaimsView, EligibilityView, RemittanceView, StatusView, TransactionView } from '../../subgraphs/insurance/x12/views.js';
@@ -364,6 +364,30 @@ describe('builders: what CareGraph sends reads back as what it meant', () => {
     expect(view.claims[0]?.lines.map((line) => [line.procedure?.code, line.procedure?.modifiers, line.charge, line.diagnosisPointers])).toEqual([['99213', ['25'], '150.50', ['1', '2']], ['85025', [], '50', ['1']]]);
     // Each claim's lines add up to its total, in minor units.
     for (const claim of view.claims) expect(claim.lines.reduce((sum, line) => sum + minorUnits(line.charge), 0n)).toBe(minorUnits(claim.totalCharge));
+  });
+
+  it('an 837I: facility type, statement period, admission, attending provider, revenue-coded lines, a replacement with its attachments; it regenerates byte for byte', () => {
+    const written = envelope('HC', '005010X223A2', build837I({
+      controlNumber: '0001', reference: 'B2', createdDate: '20261205', createdTime: '1200',
+      submitter: { name: 'CAREGRAPH', id: 'CG1', idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@example.org' },
+      receiver: { name: 'PAYER', id: 'P1', idQualifier: '46' },
+      billingProvider: { name: 'HOSPITAL', id: '1234567893', idQualifier: 'XX', taxId: '123456789', address: { line: '1 ROAD', city: 'LAGOS', state: 'LA', postalCode: '100001' } },
+      claims: [{
+        claimId: 'I-1', totalCharge: '1050', facilityType: '11', frequency: '7', originalReference: 'PCN-9', attachments: ['DOC-1', 'DOC-2'],
+        statementFrom: '20261101', statementTo: '20261103', admission: { at: '202611010830', type: '1', source: '7' }, dischargeStatus: '01',
+        attending: { lastName: 'SYNTHETIC', firstName: 'DOC', npi: '1234567893' },
+        subscriber: { lastName: 'ADE', firstName: 'BOLA', memberId: 'M1' }, payer: { name: 'PAYER', id: 'P1', idQualifier: 'PI' }, diagnoses: ['J18.9', 'R50.9'],
+        lines: [{ revenueCode: '0120', procedureCode: '99223', charge: '900', units: '2', serviceDate: '20261101' }, { revenueCode: '0324', procedureCode: '71046', modifiers: ['26'], charge: '150', units: '1', serviceDate: '20261103' }],
+      }],
+    }));
+    const document = parseX12(written);
+    expect(document.issues).toEqual([]);
+    const view = only(document, 'claims') as ClaimsView;
+    expect(view.variant).toBe('institutional');
+    expect(view.claims[0]).toMatchObject({ claimId: 'I-1', totalCharge: '1050', facilityCode: '11', frequency: '7', originalReference: 'PCN-9', attachments: ['DOC-1', 'DOC-2'], diagnoses: [{ qualifier: 'ABK', code: 'J189' }, { qualifier: 'ABF', code: 'R509' }] });
+    expect(view.claims[0]?.lines.map((line) => [line.revenueCode, line.procedure?.code, line.procedure?.modifiers, line.charge, line.quantity, line.serviceDate])).toEqual([['0120', '99223', [], '900', '2', '20261101'], ['0324', '71046', ['26'], '150', '1', '20261103']]);
+    expect(written).toContain('CLM*I-1*1050***11:A:7**A*Y*Y~DTP*434*RD8*20261101-20261103~DTP*435*DT*202611010830~CL1*1*7*01~PWK*OZ*AA***AC*DOC-1~PWK*OZ*AA***AC*DOC-2~REF*F8*PCN-9~');
+    expect(regenerate(document, { delimiters: document.delimiters, lineBreaks: false })).toBe(written);
   });
 
   it('a 270 and an 835 read back', () => {

@@ -31,6 +31,21 @@ export interface ReceivedClaim {
   totalCharge: string;
   accepted: boolean;
   payerClaimNumber: string | null;
+  /** How it came: an 837P or 837I, a FHIR Claim of that type, the HMO's JSON. */
+  kind: 'professional' | 'institutional';
+  /** The payer's number of the claim it replaces (REF*F8, Claim.related, originalPayerClaimNumber). */
+  replaces: string | null;
+  /** The supporting documents that came with it: ids (X12 PWK), titles with their bytes (FHIR, JSON). */
+  documents: Array<{ id: string; title: string | null; bytes: number | null }>;
+}
+
+/** An appeal as the fake payer received it. */
+export interface ReceivedAppeal {
+  appealId: string;
+  claimId: string;
+  reference: string;
+  reason: string;
+  documents: Array<{ title: string | null; bytes: number | null }>;
 }
 
 export class FakePayer {
@@ -38,12 +53,19 @@ export class FakePayer {
   /** Every claim received, in order (rejected ones too). */
   readonly claims: ReceivedClaim[] = [];
   /** Pre-authorization requests received: approved for members it knows. */
-  readonly authorizations: Array<{ requestId: string; memberId: string; approved: boolean; authCode: string | null; body: string }> = [];
+  readonly authorizations: Array<{ requestId: string; memberId: string; approved: boolean; authCode: string | null; body: string; documents: number }> = [];
+  readonly appeals: ReceivedAppeal[] = [];
 
-  private authorize(requestId: string, memberId: string, body: string): { approved: boolean; authCode: string | null } {
+  private appeal(appeal: Omit<ReceivedAppeal, 'reference'>): string {
+    const reference = `${this.protocol}-APPEAL-${this.appeals.length + 1}`;
+    this.appeals.push({ ...appeal, reference });
+    return reference;
+  }
+
+  private authorize(requestId: string, memberId: string, body: string, documents: number): { approved: boolean; authCode: string | null } {
     const approved = this.members.has(memberId);
     const authCode = approved ? `${this.protocol}-AUTH-${this.authorizations.length + 1}` : null;
-    this.authorizations.push({ requestId, memberId, approved, authCode, body });
+    this.authorizations.push({ requestId, memberId, approved, authCode, body, documents });
     return { approved, authCode };
   }
   mode: FakeMode = 'ok';
@@ -97,32 +119,37 @@ export class FakePayer {
    * Claims are accepted for members it knows and rejected (A7:562, entity not found) for others;
    * a claim whose principal diagnosis is R69 (illness, unspecified) is rejected too (A7:254).
    */
-  private judge(claimId: string, memberId: string, totalCharge: string, principal: string | undefined): ReceivedClaim {
+  private judge(claimId: string, memberId: string, totalCharge: string, principal: string | undefined, how: Pick<ReceivedClaim, 'kind' | 'replaces' | 'documents'>): ReceivedClaim {
     const accepted = this.mode !== 'reject-all' && this.members.has(memberId) && principal !== 'R69';
-    const received = { claimId, memberId, totalCharge, accepted, payerClaimNumber: accepted ? `${this.protocol}-PCN-${this.claims.length + 1}` : null };
+    const received = { claimId, memberId, totalCharge, accepted, payerClaimNumber: accepted ? `${this.protocol}-PCN-${this.claims.length + 1}` : null, ...how };
     this.claims.push(received);
     return received;
   }
 
+  /** Every 837 group of the interchange: a 999 for each, and one 277CA for the claims of the groups it accepted. */
   private x12Claims(res: ServerResponse, body: string): void {
     const document = parseX12(body);
-    const transaction = transactionsOf(document)[0];
-    const view = transaction?.view as ClaimsView | undefined;
-    const group = document.interchanges[0]?.groups[0];
-    if (!transaction || !group || view?.kind !== 'claims') return void res.writeHead(400).end('no 837');
+    const groups = (document.interchanges[0]?.groups ?? []).filter((group) => group.transactions.some((transaction) => transaction.view.kind === 'claims'));
+    if (groups.length === 0) return void res.writeHead(400).end('no 837');
     const valid = document.valid;
-    const judged = valid ? view.claims.map((claim) => this.judge(claim.claimId, claim.subscriber?.id ?? '', claim.totalCharge, claim.diagnoses[0]?.code)) : [];
+    const judged = valid ? groups.flatMap((group) => group.transactions.flatMap((transaction) => {
+      const view = transaction.view as ClaimsView;
+      return view.claims.map((claim) => this.judge(claim.claimId, claim.subscriber?.id ?? '', claim.totalCharge, claim.diagnoses[0]?.code, {
+        kind: view.variant === 'institutional' ? 'institutional' : 'professional', replaces: claim.originalReference ?? null, documents: claim.attachments.map((id) => ({ id, title: null, bytes: null })),
+      }));
+    })) : [];
+    const firstView = groups[0]?.transactions[0]?.view as ClaimsView;
     const org = (name: string, id: string) => ({ name, id, idQualifier: '46' });
     const text = generateInterchange({
       sender: { qualifier: 'ZZ', id: 'FAKEPAYER' }, receiver: { qualifier: 'ZZ', id: 'CAREGRAPH' }, date: '261205', time: '1200', controlNumber: '78', usage: 'P', acknowledgmentRequested: false,
       groups: [
-        { functionalId: 'FA', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '78', version: '005010X231A1', transactions: [build999({
+        ...groups.map((group, index) => ({ functionalId: 'FA', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: String(78 + index * 10), version: '005010X231A1', transactions: [build999({
           controlNumber: '0001', group: { functionalId: group.functionalId, controlNumber: group.controlNumber, version: group.version },
-          transactions: [{ type: '837', controlNumber: transaction.controlNumber, implementation: transaction.implementation, code: valid ? 'A' : 'R', ...(valid ? {} : { errors: [{ segmentId: 'SE', position: '1', code: '8' }] }) }],
-        })] },
+          transactions: group.transactions.map((transaction) => ({ type: '837', controlNumber: transaction.controlNumber, implementation: transaction.implementation, code: valid ? 'A' as const : 'R' as const, ...(valid ? {} : { errors: [{ segmentId: 'SE', position: '1', code: '8' }] }) })),
+        })] })),
         ...(valid ? [{ functionalId: 'HN', senderCode: 'FAKEPAYER', receiverCode: 'CAREGRAPH', date: '20261205', time: '1200', controlNumber: '79', version: '005010X214', transactions: [build277CA({
-          controlNumber: '0002', reference: group.controlNumber, createdDate: '20261205',
-          payer: org('FAKE X12 PAYER', 'FAKEPAYER'), submitter: org('CAREGRAPH', 'CAREGRAPH'), provider: { name: view.billingProvider?.name ?? 'PROVIDER', id: view.billingProvider?.id ?? '0', idQualifier: 'XX' },
+          controlNumber: '0002', reference: groups[0]?.controlNumber ?? '1', createdDate: '20261205',
+          payer: org('FAKE X12 PAYER', 'FAKEPAYER'), submitter: org('CAREGRAPH', 'CAREGRAPH'), provider: { name: firstView.billingProvider?.name ?? 'PROVIDER', id: firstView.billingProvider?.id ?? '0', idQualifier: 'XX' },
           claims: judged.map((claim) => ({
             patientControlNumber: claim.claimId, patient: { lastName: 'MEMBER', firstName: 'X', memberId: claim.memberId },
             category: claim.accepted ? 'A2' : 'A7', code: claim.accepted ? '20' : this.members.has(claim.memberId) ? '254' : '562', charge: claim.totalCharge,
@@ -211,10 +238,21 @@ export class FakePayer {
       } }] : [];
       return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: entry.length, entry }));
     }
-    if (req.method === 'POST' && req.url === '/Claim/$submit' && (JSON.parse(body) as { use?: string }).use === 'preauthorization') {
-      const request = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } } };
+    if (req.method === 'POST' && req.url === '/Communication') {
+      const communication = JSON.parse(body) as FhirCommunication;
+      if (communication.resourceType !== 'Communication') return void res.writeHead(400).end();
+      const reference = this.appeal({
+        appealId: communication.identifier?.[0]?.value ?? '', claimId: communication.about?.[0]?.identifier?.value ?? '',
+        reason: communication.payload?.find((part) => part.contentString)?.contentString ?? '',
+        documents: (communication.payload ?? []).filter((part) => part.contentAttachment).map((part) => ({ title: part.contentAttachment?.title ?? null, bytes: part.contentAttachment?.data ? Buffer.from(part.contentAttachment.data, 'base64').length : null })),
+      });
+      return void res.writeHead(201, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ ...communication, id: reference }));
+    }
+    const submitted = req.method === 'POST' && req.url === '/Claim/$submit' ? claimOf(body) : undefined;
+    if (submitted && submitted.claim.use === 'preauthorization') {
+      const request = submitted.claim;
       const memberId = request.patient?.identifier?.value ?? '';
-      const { approved, authCode } = this.authorize(request.identifier?.[0]?.value ?? '', memberId, body);
+      const { approved, authCode } = this.authorize(request.identifier?.[0]?.value ?? '', memberId, body, submitted.documents.length);
       const response = {
         resourceType: 'ClaimResponse', status: 'active', type: { coding: [{ code: 'professional' }] }, use: 'preauthorization',
         patient: { identifier: { value: memberId } }, created: '2026-12-05', insurer: { identifier: { value: 'FAKEFHIR' } },
@@ -222,9 +260,11 @@ export class FakePayer {
       };
       return void res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(response));
     }
-    if (req.method === 'POST' && req.url === '/Claim/$submit') {
-      const claim = JSON.parse(body) as { identifier?: Array<{ value?: string }>; patient?: { identifier?: { value?: string } }; total?: { value?: number }; diagnosis?: Array<{ diagnosisCodeableConcept?: { coding?: Array<{ code?: string }> } }> };
-      const judged = this.judge(claim.identifier?.[0]?.value ?? '', claim.patient?.identifier?.value ?? '', String(claim.total?.value ?? 0), claim.diagnosis?.[0]?.diagnosisCodeableConcept?.coding?.[0]?.code);
+    if (submitted) {
+      const claim = submitted.claim;
+      const judged = this.judge(claim.identifier?.[0]?.value ?? '', claim.patient?.identifier?.value ?? '', String(claim.total?.value ?? 0), claim.diagnosis?.[0]?.diagnosisCodeableConcept?.coding?.[0]?.code, {
+        kind: claim.type?.coding?.[0]?.code === 'institutional' ? 'institutional' : 'professional', replaces: claim.related?.[0]?.claim?.identifier?.value ?? null, documents: submitted.documents,
+      });
       const response = {
         resourceType: 'ClaimResponse', id: judged.payerClaimNumber ?? 'rejected', status: 'active', type: { coding: [{ code: 'professional' }] }, use: 'claim',
         patient: { identifier: { value: judged.memberId } }, created: '2026-12-05', insurer: { identifier: { value: 'FAKEFHIR' } },
@@ -267,14 +307,22 @@ export class FakePayer {
       if (!claim) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such claim"}');
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: claim.accepted ? 'IN_REVIEW' : 'REJECTED', reference: claim.payerClaimNumber, message: claim.accepted ? 'Under medical review' : 'Rejected' }));
     }
+    const appeal = /^\/api\/v1\/claims\/([^/]+)\/appeals$/.exec(req.url ?? '');
+    if (req.method === 'POST' && appeal) {
+      const request = JSON.parse(body) as { appealId: string; reason: string; documents: JsonDocument[] };
+      const reference = this.appeal({ appealId: request.appealId, claimId: decodeURIComponent(appeal[1] ?? ''), reason: request.reason, documents: request.documents.map(received) });
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reference }));
+    }
     if (req.method === 'POST' && req.url === '/api/v1/preauthorizations') {
-      const request = JSON.parse(body) as { requestId: string; member: { memberId: string } };
-      const { approved, authCode } = this.authorize(request.requestId, request.member.memberId, body);
+      const request = JSON.parse(body) as { requestId: string; member: { memberId: string }; documents: JsonDocument[] };
+      const { approved, authCode } = this.authorize(request.requestId, request.member.memberId, body, request.documents.length);
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(approved ? { status: 'APPROVED', authCode } : { status: 'DENIED', reasons: ['ENROLLEE_NOT_FOUND'] }));
     }
     if (req.method === 'POST' && req.url === '/api/v1/claims') {
-      const batch = JSON.parse(body) as { claims: Array<{ claimId: string; totalCharge: string; subscriber: { memberId: string }; diagnoses: string[] }> };
-      const results = batch.claims.map((claim) => this.judge(claim.claimId, claim.subscriber.memberId, claim.totalCharge, claim.diagnoses[0]))
+      const batch = JSON.parse(body) as { claims: Array<{ claimId: string; kind: string; totalCharge: string; subscriber: { memberId: string }; diagnoses: string[]; originalPayerClaimNumber: string | null; documents: JsonDocument[] }> };
+      const results = batch.claims.map((claim) => this.judge(claim.claimId, claim.subscriber.memberId, claim.totalCharge, claim.diagnoses[0], {
+        kind: claim.kind === 'INSTITUTIONAL' ? 'institutional' : 'professional', replaces: claim.originalPayerClaimNumber, documents: claim.documents.map(received),
+      }))
         .map((claim) => ({ claimId: claim.claimId, status: claim.accepted ? 'RECEIVED' : 'REJECTED', reference: claim.payerClaimNumber, reasons: claim.accepted ? [] : [this.members.has(claim.memberId) ? 'DIAGNOSIS_NOT_COVERED' : 'ENROLLEE_NOT_FOUND'] }));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
     }
@@ -290,12 +338,52 @@ export class FakePayer {
   }
 }
 
+interface FhirCommunication {
+  resourceType: string;
+  identifier?: Array<{ value?: string }>;
+  about?: Array<{ identifier?: { value?: string } }>;
+  payload?: Array<{ contentString?: string; contentAttachment?: { title?: string; data?: string } }>;
+}
+
+interface FhirClaimSent {
+  use?: string;
+  identifier?: Array<{ value?: string }>;
+  type?: { coding?: Array<{ code?: string }> };
+  patient?: { identifier?: { value?: string } };
+  total?: { value?: number };
+  related?: Array<{ claim?: { identifier?: { value?: string } } }>;
+  diagnosis?: Array<{ diagnosisCodeableConcept?: { coding?: Array<{ code?: string }> } }>;
+}
+
+/** A $submit body: a Claim alone, or a Bundle with the Claim first and its DocumentReferences. */
+function claimOf(body: string): { claim: FhirClaimSent; documents: ReceivedClaim['documents'] } {
+  const json = JSON.parse(body) as FhirClaimSent & { resourceType: string; entry?: Array<{ resource: { resourceType: string; id?: string; content?: Array<{ attachment?: { title?: string; data?: string } }> } }> };
+  if (json.resourceType !== 'Bundle') return { claim: json, documents: [] };
+  const resources = (json.entry ?? []).map((entry) => entry.resource);
+  return {
+    claim: resources.find((resource) => resource.resourceType === 'Claim') as FhirClaimSent,
+    documents: resources.filter((resource) => resource.resourceType === 'DocumentReference').map((reference) => {
+      const attachment = reference.content?.[0]?.attachment;
+      return { id: reference.id ?? '', title: attachment?.title ?? null, bytes: attachment?.data ? Buffer.from(attachment.data, 'base64').length : null };
+    }),
+  };
+}
+
+interface JsonDocument {
+  id: string;
+  title: string;
+  data: string | null;
+}
+
+const received = (document: JsonDocument) => ({ id: document.id, title: document.title, bytes: document.data ? Buffer.from(document.data, 'base64').length : null });
+
 /** The JSON mapping of the fake HMO's API (what a deployment writes in its payer endpoint configuration). */
 export const FAKE_HMO_MAPPING = {
   eligibilityPath: '/api/v1/enrollees/{memberId}/eligibility?benefit={serviceType}',
   claimsPath: '/api/v1/claims',
   preauthorizationPath: '/api/v1/preauthorizations',
   claimStatusPath: '/api/v1/claims/{claimId}/status',
+  appealPath: '/api/v1/claims/{claimId}/appeals',
   networkPath: '/api/v1/providers?location={location}',
   authHeader: 'x-api-key',
   response: {

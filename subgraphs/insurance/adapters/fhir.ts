@@ -1,8 +1,8 @@
-import type { Bundle, Claim, ClaimResponse, CoverageEligibilityRequest, CoverageEligibilityResponse, Money, Organization, Resource } from 'fhir/r4.js';
+import type { Bundle, Claim, ClaimResponse, Communication, CoverageEligibilityRequest, CoverageEligibilityResponse, DocumentReference, Money, Organization, Resource } from 'fhir/r4.js';
 import { bundleResources, readFhir } from '../fhir/read.js';
 import { LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import { fixedDecimalFromMinor, minorUnits } from '../x12/views.js';
-import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type EligibilityAnswer, type Member, type NetworkProvider, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest } from './payer.js';
+import { MalformedAnswer, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type DocumentToSend, type EligibilityAnswer, type Member, type NetworkProvider, type PayerAdapter, type PayerEndpoint, type PreAuthorizationRequest, type AppealRequest } from './payer.js';
 
 /** The identifier system CareGraph uses for a payer's member ids in resources it sends. */
 export const MEMBER_ID_SYSTEM = 'urn:caregraph:payer-member-id';
@@ -49,7 +49,7 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
     },
 
     async requestPreAuthorization(request, signal) {
-      const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(preauthorizationResource(request, endpoint)) ?? '');
+      const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(bundleWith(preauthorizationResource(request, endpoint), request.documents)) ?? '');
       const response = readAnswer<ClaimResponse>(body, 'ClaimResponse').resource;
       if (response.outcome === 'error') return { status: 'DENIED', authCode: null, reasons: errorCodes(response) };
       if (response.outcome === 'queued' || !response.preAuthRef) return { status: 'PENDED', authCode: null, reasons: [] };
@@ -58,13 +58,44 @@ export function fhirPayer(endpoint: PayerEndpoint): PayerAdapter {
 
     async submitClaims(request, signal) {
       const acknowledgments: ClaimAcknowledgment[] = [];
-      // One Claim per $submit, in order; a payer answers each with a ClaimResponse.
+      // One Claim per $submit (in a Bundle with its documents when it has any), in order; a payer answers each with a ClaimResponse.
       for (const claim of request.claims) {
-        const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(claimResource(claim, request, endpoint)) ?? '');
+        const body = await exchange(endpoint, '/Claim/$submit', signal, stringifyLossless(bundleWith(claimResource(claim, request, endpoint), claim.documents)) ?? '');
         acknowledgments.push(acknowledgmentFromResponse(body, claim.claimId));
       }
       return acknowledgments;
     },
+
+    async submitAppeal(request, signal) {
+      const body = await exchange(endpoint, '/Communication', signal, JSON.stringify(appealResource(request, endpoint)));
+      const answer = readAnswer<Communication>(body, 'Communication').resource;
+      return { reference: answer.id ?? answer.identifier?.[0]?.value ?? null };
+    },
+  };
+}
+
+/**
+ * An appeal as an R4 Communication about the claim (ours and the payer's number), from the
+ * provider to the payer: the reasons as text, each document as an attachment.
+ */
+export function appealResource(request: AppealRequest, endpoint: PayerEndpoint): Communication {
+  return {
+    resourceType: 'Communication',
+    identifier: [{ system: 'urn:caregraph:appeal', value: request.appealId }],
+    status: 'completed',
+    category: [{ coding: [{ system: 'urn:caregraph:communication-category', code: 'claim-appeal' }], text: 'Claim appeal' }],
+    subject: { identifier: { system: MEMBER_ID_SYSTEM, value: request.member.memberId } },
+    about: [
+      { identifier: { system: 'urn:caregraph:claim', value: request.claimId } },
+      ...(request.payerClaimNumber ? [{ identifier: { value: request.payerClaimNumber } }] : []),
+    ],
+    sent: new Date().toISOString(),
+    recipient: [{ identifier: { value: endpoint.payerId ?? request.payer.code }, display: request.payer.name }],
+    sender: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: request.provider.npi }, display: request.provider.name },
+    payload: [
+      { contentString: request.reason },
+      ...request.documents.map((document) => ({ contentAttachment: documentReferenceOf(document, true).content[0]?.attachment ?? {} })),
+    ],
   };
 }
 
@@ -91,12 +122,12 @@ const errorCodes = (response: ClaimResponse): string[] => (response.error ?? [])
  * the diagnoses and the focal coverage. `use` says whether it is a claim or a request for
  * authorization.
  */
-function claimSkeleton(use: 'claim' | 'preauthorization', id: string, member: Member, diagnoses: string[], request: { payer: { code: string; name: string }; provider: { name: string; npi: string } }, endpoint: PayerEndpoint): Claim {
+function claimSkeleton(use: 'claim' | 'preauthorization', id: string, member: Member, diagnoses: string[], request: { payer: { code: string; name: string }; provider: { name: string; npi: string } }, endpoint: PayerEndpoint, kind: 'professional' | 'institutional' = 'professional'): Claim {
   return {
     resourceType: 'Claim',
     identifier: [{ system: use === 'claim' ? 'urn:caregraph:claim' : 'urn:caregraph:preauthorization', value: id }],
     status: 'active',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: kind }] },
     use,
     patient: { identifier: { system: MEMBER_ID_SYSTEM, value: member.memberId }, display: `${member.firstName} ${member.lastName}` },
     created: new Date().toISOString().slice(0, 10),
@@ -135,14 +166,21 @@ function fhirMoney(decimal: string, currency: string): { value: number; currency
 /** Our claim as an R4 Claim with use `claim`; a replacement names the claim it replaces. */
 export function claimResource(claim: ClaimToSubmit, request: { payer: { code: string; name: string }; provider: { name: string; npi: string } }, endpoint: PayerEndpoint): Claim {
   const currency = endpoint.currency ?? 'USD';
-  const skeleton = claimSkeleton('claim', claim.claimId, claim.subscriber, claim.diagnoses, request, endpoint);
+  const skeleton = claimSkeleton('claim', claim.claimId, claim.subscriber, claim.diagnoses, request, endpoint, claim.kind === 'INSTITUTIONAL' ? 'institutional' : 'professional');
+  const dates = claim.lines.map((line) => line.serviceDate).sort();
   return {
     ...skeleton,
+    ...(claim.institutional ? {
+      subType: { coding: [{ system: 'https://www.nubc.org/CodeSystem/TypeOfBill', code: claim.institutional.facilityType }] },
+      billablePeriod: { start: claim.institutional.admission?.at.slice(0, 10) ?? dates[0], end: dates.at(-1) },
+      careTeam: [{ sequence: 1, provider: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: claim.institutional.attending.npi }, display: `${claim.institutional.attending.firstName} ${claim.institutional.attending.lastName}` }, role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claimcareteamrole', code: 'primary' }] } }],
+    } : {}),
     ...(claim.originalPayerClaimNumber ? { related: [{ claim: { identifier: { value: claim.originalPayerClaimNumber } }, relationship: { coding: [{ code: 'prior' }] } }] } : {}),
     insurance: skeleton.insurance.map((insurance) => ({ ...insurance, ...(claim.priorAuthorization ? { preAuthRef: [claim.priorAuthorization] } : {}) })),
     item: claim.lines.map((line, index) => ({
       sequence: index + 1,
       diagnosisSequence: line.diagnosisPointers,
+      ...(line.revenueCode ? { revenue: { coding: [{ system: 'https://www.nubc.org/CodeSystem/RevenueCodes', code: line.revenueCode }] } } : {}),
       productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: line.procedureCode }] },
       ...(line.modifiers.length ? { modifier: line.modifiers.map((modifier) => ({ coding: [{ code: modifier }] })) } : {}),
       servicedDate: line.serviceDate,
@@ -150,6 +188,47 @@ export function claimResource(claim: ClaimToSubmit, request: { payer: { code: st
       net: fhirMoney(line.charge, currency),
     })),
     total: fhirMoney(claim.totalCharge, currency),
+  };
+}
+
+/** A document as an R4 DocumentReference: the one given, or one describing the uploaded PDF. */
+export function documentReferenceOf(document: DocumentToSend, inline: boolean): DocumentReference {
+  const data = document.data;
+  return {
+    resourceType: 'DocumentReference',
+    id: document.id,
+    identifier: [{ system: 'urn:caregraph:document', value: document.id }],
+    status: 'current',
+    description: document.title,
+    content: [{
+      attachment: {
+        contentType: document.contentType, title: document.title, size: document.size,
+        ...(inline && data ? { data } : {}),
+        ...(document.url ? { url: document.url } : {}),
+      },
+    }],
+  };
+}
+
+/**
+ * A claim (or authorization request) and its documents as one R4 Bundle (type collection): the
+ * Claim first, citing each DocumentReference from `supportingInfo` (category attachment).
+ */
+export function bundleWith(claim: Claim, documents: readonly DocumentToSend[], inline = true): Claim | Bundle {
+  if (documents.length === 0) return claim;
+  const fullUrl = (document: DocumentToSend) => `urn:uuid:${document.id}`;
+  const supported: Claim = {
+    ...claim,
+    supportingInfo: documents.map((document, index) => ({
+      sequence: index + 1,
+      category: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claiminformationcategory', code: 'attachment' }] },
+      valueReference: { reference: fullUrl(document), display: document.title },
+    })),
+  };
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ fullUrl: `urn:uuid:${claim.identifier?.[0]?.value ?? 'claim'}`, resource: supported }, ...documents.map((document) => ({ fullUrl: fullUrl(document), resource: documentReferenceOf(document, inline) }))],
   };
 }
 

@@ -67,9 +67,39 @@ export interface EligibilityAnswer {
   rejection: string | null;
 }
 
+/** What an institutional claim adds (837I, FHIR Claim type institutional). */
+export interface InstitutionalDetails {
+  /** Facility type code, the first two digits of the bill type (11 hospital inpatient, 13 hospital outpatient…). */
+  facilityType: string;
+  /** Inpatient stays: admitted when (YYYY-MM-DDTHH:MM), and the admission type (1 emergency, 2 urgent, 3 elective) and source codes. */
+  admission: { at: string; type: string; source: string } | null;
+  /** Patient status at the end of the claim (01 discharged home, 30 still a patient…). */
+  dischargeStatus: string;
+  attending: { lastName: string; firstName: string; npi: string };
+}
+
+/**
+ * A supporting document as it leaves: its content inline (base64) or where the payer can
+ * fetch it. X12 payers get only its control number (PWK); the content is kept for their request.
+ */
+export interface DocumentToSend {
+  id: string;
+  title: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  /** Base64, or null when the document is a reference to a URL. */
+  data: string | null;
+  url: string | null;
+}
+
 export interface ClaimToSubmit {
   /** Our claim id: CLM01 / Claim.identifier, echoed back in every acknowledgment and remittance. */
   claimId: string;
+  kind: 'PROFESSIONAL' | 'INSTITUTIONAL';
+  /** Institutional claims only. */
+  institutional: InstitutionalDetails | null;
+  documents: DocumentToSend[];
   /** Exact decimals in the payer's currency ("120.50"). */
   totalCharge: string;
   placeOfService: string;
@@ -80,7 +110,8 @@ export interface ClaimToSubmit {
   priorAuthorization: string | null;
   subscriber: Member;
   diagnoses: string[];
-  lines: Array<{ procedureCode: string; modifiers: string[]; charge: string; units: number; diagnosisPointers: number[]; serviceDate: string }>;
+  /** `revenueCode` on institutional lines only. */
+  lines: Array<{ procedureCode: string; revenueCode: string | null; modifiers: string[]; charge: string; units: number; diagnosisPointers: number[]; serviceDate: string }>;
 }
 
 export interface ClaimsRequest {
@@ -108,6 +139,7 @@ export interface PreAuthorizationRequest {
   diagnoses: string[];
   /** Estimated costs as exact decimals of the payer's currency. */
   services: Array<{ procedureCode: string; units: number; estimatedCost: string }>;
+  documents: DocumentToSend[];
 }
 
 export interface PreAuthorizationAnswer {
@@ -132,6 +164,18 @@ export interface ClaimStatusAnswer {
   payerClaimNumber: string | null;
 }
 
+export interface AppealRequest {
+  payer: { code: string; name: string };
+  provider: { name: string; npi: string };
+  /** Our appeal id, echoed back and used as the idempotency key. */
+  appealId: string;
+  claimId: string;
+  payerClaimNumber: string | null;
+  member: Member;
+  reason: string;
+  documents: DocumentToSend[];
+}
+
 export type NetworkTier = 'PREMIUM' | 'STANDARD' | 'TEACHING';
 
 export interface NetworkProvider {
@@ -151,6 +195,8 @@ export interface PayerAdapter {
   /** Asks the payer to authorize services before care (FHIR Claim use=preauthorization, the HMO's API). */
   requestPreAuthorization(request: PreAuthorizationRequest, signal: AbortSignal): Promise<PreAuthorizationAnswer>;
   checkEligibility(request: EligibilityRequest, signal: AbortSignal): Promise<EligibilityAnswer>;
+  /** Asks the payer to reconsider an adjudicated claim (a FHIR Communication about it, the HMO's appeals API): the payer's reference. */
+  submitAppeal(request: AppealRequest, signal: AbortSignal): Promise<{ reference: string | null }>;
   /** Transmits claims and reads the payer's acknowledgment of each (999 + 277CA, ClaimResponse, the JSON answer). */
   submitClaims(request: ClaimsRequest, signal: AbortSignal): Promise<ClaimAcknowledgment[]>;
 }
@@ -232,6 +278,11 @@ export class PayerConnections {
   /** A request for authorization is a new request each time: not retried (the payer would see two). */
   async requestPreAuthorization(request: PreAuthorizationRequest): Promise<PreAuthorizationAnswer> {
     return this.run(request.payer.code, false, (adapter, signal) => adapter.requestPreAuthorization(request, signal));
+  }
+
+  /** An appeal carries our id as its idempotency key, but is a new request to the payer: not retried blindly. */
+  async submitAppeal(request: AppealRequest): Promise<{ reference: string | null }> {
+    return this.run(request.payer.code, false, (adapter, signal) => adapter.submitAppeal(request, signal));
   }
 
   /**

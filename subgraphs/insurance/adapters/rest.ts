@@ -76,7 +76,7 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       if (!mapping?.preauthorizationPath) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes no pre-authorization requests by API`);
       const answer = await payerHttp(`${endpoint.baseUrl}${mapping.preauthorizationPath}`, {
         method: 'POST', signal, headers: authHeaders(endpoint, mapping, { 'content-type': 'application/json', 'idempotency-key': request.requestId }),
-        body: JSON.stringify({ requestId: request.requestId, provider: request.provider, member: request.member, diagnoses: request.diagnoses, services: request.services }),
+        body: JSON.stringify({ requestId: request.requestId, provider: request.provider, member: request.member, diagnoses: request.diagnoses, services: request.services, documents: request.documents }),
       });
       let json: { status?: unknown; authCode?: unknown; reasons?: unknown };
       try {
@@ -89,10 +89,26 @@ export function restPayer(endpoint: PayerEndpoint): PayerAdapter {
       return { status: json.status, authCode: typeof json.authCode === 'string' ? json.authCode : null, reasons: Array.isArray(json.reasons) ? json.reasons.map(String) : [] };
     },
 
+    async submitAppeal(request, signal) {
+      if (!mapping?.appealPath) throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes no appeals by API`);
+      const answer = await payerHttp(`${endpoint.baseUrl}${mapping.appealPath.replace('{claimId}', encodeURIComponent(request.claimId))}`, {
+        method: 'POST', signal, headers: authHeaders(endpoint, mapping, { 'content-type': 'application/json', 'idempotency-key': request.appealId }),
+        body: JSON.stringify({ appealId: request.appealId, claimId: request.claimId, reference: request.payerClaimNumber, provider: request.provider, member: request.member, reason: request.reason, documents: request.documents }),
+      });
+      let json: { reference?: unknown };
+      try {
+        json = JSON.parse(answer.body) as typeof json;
+      } catch {
+        throw new MalformedAnswer('the answer is not JSON');
+      }
+      if (typeof json.reference !== 'string') throw new MalformedAnswer('the answer carries no appeal reference');
+      return { reference: json.reference };
+    },
+
     async submitClaims(request, signal) {
       if (!mapping?.claimsPath) throw new MalformedAnswer('no claims path is configured for this REST payer');
       const headers = authHeaders(endpoint, mapping, { 'content-type': 'application/json', 'idempotency-key': request.controlNumber });
-      // CareGraph's claim profile for HMO APIs: amounts as decimal strings in the payer's currency.
+      // CareGraph's claim profile for HMO APIs: amounts as decimal strings in the payer's currency, documents inline (base64).
       const body = JSON.stringify({ batchReference: request.controlNumber, provider: request.provider, claims: request.claims });
       const answer = await payerHttp(`${endpoint.baseUrl}${mapping.claimsPath}`, { method: 'POST', headers, signal, body });
       return acknowledgmentsFromJson(answer.body, request.claims.map((claim) => claim.claimId));
@@ -126,6 +142,17 @@ export function acknowledgmentsFromJson(text: string, claimIds: string[]): Claim
   });
 }
 
+/** The value at a dot path (`member.plan.name`) of JSON read losslessly; undefined when any step is missing. */
+export function valueAtPath(json: unknown, path: string | undefined): unknown {
+  if (!path) return undefined;
+  let value: unknown = json;
+  for (const step of path.split('.')) {
+    if (typeof value !== 'object' || value === null || isLosslessNumber(value)) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
 /** JSON headers with the payer's API key where its mapping says. */
 function authHeaders(endpoint: PayerEndpoint, mapping: RestMapping, extra: Record<string, string> = {}): Record<string, string> {
   const headers: Record<string, string> = { accept: 'application/json', ...extra };
@@ -147,15 +174,7 @@ export function eligibilityFromJson(text: string, mapping: RestMapping, defaultC
   } catch {
     throw new MalformedAnswer('the answer is not JSON');
   }
-  const at = (path: string | undefined): unknown => {
-    if (!path) return undefined;
-    let value: unknown = json;
-    for (const step of path.split('.')) {
-      if (typeof value !== 'object' || value === null || isLosslessNumber(value)) return undefined;
-      value = (value as Record<string, unknown>)[step];
-    }
-    return value;
-  };
+  const at = (path: string | undefined): unknown => valueAtPath(json, path);
   const valueAt = (path: string | undefined): string | null => {
     const value = at(path);
     if (value === undefined || value === null) return null;

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { build270, build276, build837P } from '../x12/build.js';
+import { build270, build276, build837I, build837P } from '../x12/build.js';
 import { generateInterchange, type TransactionSpec } from '../x12/generate.js';
 import { parseX12, transactionsOf } from '../x12/parse.js';
 import { minorUnits, type AcknowledgmentView, type EligibilityView, type StatusView, type TransactionView } from '../x12/views.js';
-import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type EligibilityAnswer, type Member, type PayerAdapter, type PayerEndpoint } from './payer.js';
+import { compactDate, MalformedAnswer, PayerUnavailable, payerHttp, stamp, type Benefit, type ClaimAcknowledgment, type ClaimStatusAnswer, type ClaimToSubmit, type EligibilityAnswer, type InstitutionalDetails, type Member, type PayerAdapter, type PayerEndpoint } from './payer.js';
 
 /** CareGraph's interchange sender id toward X12 payers. */
 const SENDER_ID = 'CAREGRAPH';
@@ -11,25 +11,25 @@ const SENDER_ID = 'CAREGRAPH';
 /**
  * A payer that speaks ASC X12 5010 over HTTP (a clearinghouse-style real-time endpoint):
  * POST an interchange to `{baseUrl}/x12` as `application/edi-x12`, the answer interchange in
- * the response body. Eligibility is 270 → 271.
+ * the response body. Eligibility is 270 → 271, claims 837P/837I → 999 + 277CA, status 276 → 277.
  */
 export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
   return {
     protocol: 'X12',
     async checkEligibility(request, signal) {
-      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HS', version: '005010X279A1', controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, (now, payerId) => build270({
+      const body = await exchange(endpoint, request.payer.code, { controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, [{ functionalId: 'HS', version: '005010X279A1', build: (now, payerId) => build270({
         controlNumber: '0001', reference: request.trace.slice(0, 30), createdDate: now.compact, createdTime: now.time,
         payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
         provider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX' },
         subscriber: subscriberOf(request.member),
         serviceTypes: [request.serviceType],
         trace: request.trace.slice(0, 50),
-      }), signal);
+      }) }], signal);
       return eligibilityFrom271(body, endpoint.currency ?? 'USD');
     },
 
     async claimStatus(request, signal) {
-      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HR', version: '005010X212', controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, (now, payerId) => build276({
+      const body = await exchange(endpoint, request.payer.code, { controlNumber: String(randomInt(1, 999_999_999)), acknowledgmentRequested: false }, [{ functionalId: 'HR', version: '005010X212', build: (now, payerId) => build276({
         controlNumber: '0001', reference: `STATUS${now.time}`, createdDate: now.compact, createdTime: now.time,
         payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
         submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46' },
@@ -38,7 +38,7 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
           patientControlNumber: claim.claimId, payerClaimNumber: claim.payerClaimNumber, totalCharge: claim.totalCharge, subscriber: subscriberOf(claim.member),
           serviceDates: claim.serviceDates.from === claim.serviceDates.to ? compactDate(claim.serviceDates.from) : `${compactDate(claim.serviceDates.from)}-${compactDate(claim.serviceDates.to)}`,
         })),
-      }), signal);
+      }) }], signal);
       return statusesFrom277(body, request.claims.map((claim) => claim.claimId));
     },
 
@@ -52,56 +52,106 @@ export function x12Payer(endpoint: PayerEndpoint): PayerAdapter {
       throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes pre-authorization requests only through its own channel (X12 278 is not supported here)`);
     },
 
+    async submitAppeal(request) {
+      // X12 has no appeal transaction: appeals go through the payer's own channel.
+      throw new PayerUnavailable(request.payer.code, 'NOT_SUPPORTED', `Payer ${request.payer.code} takes appeals only through its own channel (X12 has no appeal transaction)`);
+    },
+
     async submitClaims(request, signal) {
-      const body = await exchange(endpoint, request.payer.code, { functionalId: 'HC', version: '005010X222A1', controlNumber: request.controlNumber, acknowledgmentRequested: true }, (now, payerId) => build837P({
+      // One interchange: a functional group per kind present (837P and 837I are two implementation guides).
+      const professional = request.claims.filter((claim) => claim.kind === 'PROFESSIONAL');
+      const institutional = request.claims.filter((claim) => claim.kind === 'INSTITUTIONAL');
+      const header = (now: { compact: string; time: string }, payerId: string) => ({
         controlNumber: '0001', reference: request.controlNumber, createdDate: now.compact, createdTime: now.time,
         submitter: { name: 'CAREGRAPH', id: SENDER_ID, idQualifier: '46', contactName: 'BILLING', contactEmail: 'billing@caregraph.example.invalid' },
         receiver: { name: request.payer.name, id: payerId, idQualifier: '46' },
         billingProvider: { name: request.provider.name, id: request.provider.npi, idQualifier: 'XX', taxId: request.provider.taxId, address: { line: 'ON FILE', city: 'ON FILE', state: 'NA', postalCode: '00000' } },
-        claims: request.claims.map((claim) => ({
-          claimId: claim.claimId, totalCharge: claim.totalCharge, placeOfService: claim.placeOfService, frequency: claim.frequency,
-          subscriber: subscriberOf(claim.subscriber),
-          payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
-          diagnoses: claim.diagnoses,
-          ...(claim.priorAuthorization ? { priorAuthorization: claim.priorAuthorization } : {}),
-          ...(claim.originalPayerClaimNumber ? { originalReference: claim.originalPayerClaimNumber } : {}),
-          lines: claim.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), diagnosisPointers: line.diagnosisPointers, serviceDate: compactDate(line.serviceDate) })),
-        })),
-      }), signal);
-      return acknowledgmentsFrom(body, request.claims.map((claim) => claim.claimId));
+      });
+      const common = (claim: ClaimToSubmit, payerId: string) => ({
+        claimId: claim.claimId, totalCharge: claim.totalCharge, frequency: claim.frequency,
+        subscriber: subscriberOf(claim.subscriber),
+        payer: { name: request.payer.name, id: payerId, idQualifier: 'PI' },
+        diagnoses: claim.diagnoses,
+        attachments: claim.documents.map((document) => document.id),
+        ...(claim.priorAuthorization ? { priorAuthorization: claim.priorAuthorization } : {}),
+        ...(claim.originalPayerClaimNumber ? { originalReference: claim.originalPayerClaimNumber } : {}),
+      });
+      const groups: Array<Group & { claimIds: string[] }> = [];
+      if (professional.length) {
+        groups.push({ functionalId: 'HC', version: '005010X222A1', claimIds: professional.map((claim) => claim.claimId), build: (now, payerId) => build837P({
+          ...header(now, payerId),
+          claims: professional.map((claim) => ({
+            ...common(claim, payerId), placeOfService: claim.placeOfService,
+            lines: claim.lines.map((line) => ({ procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), diagnosisPointers: line.diagnosisPointers, serviceDate: compactDate(line.serviceDate) })),
+          })),
+        }) });
+      }
+      if (institutional.length) {
+        groups.push({ functionalId: 'HC', version: '005010X223A2', claimIds: institutional.map((claim) => claim.claimId), build: (now, payerId) => build837I({
+          ...header(now, payerId),
+          claims: institutional.map((claim) => {
+            const details = claim.institutional as InstitutionalDetails;
+            const dates = claim.lines.map((line) => compactDate(line.serviceDate)).sort();
+            return {
+              ...common(claim, payerId),
+              facilityType: details.facilityType, dischargeStatus: details.dischargeStatus, attending: details.attending,
+              statementFrom: dates[0] as string, statementTo: dates.at(-1) as string,
+              ...(details.admission ? { admission: { at: compactDate(details.admission.at.slice(0, 10)) + details.admission.at.slice(11, 16).replace(':', ''), type: details.admission.type, source: details.admission.source } } : {}),
+              lines: claim.lines.map((line) => ({ revenueCode: line.revenueCode ?? '', procedureCode: line.procedureCode, modifiers: line.modifiers, charge: line.charge, units: String(line.units), serviceDate: compactDate(line.serviceDate) })),
+            };
+          }),
+        }) });
+      }
+      const body = await exchange(endpoint, request.payer.code, { controlNumber: request.controlNumber, acknowledgmentRequested: true }, groups, signal);
+      return acknowledgmentsFrom(body, groups.map((group, index) => ({ controlNumber: groupControlNumber(request.controlNumber, index), claimIds: group.claimIds })));
     },
   };
 }
 
+/** One functional group of an interchange we send: its transaction set, built with the envelope's date and the payer's id. */
+interface Group {
+  functionalId: string;
+  version: string;
+  build: (stamp: { compact: string; time: string }, payerId: string) => TransactionSpec;
+}
+
+/** GS06 of the interchange's groups: the first is the interchange's own number, the next ones follow it. */
+const groupControlNumber = (controlNumber: string, index: number): string => String(((Number(controlNumber) - 1 + index) % 999_999_999) + 1);
+
 /**
- * What the payer said of each claim: the 999 for the transaction set (R rejects every claim in
- * it), then the 277CA per claim, matched by the patient control number (our claim id) it echoes.
- * A claim the answer does not mention is a malformed answer: nothing is assumed.
+ * What the payer said of each claim: the 999 for each functional group sent (R rejects every
+ * claim in it), then the 277CA per claim, matched by the patient control number (our claim id)
+ * it echoes. A group or a claim the answer does not mention is a malformed answer: nothing is assumed.
  */
-export function acknowledgmentsFrom(text: string, claimIds: string[]): ClaimAcknowledgment[] {
+export function acknowledgmentsFrom(text: string, groups: Array<{ controlNumber: string; claimIds: string[] }>): ClaimAcknowledgment[] {
   const views = viewsOf(text, 'acknowledgment');
-  const functional = views.find((view): view is AcknowledgmentView => view.kind === 'acknowledgment');
-  if (!functional) throw new MalformedAnswer('the answer holds no 999');
-  const code = functional.transactions[0]?.code;
-  if (code === 'R' || code === undefined) {
-    const reason = functional.transactions[0]?.errors.map((error) => `999 ${error.segmentId} ${error.code}`)[0] ?? '999 R';
-    return claimIds.map((claimId) => ({ claimId, accepted: false, payerClaimNumber: null, reasons: [reason] }));
-  }
+  const functionals = views.filter((view): view is AcknowledgmentView => view.kind === 'acknowledgment');
+  if (functionals.length === 0) throw new MalformedAnswer('the answer holds no 999');
   const report = views.find((view): view is StatusView => view.kind === 'status' && view.direction === 'acknowledgment');
-  if (!report) throw new MalformedAnswer('the answer holds no 277CA');
   const byClaim = new Map<string, StatusView['levels'][number]>();
-  for (const level of report.levels) for (const trace of level.traces) if (level.statuses.length > 0) byClaim.set(trace, level);
-  return claimIds.map((claimId) => {
-    const level = byClaim.get(claimId);
-    const status = level?.statuses[0];
-    if (!level || !status) throw new MalformedAnswer(`the 277CA does not mention claim ${claimId}`);
-    const accepted = status.category === 'A1' || status.category === 'A2';
-    return {
-      claimId,
-      accepted,
-      payerClaimNumber: level.references.find((reference) => reference.qualifier === '1K')?.value ?? null,
-      reasons: accepted ? [] : level.statuses.map((stc) => `${stc.category}:${stc.code}${stc.entity ? `:${stc.entity}` : ''}`),
-    };
+  for (const level of report?.levels ?? []) for (const trace of level.traces) if (level.statuses.length > 0) byClaim.set(trace, level);
+  return groups.flatMap((group) => {
+    // A single group's 999 may not echo its number (older payers answer AK1 with their own); with one group there is no doubt which it is.
+    const functional = functionals.find((candidate) => candidate.group.controlNumber === group.controlNumber) ?? (groups.length === 1 ? functionals[0] : undefined);
+    if (!functional) throw new MalformedAnswer(`the answer holds no 999 for group ${group.controlNumber}`);
+    const code = functional.transactions[0]?.code;
+    if (code === 'R' || code === undefined) {
+      const reason = functional.transactions[0]?.errors.map((error) => `999 ${error.segmentId} ${error.code}`)[0] ?? '999 R';
+      return group.claimIds.map((claimId) => ({ claimId, accepted: false, payerClaimNumber: null, reasons: [reason] }));
+    }
+    if (!report) throw new MalformedAnswer('the answer holds no 277CA');
+    return group.claimIds.map((claimId) => {
+      const level = byClaim.get(claimId);
+      const status = level?.statuses[0];
+      if (!level || !status) throw new MalformedAnswer(`the 277CA does not mention claim ${claimId}`);
+      const accepted = status.category === 'A1' || status.category === 'A2';
+      return {
+        claimId,
+        accepted,
+        payerClaimNumber: level.references.find((reference) => reference.qualifier === '1K')?.value ?? null,
+        reasons: accepted ? [] : level.statuses.map((stc) => `${stc.category}:${stc.code}${stc.entity ? `:${stc.entity}` : ''}`),
+      };
+    });
   });
 }
 
@@ -114,16 +164,20 @@ function viewsOf(text: string, label: string): TransactionView[] {
 }
 
 /**
- * One exchange with the payer's real-time endpoint: our transaction set in an interchange
- * addressed to the payer (control numbers as given), POSTed to `{baseUrl}/x12`; the answer's text.
+ * One exchange with the payer's real-time endpoint: our transaction sets in an interchange
+ * addressed to the payer (a functional group each, control numbers from the interchange's),
+ * POSTed to `{baseUrl}/x12`; the answer's text.
  */
-async function exchange(endpoint: PayerEndpoint, payerCode: string, group: { functionalId: string; version: string; controlNumber: string; acknowledgmentRequested: boolean }, build: (stamp: { compact: string; time: string }, payerId: string) => TransactionSpec, signal: AbortSignal): Promise<string> {
+async function exchange(endpoint: PayerEndpoint, payerCode: string, envelope: { controlNumber: string; acknowledgmentRequested: boolean }, groups: Group[], signal: AbortSignal): Promise<string> {
   const now = stamp(new Date());
   const payerId = endpoint.payerId ?? payerCode;
   const interchange = generateInterchange({
     sender: { qualifier: 'ZZ', id: SENDER_ID }, receiver: { qualifier: 'ZZ', id: payerId.slice(0, 15) },
-    date: now.compact.slice(2), time: now.time, controlNumber: group.controlNumber, usage: 'P', acknowledgmentRequested: group.acknowledgmentRequested,
-    groups: [{ functionalId: group.functionalId, senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time, controlNumber: group.controlNumber, version: group.version, transactions: [build(now, payerId)] }],
+    date: now.compact.slice(2), time: now.time, controlNumber: envelope.controlNumber, usage: 'P', acknowledgmentRequested: envelope.acknowledgmentRequested,
+    groups: groups.map((group, index) => ({
+      functionalId: group.functionalId, senderCode: SENDER_ID, receiverCode: payerId, date: now.compact, time: now.time,
+      controlNumber: groupControlNumber(envelope.controlNumber, index), version: group.version, transactions: [group.build(now, payerId)],
+    })),
   });
   const { body } = await payerHttp(`${endpoint.baseUrl}/x12`, {
     method: 'POST', signal, body: interchange,

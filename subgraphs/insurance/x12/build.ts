@@ -22,11 +22,11 @@ export interface Organization {
   idQualifier: string;
 }
 
-export interface ProfessionalClaim {
+/** What every claim of an 837 shares, professional or institutional. */
+interface ClaimCommon {
   claimId: string;
   totalCharge: string;
-  /** CLM05-1 place of service (11 office, 02 telehealth…); CLM05-3 frequency (1 original, 7 replacement, 8 void). */
-  placeOfService: string;
+  /** CLM05-3: 1 original, 7 replacement (a corrected claim), 8 void. */
   frequency: string;
   subscriber: Person;
   payer: Organization;
@@ -35,10 +35,35 @@ export interface ProfessionalClaim {
   priorAuthorization?: string;
   /** The payer's claim number of the claim this one replaces (frequency 7 or 8). */
   originalReference?: string;
+  /**
+   * Attachment control numbers of supporting documents (PWK, report type OZ support data),
+   * kept by the provider and sent on request (transmission code AA).
+   */
+  attachments?: string[];
+}
+
+export interface ProfessionalClaim extends ClaimCommon {
+  /** CLM05-1 place of service (11 office, 02 telehealth…). */
+  placeOfService: string;
   lines: Array<{ procedureCode: string; modifiers?: string[]; charge: string; units: string; diagnosisPointers: number[]; serviceDate: string }>;
 }
 
-export interface ClaimBatch {
+export interface InstitutionalClaim extends ClaimCommon {
+  /** CLM05-1 facility type code, the first two digits of the bill type (11 hospital inpatient, 13 outpatient…). */
+  facilityType: string;
+  /** DTP*434, CCYYMMDD: the period the claim covers. */
+  statementFrom: string;
+  statementTo: string;
+  /** DTP*435 admission date and hour (CCYYMMDDHHMM) and CL1 admission type and source (inpatient claims). */
+  admission?: { at: string; type: string; source: string };
+  /** CL103 patient status (01 discharged home, 30 still a patient…). */
+  dischargeStatus: string;
+  /** Loop 2310A NM1*71: the attending provider. */
+  attending: { lastName: string; firstName: string; npi: string };
+  lines: Array<{ revenueCode: string; procedureCode?: string; modifiers?: string[]; charge: string; units: string; serviceDate: string }>;
+}
+
+export interface ClaimBatch<C> {
   controlNumber: string;
   reference: string;
   createdDate: string;
@@ -46,11 +71,56 @@ export interface ClaimBatch {
   submitter: Organization & { contactName: string; contactEmail: string };
   receiver: Organization;
   billingProvider: Organization & { taxId: string; address: { line: string; city: string; state: string; postalCode: string } };
-  claims: ProfessionalClaim[];
+  claims: C[];
 }
 
 /** An 837P (005010X222A1): one billing provider, a subscriber level per claim. */
-export function build837P(batch: ClaimBatch): TransactionSpec {
+export function build837P(batch: ClaimBatch<ProfessionalClaim>): TransactionSpec {
+  return build837(batch, '005010X222A1', (claim) => [
+    ['CLM', claim.claimId, claim.totalCharge, '', '', [claim.placeOfService, 'B', claim.frequency], 'Y', 'A', 'Y', 'Y'],
+    ...paperwork(claim),
+    ...references(claim),
+    ['HI', ...claim.diagnoses.map((code, index) => [index === 0 ? 'ABK' : 'ABF', code.replace('.', '')])],
+    ...claim.lines.flatMap((line, index): SegmentSpec[] => [
+      ['LX', String(index + 1)],
+      ['SV1', ['HC', line.procedureCode, ...(line.modifiers ?? [])], line.charge, 'UN', line.units, '', '', line.diagnosisPointers.map(String)],
+      ['DTP', '472', 'D8', line.serviceDate],
+    ]),
+  ]);
+}
+
+/**
+ * An 837I (005010X223A2): the claim's statement period, admission and discharge (DTP 434/435,
+ * CL1), its diagnoses, the attending provider (2310A) and revenue-coded lines (SV2).
+ */
+export function build837I(batch: ClaimBatch<InstitutionalClaim>): TransactionSpec {
+  return build837(batch, '005010X223A2', (claim) => [
+    // CLM07 provider accepts assignment, CLM08 benefits assigned, CLM09 release of information.
+    ['CLM', claim.claimId, claim.totalCharge, '', '', [claim.facilityType, 'A', claim.frequency], '', 'A', 'Y', 'Y'],
+    ['DTP', '434', 'RD8', `${claim.statementFrom}-${claim.statementTo}`],
+    ...(claim.admission ? [['DTP', '435', 'DT', claim.admission.at] as SegmentSpec] : []),
+    ['CL1', claim.admission?.type ?? '', claim.admission?.source ?? '', claim.dischargeStatus],
+    ...paperwork(claim),
+    ...references(claim),
+    ['HI', ...claim.diagnoses.map((code, index) => [index === 0 ? 'ABK' : 'ABF', code.replace('.', '')])],
+    nm1('71', '1', claim.attending.lastName, claim.attending.firstName, 'XX', claim.attending.npi),
+    ...claim.lines.flatMap((line, index): SegmentSpec[] => [
+      ['LX', String(index + 1)],
+      ['SV2', line.revenueCode, line.procedureCode ? ['HC', line.procedureCode, ...(line.modifiers ?? [])] : '', line.charge, 'UN', line.units],
+      ['DTP', '472', 'D8', line.serviceDate],
+    ]),
+  ]);
+}
+
+const paperwork = (claim: ClaimCommon): SegmentSpec[] => (claim.attachments ?? []).map((control) => ['PWK', 'OZ', 'AA', '', '', 'AC', control]);
+
+const references = (claim: ClaimCommon): SegmentSpec[] => [
+  ...(claim.originalReference ? [['REF', 'F8', claim.originalReference] as SegmentSpec] : []),
+  ...(claim.priorAuthorization ? [['REF', 'G1', claim.priorAuthorization] as SegmentSpec] : []),
+];
+
+/** The 837 around the claims: submitter, receiver, the billing provider (HL 20) and a subscriber level (HL 22, the patient) per claim. */
+function build837<C extends ClaimCommon>(batch: ClaimBatch<C>, implementation: string, claimSegments: (claim: C) => SegmentSpec[]): TransactionSpec {
   const provider = batch.billingProvider;
   const subscribers: HierarchyNode[] = batch.claims.map((claim) => ({
     levelCode: '22',
@@ -60,21 +130,13 @@ export function build837P(batch: ClaimBatch): TransactionSpec {
       nm1('IL', '1', claim.subscriber.lastName, claim.subscriber.firstName, 'MI', claim.subscriber.memberId),
       ...(claim.subscriber.birthDate ? [['DMG', 'D8', claim.subscriber.birthDate, claim.subscriber.gender ?? 'U'] as SegmentSpec] : []),
       nm1('PR', '2', claim.payer.name, '', 'PI', claim.payer.id),
-      ['CLM', claim.claimId, claim.totalCharge, '', '', [claim.placeOfService, 'B', claim.frequency], 'Y', 'A', 'Y', 'Y'],
-      ...(claim.originalReference ? [['REF', 'F8', claim.originalReference] as SegmentSpec] : []),
-      ...(claim.priorAuthorization ? [['REF', 'G1', claim.priorAuthorization] as SegmentSpec] : []),
-      ['HI', ...claim.diagnoses.map((code, index) => [index === 0 ? 'ABK' : 'ABF', code.replace('.', '')])],
-      ...claim.lines.flatMap((line, index): SegmentSpec[] => [
-        ['LX', String(index + 1)],
-        ['SV1', ['HC', line.procedureCode, ...(line.modifiers ?? [])], line.charge, 'UN', line.units, '', '', line.diagnosisPointers.map(String)],
-        ['DTP', '472', 'D8', line.serviceDate],
-      ]),
+      ...claimSegments(claim),
     ],
   }));
   return {
     type: '837',
     controlNumber: batch.controlNumber,
-    implementation: '005010X222A1',
+    implementation,
     body: [
       ['BHT', '0019', '00', batch.reference, batch.createdDate, batch.createdTime, 'CH'],
       nm1('41', '2', batch.submitter.name, '', batch.submitter.idQualifier, batch.submitter.id),

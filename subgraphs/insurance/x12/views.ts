@@ -77,6 +77,10 @@ export interface ClaimView {
   payer: Party | undefined;
   diagnoses: Array<{ qualifier: string; code: string }>;
   priorAuthorization: string | undefined;
+  /** REF*F8: the payer's number of the claim this one replaces or voids. */
+  originalReference: string | undefined;
+  /** PWK06: control numbers of the claim's attachments (paperwork sent or kept apart from the 837). */
+  attachments: string[];
   lines: ClaimLineView[];
 }
 
@@ -294,6 +298,7 @@ class Reader {
       }
     }
     const authorization = loop.segments.find((segment) => segment.id === 'REF' && element(segment, 1) === 'G1');
+    const original = loop.segments.find((segment) => segment.id === 'REF' && element(segment, 1) === 'F8');
     return {
       claimId: element(clm, 1),
       totalCharge: this.amount(clm, 2),
@@ -304,6 +309,8 @@ class Reader {
       payer: named(subscriberLoop, '2010BB'),
       diagnoses,
       priorAuthorization: authorization ? element(authorization, 2) : undefined,
+      originalReference: original ? element(original, 2) : undefined,
+      attachments: loop.segments.filter((segment) => segment.id === 'PWK' && element(segment, 6) !== '').map((segment) => element(segment, 6)),
       lines: loop.loops.filter((child) => child.id === '2400').map((line) => this.claimLine(line)),
     };
   }

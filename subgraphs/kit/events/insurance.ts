@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from './define.js';
 import { id } from './fields.js';
 
-const status = z.enum(['DRAFT', 'SUBMITTED', 'ACCEPTED', 'REJECTED', 'ADJUDICATED', 'PAID', 'CLOSED']);
+const status = z.enum(['DRAFT', 'SUBMITTED', 'ACCEPTED', 'REJECTED', 'ADJUDICATED', 'APPEALED', 'PAID', 'CLOSED']);
 /** Amounts here are in the payer's currency (any ISO 4217 code), whole minor units. */
 const money = z.number().int().nonnegative().max(2_147_483_647);
 const claim = {
@@ -24,5 +24,7 @@ export const InsuranceEvents = {
   claimRejected: claimEvent('claim.rejected', 'The payer refused the claim before adjudication; it can be corrected and sent again.', { reasons: z.array(z.string()) }),
   claimApproved: claimEvent('claim.approved', 'The payer adjudicated the claim as approved in full or in part.', { adjudication: z.enum(['APPROVED', 'PARTIALLY_APPROVED']), approvedAmount: money }),
   claimDenied: claimEvent('claim.denied', 'The payer adjudicated the claim as denied.', { reasons: z.array(z.string()) }),
+  claimAppealed: claimEvent('claim.appealed', 'Staff asked the payer to reconsider a denied or partly paid claim.', { appealId: id }),
+  claimClosed: claimEvent('claim.closed', 'The claim was closed: replaced by an accepted correction, or closed by staff.', { reason: z.string(), replacedByClaimId: id.nullable() }),
   claimSettled: claimEvent('claim.settled', 'The payer paid the claim (a remittance was applied).', { paidAmount: money, patientResponsibility: money, remittanceId: id }),
 } as const;
