@@ -88,6 +88,7 @@ export const USERS = {
   bi: user('north-bi', 'Bo Analyst', 'BI', ORGS.clinicNorth.id),
   admin: user('north-admin', 'Ada Admin', 'ADMIN', ORGS.clinicNorth.id),
   service: user('north-service', 'Reorder Job', 'SERVICE', ORGS.clinicNorth.id),
+  device: user('north-lab', 'North Lab Interface', 'DEVICE', ORGS.clinicNorth.id),
   chainAdmin: user('chain-admin', 'Cy Chainadmin', 'ADMIN', ORGS.chain.id),
   hospitalAdmin: user('hospital-admin', 'Hal Hospitaladmin', 'ADMIN', ORGS.hospital.id),
   hospitalNurse: user('hospital-nurse', 'Hana Hospitalnurse', 'NURSE', ORGS.hospital.id, { practitioner: { qualification: 'RN' } }),

@@ -6,7 +6,7 @@ import type { PlatformKeys } from '../subgraphs/kit/keys.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import type { DispatcherOptions } from '../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../subgraphs/kit/responder.js';
-import type { InsuranceSettings, StripeSettings } from '../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings } from '../subgraphs/kit/config.js';
 import { openRuntime, seedSubgraphs } from '../subgraphs/kit/runtime.js';
 import { publicRoutesOf } from '../subgraphs/kit/routes.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
@@ -37,6 +37,8 @@ export interface PlatformOptions {
   stripe?: StripeSettings;
   /** Payer endpoints for insurance (local fakes in tests); insurance reads INSURANCE_PAYERS without it. */
   insurance?: InsuranceSettings;
+  /** Lab listeners for devices (an MLLP port in tests); devices reads DEVICES_MLLP_* without it. */
+  devices?: DevicesSettings;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
   /** The platform's public base URL for deep links; the gateway's own URL by default. */

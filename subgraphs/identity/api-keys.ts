@@ -11,7 +11,7 @@ import { ADMINS } from './policies.js';
  */
 
 /** Roles an API key may carry: machine callers, never a person's role or an admin. */
-export const API_KEY_ROLES: readonly RoleName[] = [Role.BI, Role.PARTNER, Role.SERVICE, Role.BILLING];
+export const API_KEY_ROLES: readonly RoleName[] = [Role.BI, Role.PARTNER, Role.SERVICE, Role.BILLING, Role.DEVICE];
 
 export const API_KEY_PREFIX = 'cgk_';
 

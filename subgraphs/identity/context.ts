@@ -5,4 +5,4 @@ import type { SubgraphContext } from '../kit/context.js';
  * everything they read and write; `prisma` only to tell a row that exists elsewhere (FORBIDDEN)
  * from one that does not (NOT_FOUND) when loading by id (kit `visibleRows`).
  */
-export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'directory' | 'log'>;
+export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'directory' | 'log' | 'identifierKey'>;

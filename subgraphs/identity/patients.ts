@@ -2,6 +2,7 @@ import { Prisma, type Patient, type PrismaClient } from '../../prisma/generated/
 import { conflictOnUniqueViolation, loadVisible } from '../kit/access.js';
 import { forbidden, InputProblems } from '../kit/errors.js';
 import { IdentityEvents } from '../kit/events/identity.js';
+import { patientIdentifierDigest } from '../kit/identifiers.js';
 import { requireRole, requireSignedIn, Role } from '../kit/identity.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { PATIENT_EDITORS } from './policies.js';
@@ -104,14 +105,18 @@ const mapUniqueViolation = (error: unknown): never => conflictOnUniqueViolation(
 
 const PATIENT_ANNOUNCEMENT = { registered: IdentityEvents.patientRegistered, updated: IdentityEvents.patientUpdated } as const;
 
-/** Tells other domains a patient exists, or changed, in an organization (ids only, never the record). */
-function announcePatient(tx: TransactionClient, patient: Pick<Patient, 'id' | 'organizationId'>, change: keyof typeof PATIENT_ANNOUNCEMENT): Promise<unknown> {
-  return recordEvent(tx, PATIENT_ANNOUNCEMENT[change], { aggregateId: patient.id, organizationId: patient.organizationId, payload: { patientId: patient.id, organizationId: patient.organizationId } });
+/**
+ * Tells other domains a patient exists, or changed, in an organization: ids only, never the
+ * record; the MRN as a keyed digest (kit/identifiers.ts), so results from outside can be matched.
+ */
+function announcePatient(tx: TransactionClient, patient: Pick<Patient, 'id' | 'organizationId' | 'mrn'>, change: keyof typeof PATIENT_ANNOUNCEMENT, identifierKey: string | undefined): Promise<unknown> {
+  const mrnDigest = identifierKey ? patientIdentifierDigest(identifierKey, patient.organizationId, patient.mrn) : undefined;
+  return recordEvent(tx, PATIENT_ANNOUNCEMENT[change], { aggregateId: patient.id, organizationId: patient.organizationId, payload: { patientId: patient.id, organizationId: patient.organizationId, ...(mrnDigest ? { mrnDigest } : {}) } });
 }
 
 /** The Pothos selection of a patient, widened to the id and organization the announcement needs. */
 function withOrganization<Q extends { select?: object | null }>(query: Q | undefined): Q | undefined {
-  return query?.select ? { ...query, select: { ...query.select, id: true, organizationId: true } } : query;
+  return query?.select ? { ...query, select: { ...query.select, id: true, organizationId: true, mrn: true } } : query;
 }
 
 export async function createPatient<Q extends Omit<Prisma.PatientCreateArgs, 'data'>>(ctx: Ctx, input: PatientInput, query?: Q): Promise<Patient> {
@@ -126,7 +131,7 @@ export async function createPatient<Q extends Omit<Prisma.PatientCreateArgs, 'da
   try {
     return await ctx.db.$transaction(async (tx) => {
       const patient = await tx.patient.create({ ...withOrganization(query), data: { ...(data as Prisma.PatientUncheckedCreateInput), organizationId } });
-      await announcePatient(tx, patient, 'registered');
+      await announcePatient(tx, patient, 'registered', ctx.identifierKey);
       return patient;
     });
   } catch (error) {
@@ -149,7 +154,7 @@ export async function updatePatient<Q extends Omit<Prisma.PatientUpdateArgs, 'da
   try {
     return await ctx.db.$transaction(async (tx) => {
       const patient = await tx.patient.update({ ...query, where: { id }, data });
-      if (changed) await announcePatient(tx, existing, 'updated');
+      if (changed) await announcePatient(tx, { ...existing, mrn: typeof data.mrn === 'string' ? data.mrn : existing.mrn }, 'updated', ctx.identifierKey);
       return patient;
     });
   } catch (error) {
@@ -163,14 +168,14 @@ const sameValue = (a: unknown, b: unknown): boolean => (a instanceof Date && b i
  * Registers a patient as system work (the seed), announcing it once: a re-run with the same
  * organization records nothing new, a move to another organization is announced as an update.
  */
-export async function registerPatient(prisma: PrismaClient, data: Prisma.PatientUncheckedCreateInput & { id: string }): Promise<void> {
+export async function registerPatient(prisma: PrismaClient, data: Prisma.PatientUncheckedCreateInput & { id: string }, identifierKey: string | undefined): Promise<void> {
   await prisma.$transaction(async (tx) => {
     const before = await tx.patient.findUnique({ where: { id: data.id }, select: { organizationId: true } });
     const patient = await tx.patient.upsert({ where: { id: data.id }, create: data, update: data });
     if (before && before.organizationId !== patient.organizationId) {
-      await announcePatient(tx, patient, 'updated');
+      await announcePatient(tx, patient, 'updated', identifierKey);
     } else if (!(await tx.outboxEvent.findFirst({ where: { type: IdentityEvents.patientRegistered.type, aggregateId: patient.id }, select: { id: true } }))) {
-      await announcePatient(tx, patient, 'registered');
+      await announcePatient(tx, patient, 'registered', identifierKey);
     }
   });
 }

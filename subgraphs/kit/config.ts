@@ -133,6 +133,22 @@ export interface RemittanceMapping {
   amounts?: 'major' | 'minor';
 }
 
+/** Where lab interfaces connect (DEVICES_MLLP_*): off unless a port is given. */
+export interface DevicesSettings {
+  mllp?: {
+    /** Loopback by default. */
+    host?: string;
+    /** 0 picks a free port (tests). */
+    port: number;
+    /** The organization whose lab connects here: its results are its patients'. */
+    organizationId: string;
+    maxFrameBytes?: number;
+    idleTimeoutMs?: number;
+    /** PEM key and certificate: the listener speaks TLS. */
+    tls?: { key: string; cert: string };
+  };
+}
+
 export interface StripeSettings {
   secretKey?: string;
   webhookSecret?: string;

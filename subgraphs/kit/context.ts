@@ -3,7 +3,7 @@ import type { PrismaClient } from '../../prisma/generated/client/client.js';
 import { scopedClient, type AccessPolicies } from './access.js';
 import type { BackgroundTasks } from './background.js';
 import type { TtlCache } from './cache.js';
-import type { InsuranceSettings, StripeSettings } from './config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings } from './config.js';
 import { Directory } from './directory.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
@@ -42,6 +42,10 @@ export interface SubgraphDeps {
   insurance?: InsuranceSettings;
   /** Short-lived shared answers (Redis when configured). */
   cache?: TtlCache;
+  /** Lab listeners for devices; absent, devices reads DEVICES_MLLP_* from the environment. */
+  devices?: DevicesSettings;
+  /** Keys patient identifier digests (kit/identifiers.ts); derived from the platform's internal secret. */
+  identifierKey?: string;
 }
 
 /** What every resolver receives: the verified identity, the request's own loaders and its access-checked data path. */

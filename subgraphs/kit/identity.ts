@@ -17,6 +17,8 @@ export const Role = {
   BI: 'BI',
   ADMIN: 'ADMIN',
   SERVICE: 'SERVICE',
+  /** A lab or device integration: writes results through an API key, reads nothing. */
+  DEVICE: 'DEVICE',
 } as const;
 export type RoleName = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as RoleName[];

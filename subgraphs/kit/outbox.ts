@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../../prisma/generated/client/client.js';
 import type { Logger } from './logger.js';
 import { isCatalogued } from './events/catalogue.js';
@@ -73,12 +73,16 @@ export async function recordEventsOf<E extends EventDefinition>(tx: TransactionC
   const rows = events.map((event) => {
     const parsed = definition.payload.safeParse(event.payload);
     if (!parsed.success) throw new Error(`${definition.type} payload does not match its schema: ${describeIssues(parsed.error)}`);
-    return {
-      source: definition.source, type: definition.type, version: definition.version, aggregateId: event.aggregateId,
-      organizationId: event.organizationId ?? null, partnerId: event.partnerId ?? null, payload: parsed.data as Prisma.InputJsonValue,
-    };
+    return { id: randomUUID(), aggregateId: event.aggregateId, organizationId: event.organizationId ?? null, partnerId: event.partnerId ?? null, payload: parsed.data };
   });
-  await tx.outboxEvent.createMany({ data: rows });
+  // One statement whatever the number (the rows as one JSON parameter): Prisma's createMany
+  // costs about a fifth of a millisecond a row here, which a batch of thousands feels. Rows
+  // get their seq in the order given.
+  await tx.$executeRaw`
+    INSERT INTO "platform"."OutboxEvent" ("id", "source", "type", "version", "aggregateId", "organizationId", "partnerId", "payload")
+    SELECT e.value->>'id', ${definition.source}::text, ${definition.type}::text, ${definition.version}::int, e.value->>'aggregateId', e.value->>'organizationId', e.value->>'partnerId', e.value->'payload'
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(value, position)
+    ORDER BY e.position`;
 }
 
 /** Which fields failed and how (zod's messages name the expectation, never the value). */

@@ -1,7 +1,8 @@
 import { BackgroundTasks } from './background.js';
 import { createCache } from './cache.js';
-import type { InsuranceSettings, StripeSettings } from './config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings } from './config.js';
 import type { SubgraphDeps } from './context.js';
+import { identifierKeyFrom } from './identifiers.js';
 import { openDatabase, type Database } from './database.js';
 import type { PlatformKeys } from './keys.js';
 import type { Logger } from './logger.js';
@@ -28,6 +29,7 @@ export interface RuntimeOptions {
   llm?: LlmConfig;
   stripe?: StripeSettings;
   insurance?: InsuranceSettings;
+  devices?: DevicesSettings;
   publicUrl?: string;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
@@ -61,10 +63,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     llm: options.llm,
     stripe: options.stripe,
     insurance: options.insurance,
+    devices: options.devices,
     publicUrl: options.publicUrl,
     rateLimiter,
     cache,
     background,
+    identifierKey: identifierKeyFrom(options.keys.internalIdentitySecret),
   };
   const workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
   let closing: Promise<void> | undefined;

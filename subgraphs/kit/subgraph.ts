@@ -41,6 +41,12 @@ export interface SubgraphWorker {
   step(deps: SubgraphDeps): Promise<number>;
 }
 
+/** A server a subgraph runs beside its HTTP one; `start` answers null when it is not configured. */
+export interface SubgraphListener {
+  name: string;
+  start(deps: SubgraphDeps): Promise<{ address: string; close(): Promise<void> } | null>;
+}
+
 /** Everything a subgraph is: the same shape for all of them (see subgraphs/<name>/index.ts). */
 export interface SubgraphDefinition {
   name: string;
@@ -57,6 +63,8 @@ export interface SubgraphDefinition {
   consumers?: EventConsumer[];
   /** Background work it polls for (deliveries to outside systems, with their own retry schedule). */
   workers?: SubgraphWorker[];
+  /** Servers of its own beside HTTP (the lab's MLLP port), started and stopped with it. */
+  listeners?: SubgraphListener[];
   /** Loads its part of the synthetic demo data (idempotent); run by `--seed`, `npm start` and the tests. */
   seed?(deps: SubgraphDeps): Promise<void>;
 }
@@ -64,6 +72,8 @@ export interface SubgraphDefinition {
 export interface RunningSubgraph {
   name: string;
   url: string;
+  /** Its other listeners by name, with their addresses (host:port). */
+  listeners: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -134,13 +144,20 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
   consumers.start();
   const workers = (definition.workers ?? []).map((worker) => new Poller(`${definition.name}.${worker.name}`, worker.intervalMs, () => worker.step({ ...deps, log }), log));
   for (const worker of workers) worker.start();
+  const listeners: Array<{ name: string; address: string; close(): Promise<void> }> = [];
+  for (const listener of definition.listeners ?? []) {
+    const started = await listener.start({ ...deps, log });
+    if (started) listeners.push({ name: listener.name, ...started });
+  }
   // Idempotent: a test may stop a subgraph early (to see the gateway cope) and again at the end.
   let closing: Promise<void> | undefined;
   return {
     name: definition.name,
     url,
+    listeners: Object.fromEntries(listeners.map((listener) => [listener.name, listener.address])),
     close() {
       closing ??= (async () => {
+        await Promise.all(listeners.map((listener) => listener.close()));
         await consumers.stop();
         await Promise.all(workers.map((worker) => worker.stop()));
         await subscriptions.close();

@@ -3,7 +3,7 @@ import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { nursePermissions } from './permissions.js';
 import { nursePolicies } from './policies.js';
 import { buildNurseSchema } from './schema.js';
-import { redFlagConsumer } from './service.js';
+import { criticalResultConsumer, redFlagConsumer } from './service.js';
 
 export const nurseSubgraph: SubgraphDefinition = {
   name: 'nurse',
@@ -12,6 +12,6 @@ export const nurseSubgraph: SubgraphDefinition = {
   permissions: nursePermissions,
   policies: nursePolicies,
   routes: [],
-  // The directory first: each pass learns of new patients before it turns red flags into entries.
-  consumers: [directoryConsumer('nurse', ['Patient']), redFlagConsumer],
+  // The directory first: each pass learns of new patients before it turns red flags and critical results into entries.
+  consumers: [directoryConsumer('nurse', ['Patient']), redFlagConsumer, criticalResultConsumer],
 };

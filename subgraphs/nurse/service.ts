@@ -4,6 +4,7 @@ import type { SubgraphContext } from '../kit/context.js';
 import { badUserInput, conflict, DomainError, ErrorCode, forbidden } from '../kit/errors.js';
 import { ChatEvents } from '../kit/events/chat.js';
 import { MalformedEvent, on, type EventConsumer } from '../kit/events/consumers.js';
+import { DevicesEvents } from '../kit/events/devices.js';
 import { NurseEvents } from '../kit/events/nurse.js';
 import { requireStaffOf, Role, type RoleName } from '../kit/identity.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
@@ -100,6 +101,26 @@ export const redFlagConsumer: EventConsumer = {
       const urgency: Urgency = flags.some((f) => f.urgency === 'critical') ? 'CRITICAL' : 'HIGH';
       const codes = [...new Set(flags.map((f) => f.code))];
       await addEntry(tx, { organizationId, patientId, source: 'CHAT_RED_FLAG', sourceEventId: event.id, sourceRef: sessionId, urgency, reason: `Red flag in chat: ${codes.join(', ')}`, redFlagCodes: codes });
+    }),
+  ],
+};
+
+/**
+ * A critical result (devices: a lab's HH/LL, a wearable past its threshold) becomes a queue
+ * entry at its urgency, once, with the same tenancy checks as a red flag. The reason names the
+ * test and its flags, never the value or the patient.
+ */
+export const criticalResultConsumer: EventConsumer = {
+  name: 'nurse.queue-from-critical-results',
+  handlers: [
+    on(DevicesEvents.observationCritical, async (event, tx) => {
+      const { patientId, organizationId, observationId, display, code, flags, urgency } = event.payload;
+      if (event.organizationId !== organizationId) throw new MalformedEvent('the event’s organization differs from its payload’s');
+      const patientOrganization = await directoryOrganizationOf(tx, patientId);
+      if (patientOrganization !== null && patientOrganization !== organizationId) throw new MalformedEvent('the patient belongs to another organization than the event’s');
+      if (await tx.queueEntry.findUnique({ where: { sourceEventId: event.id } })) return;
+      const flagged = flags.length ? ` (${flags.join(', ')})` : '';
+      await addEntry(tx, { organizationId, patientId, source: 'LAB_RESULT', sourceEventId: event.id, sourceRef: observationId, urgency, reason: `Critical result: ${display || code}${flagged}`.slice(0, 500) });
     }),
   ],
 };

@@ -156,7 +156,9 @@ describe('syntax', () => {
   });
 
   it('bad encoding characters, no MSH, a segment before MSH, a number that is not one: each located', () => {
-    expect(parseHl7('MSH|^^\\&|LAB').issues).toEqual([expect.objectContaining({ code: '102', segment: 'MSH', field: 2 })]);
+    const unreadable = parseHl7('MSH|^^\\&|LAB').messages[0] as Hl7Message;
+    expect(unreadable.unreadable).toEqual(expect.objectContaining({ code: '102', segment: 'MSH', field: 2 }));
+    expect(assessOru(unreadable)).toMatchObject({ code: 'AR', issues: [{ code: '102' }] });
     expect(parseHl7('PID|1||X').issues).toEqual([expect.objectContaining({ code: '100', segment: 'PID', position: 1 })]);
     expect(parseHl7('').issues).toEqual([expect.objectContaining({ code: '100', message: 'the message is empty' })]);
     const bad = parseHl7('MSH|^~\\&|LAB|F|CG|D|20261205||ORU^R01|C2|P|2.5\rPID|1||\rOBR|1\rOBX|1|NM|2823-3||six|mmol/L');

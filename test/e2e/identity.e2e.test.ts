@@ -96,7 +96,7 @@ describe('identity through the gateway', () => {
     expect(createPatient).toMatchObject({ mrn: 'MCN-19001', name: 'Iris Newcase', organization: { id: ORGS.clinicNorth.id } });
     // Announced to the other domains' patient directories with the record (ids only).
     const registered = await t.platform.database.prisma.outboxEvent.findMany({ where: { type: 'identity.patient.registered', aggregateId: createPatient.id } });
-    expect(registered.map((e) => e.payload)).toEqual([{ patientId: createPatient.id, organizationId: ORGS.clinicNorth.id }]);
+    expect(registered.map((e) => e.payload)).toEqual([{ patientId: createPatient.id, organizationId: ORGS.clinicNorth.id, mrnDigest: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
 
     const { updatePatient } = await nurse.request(UpdatePatientDocument, { id: createPatient.id, input: { phone: '+234 555 0100' } });
     expect(updatePatient.contact.phone).toBe('+234 555 0100');

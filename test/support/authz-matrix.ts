@@ -7,10 +7,10 @@ import { postGraphQL, type TestPlatform } from './platform.js';
  * the expected outcome written out by hand. Any unexpected allow or deny is reported.
  */
 export type Caller = RoleName | 'ANONYMOUS';
-export const CALLERS: Caller[] = ['ANONYMOUS', 'PATIENT', 'LEARNER', 'NURSE', 'CLINICIAN', 'PHARMACIST', 'BILLING', 'PARTNER', 'BI', 'ADMIN', 'SERVICE'];
+export const CALLERS: Caller[] = ['ANONYMOUS', 'PATIENT', 'LEARNER', 'NURSE', 'CLINICIAN', 'PHARMACIST', 'BILLING', 'PARTNER', 'BI', 'ADMIN', 'SERVICE', 'DEVICE'];
 export const SEEDED: Record<RoleName, SeedUser> = {
   PATIENT: USERS.patient, LEARNER: USERS.learner, NURSE: USERS.nurse, CLINICIAN: USERS.clinician, PHARMACIST: USERS.pharmacist,
-  BILLING: USERS.billing, PARTNER: USERS.partner, BI: USERS.bi, ADMIN: USERS.admin, SERVICE: USERS.service,
+  BILLING: USERS.billing, PARTNER: USERS.partner, BI: USERS.bi, ADMIN: USERS.admin, SERVICE: USERS.service, DEVICE: USERS.device,
 };
 
 export interface MatrixCase {

@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOp
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
-import type { InsuranceSettings, StripeSettings } from '../../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings } from '../../subgraphs/kit/config.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -40,6 +40,8 @@ export interface TestPlatformOptions {
   stripe?: StripeSettings;
   /** Point insurance at payers (local fakes in tests). */
   insurance?: InsuranceSettings;
+  /** An MLLP listener for devices. */
+  devices?: DevicesSettings;
   countStatements?: boolean;
   /** Rewrites the scratch database's URL (a fault proxy in front of PostgreSQL). */
   databaseUrlFor?: (url: string) => string;

@@ -18,7 +18,7 @@ export function reportHl7(text: string, now = new Date()): FileReport {
   const options = { application: 'CAREGRAPH', facility: 'DEVICES', now, controlId: 'ACK-PREVIEW' };
   const issues: FileReport['issues'] = batch.issues.map((issue) => ({ ...issue, ack: buildAck(null, 'AR', [issue], options).replaceAll('\r', '\n') }));
   const messages = batch.messages.map((message, index) => {
-    const assessed = message.segments.length ? assessOru(message) : { code: 'AR' as const, issues: [], view: null };
+    const assessed = assessOru(message);
     const header = message.segments.length ? headerOf(message) : null;
     const ack = buildAck(message.segments.length ? message : null, assessed.code, assessed.issues, options).replaceAll('\r', '\n');
     for (const issue of assessed.issues) issues.push({ ...issue, inMessage: index + 1, controlId: header?.controlId ?? '', ack });

@@ -38,7 +38,9 @@ export interface Hl7Issue {
 
 export interface Hl7Message {
   delimiters: Delimiters;
+  /** Empty when the message's MSH could not be read (`unreadable` says why). */
   segments: Hl7Segment[];
+  unreadable?: Hl7Issue;
   /** The message's text as received, one segment per CR. */
   text: string;
 }
@@ -114,8 +116,7 @@ export function parseHl7(text: string): Hl7Batch {
       const found = delimitersOf(line);
       current = { delimiters: 'severity' in found ? (envelope ?? DEFAULT_DELIMITERS) : found, lines: [line] };
       if ('severity' in found) {
-        batch.messages.push({ delimiters: current.delimiters, segments: [], text: line });
-        batch.issues.push(found);
+        batch.messages.push({ delimiters: current.delimiters, segments: [], text: line, unreadable: found });
         current = undefined;
       }
     } else if (current) {
@@ -139,6 +140,7 @@ export function structuralIssues(message: Hl7Message): Hl7Issue[] {
   for (const segment of message.segments) {
     if (!/^[A-Z][A-Z0-9]{2}$/.test(segment.id)) issues.push({ severity: 'error', code: '100', message: `"${segment.id}" is not a segment id`, segment: segment.id, position: segment.position });
   }
+  if (message.unreadable) return [message.unreadable];
   const msh = message.segments[0];
   if (!msh || msh.id !== 'MSH') return [{ severity: 'error', code: '100', message: 'the message has no MSH', segment: 'MSH', position: 1 }, ...issues];
   const required: Array<[number, string]> = [[9, 'the message type'], [10, 'the message control id'], [11, 'the processing id'], [12, 'the version']];

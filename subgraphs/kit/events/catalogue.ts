@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AnalyticsEvents } from './analytics.js';
 import { BillingEvents } from './billing.js';
 import { ChatEvents } from './chat.js';
+import { DevicesEvents } from './devices.js';
 import type { EventDefinition } from './define.js';
 import { IdentityEvents } from './identity.js';
 import { InsuranceEvents } from './insurance.js';
@@ -20,6 +21,7 @@ export const EVENT_CATALOGUE: readonly EventDefinition[] = [
   ...Object.values(NurseEvents),
   ...Object.values(BillingEvents),
   ...Object.values(InsuranceEvents),
+  ...Object.values(DevicesEvents),
   ...Object.values(AnalyticsEvents),
 ];
 

@@ -2,20 +2,23 @@ import { z } from 'zod';
 import { defineEvent } from './define.js';
 import { id } from './fields.js';
 
+/** A keyed digest of an identifier (kit/identifiers.ts), hex. */
+const digest = z.string().regex(/^[0-9a-f]{64}$/);
+
 /** People and tenancy. Other domains keep a directory of patient → organization from these. */
 export const IdentityEvents = {
   patientRegistered: defineEvent({
     type: 'identity.patient.registered',
     version: 1,
     source: 'identity',
-    description: 'A patient record was created in an organization. Carries ids only, never the record.',
-    payload: z.object({ patientId: id, organizationId: id }),
+    description: 'A patient record was created in an organization. Carries ids only, never the record (the MRN only as a keyed digest, for matching results from outside).',
+    payload: z.object({ patientId: id, organizationId: id, mrnDigest: digest.optional() }),
   }),
   patientUpdated: defineEvent({
     type: 'identity.patient.updated',
     version: 1,
     source: 'identity',
-    description: 'A patient record changed (contact details, demographics). Carries ids only, never what changed.',
-    payload: z.object({ patientId: id, organizationId: id }),
+    description: 'A patient record changed (contact details, demographics). Carries ids only, never what changed (the MRN only as a keyed digest).',
+    payload: z.object({ patientId: id, organizationId: id, mrnDigest: digest.optional() }),
   }),
 } as const;

@@ -1,0 +1,105 @@
+import type { GraphQLSchema } from 'graphql';
+import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
+import { DevicesEvents } from '../kit/events/devices.js';
+import { requireOwnOrStaff } from '../kit/identity.js';
+import { eventTopic, type RelayedEvent } from '../kit/outbox.js';
+import * as observations from './observations.js';
+import { RESULT_READERS } from './policies.js';
+
+/** The devices subgraph's types. Resolvers translate; rules live in the services, access in policies.ts. */
+export function buildDevicesSchema(): GraphQLSchema {
+  const builder = createBuilder({ subscriptions: true });
+  const PatientRef = patientReference(builder);
+
+  const StatusEnum = builder.enumType('ObservationStatus', { values: ['REGISTERED', 'PRELIMINARY', 'FINAL', 'AMENDED', 'CORRECTED', 'CANCELLED', 'ENTERED_IN_ERROR'] as const });
+  const SourceEnum = builder.enumType('ObservationSource', { values: ['LAB', 'DEVICE'] as const });
+  const SourcePatientRef = builder.objectRef<{ identifier: string; name: string }>('SourcePatient').implement({
+    description: 'The patient as the sender named them (PID-3 and PID-5), for reconciliation.',
+    fields: (t) => ({ identifier: t.exposeString('identifier'), name: t.exposeString('name') }),
+  });
+
+  const ObservationRef = builder.prismaObject('Observation', {
+    description: 'A lab or device result.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      patient: t.field({ type: PatientRef, nullable: true, description: 'Null until matched or assigned.', resolve: (o) => (o.patientId ? { id: o.patientId } : null) }),
+      source: t.field({ type: SourceEnum, resolve: (o) => o.source }),
+      code: t.exposeString('code', { description: 'LOINC when the lab sent it, else its local code.' }),
+      codeSystem: t.exposeString('codeSystem'),
+      display: t.exposeString('display'),
+      valueType: t.exposeString('valueType', { description: 'HL7 value type: NM, SN, ST, TX, CWE…' }),
+      value: t.exposeString('valueText', { description: 'As written.' }),
+      valueNumber: t.string({ nullable: true, description: 'Numeric results as an exact decimal.', resolve: (o) => o.valueNumber?.toString() ?? null }),
+      comparator: t.exposeString('comparator', { nullable: true }),
+      unit: t.exposeString('unit', { nullable: true, description: 'UCUM when the sender used it.' }),
+      referenceRange: t.exposeString('referenceRange', { nullable: true }),
+      interpretation: t.exposeStringList('interpretation', { description: 'Abnormal flags (L, H, LL, HH, A…).' }),
+      critical: t.exposeBoolean('critical'),
+      status: t.field({ type: StatusEnum, resolve: (o) => o.status }),
+      effectiveAt: t.expose('effectiveAt', { type: 'DateTime', nullable: true }),
+      receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
+      notes: t.exposeStringList('notes'),
+      sourcePatient: t.field({ type: SourcePatientRef, resolve: (o) => ({ identifier: o.sourcePatientId, name: o.sourcePatientName }) }),
+      fhir: t.string({ description: 'The result as a FHIR R4 Observation (JSON).', resolve: (o) => observations.fhirObservationJson(o) }),
+      diagnosticReport: t.string({ description: 'The report of the order it answers, as a FHIR R4 DiagnosticReport (JSON).', resolve: (o, _args, ctx) => observations.diagnosticReportOf(ctx, o) }),
+    }),
+  });
+  builder.asEntity(ObservationRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => observations.loadObservation(ctx, ref.id) });
+
+  extendPatient(PatientRef, (t) => ({
+    observations: t.field({
+      type: [ObservationRef],
+      description: 'This patient’s results, newest first: their own for the patient, the organization’s for nurses and clinicians.',
+      args: { code: t.arg.string({ required: false }), first: t.arg.int({ required: false }) },
+      resolve: (patient, args, ctx) => observations.observationsOfPatient(ctx, patient.id, { code: args.code ?? null, first: args.first ?? 50 }),
+    }),
+  }));
+
+  builder.queryFields((t) => ({
+    observation: t.field({ type: ObservationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => observations.loadObservation(ctx, String(args.id)) }),
+    unmatchedResults: t.field({
+      type: [ObservationRef],
+      description: 'Results no patient could be matched to (by PID-3 / MRN), oldest first, for staff to assign.',
+      args: { first: t.arg.int({ required: false }) },
+      resolve: (_root, args, ctx) => observations.unmatchedResults(ctx, args.first ?? 50),
+    }),
+  }));
+
+  builder.mutationFields((t) => ({
+    assignResult: t.field({
+      type: [ObservationRef],
+      description: 'Assigns an unmatched result (every observation of its order) to a patient of the organization.',
+      args: { observationId: t.arg.id({ required: true }), patientId: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => observations.assignResult(ctx, String(args.observationId), String(args.patientId)),
+    }),
+  }));
+
+  builder.subscriptionFields((t) => ({
+    observationAdded: t.field({
+      type: ObservationRef,
+      description: 'Results recorded for a patient, as they arrive.',
+      args: { patientId: t.arg.id({ required: true }) },
+      subscribe: async function* (_root, args, ctx) {
+        const patientId = String(args.patientId);
+        requireOwnOrStaff(ctx.identity, patientId, RESULT_READERS, 'results');
+        const topic = eventTopic(DevicesEvents.observationAdded.type);
+        const events = ctx.pubsub.subscribe<RelayedEvent>(topic);
+        await ctx.pubsub.ready(topic);
+        try {
+          for await (const event of events) {
+            const payload = event.payload as { patientId?: string; observationId?: string };
+            if (payload.patientId !== patientId || !payload.observationId) continue;
+            // Read through the caller's access: another organization's result never reaches them.
+            const found = await ctx.db.observation.findFirst({ where: { id: payload.observationId } });
+            if (found) yield found;
+          }
+        } finally {
+          await events.return?.();
+        }
+      },
+      resolve: (observation) => observation,
+    }),
+  }));
+
+  return toSubgraphSchema(builder);
+}
