@@ -2,9 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { DevicesSettings } from '../kit/config.js';
 import type { SubgraphDeps } from '../kit/context.js';
-import { buildAck } from './hl7/ack.js';
+import { buildAck, CAREGRAPH_RECEIVER } from './hl7/ack.js';
 import type { Hl7Issue } from './hl7/parse.js';
-import { ACK_FROM, receiveHl7 } from './results.js';
+import { receiveHl7 } from './results.js';
 
 /**
  * The MLLP listener labs connect to: frames are `VT message FS CR` over TCP (or TLS). A frame
@@ -36,7 +36,7 @@ export async function startMllpListener(deps: SubgraphDeps, settings: NonNullabl
   const sockets = new Set<Socket>();
   const pending = new Set<Promise<void>>();
   const log = deps.log.child({ transport: 'mllp' });
-  const refuse = (issue: Hl7Issue) => buildAck(null, 'AR', [issue], ACK_FROM);
+  const refuse = (issue: Hl7Issue) => buildAck(null, 'AR', [issue], CAREGRAPH_RECEIVER);
 
   const serve = (socket: Socket) => {
     sockets.add(socket);

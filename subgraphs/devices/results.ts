@@ -6,7 +6,7 @@ import { isAuthenticated, Role } from '../kit/identity.js';
 import type { SubgraphRoute } from '../kit/subgraph.js';
 import { DevicesEvents } from '../kit/events/devices.js';
 import { recordEventsOf, type TransactionClient } from '../kit/outbox.js';
-import { buildAck, type AckCode } from './hl7/ack.js';
+import { buildAck, CAREGRAPH_RECEIVER, type AckCode } from './hl7/ack.js';
 import { assessOru, type OruView, type ResultObservation } from './hl7/oru.js';
 import { headerOf, parseHl7, type Hl7Message } from './hl7/parse.js';
 import { matchPatients } from './patients.js';
@@ -19,7 +19,6 @@ import { matchPatients } from './patients.js';
  * message the same sender sent before (its control id) is answered with the ACK it got then
  * and stored once. A refused message (AE, AR) is answered with ERR and stores nothing.
  */
-export const ACK_FROM = { application: 'CAREGRAPH', facility: 'DEVICES' };
 
 export interface ReceivedMessage {
   code: AckCode;
@@ -34,7 +33,7 @@ export interface ReceivedMessage {
 export async function receiveHl7(deps: SubgraphDeps, input: { organizationId: string; transport: 'HTTP' | 'MLLP'; text: string }): Promise<ReceivedMessage[]> {
   const batch = parseHl7(input.text);
   if (batch.issues.length > 0 && batch.messages.length === 0) {
-    return [{ code: 'AR', ack: buildAck(null, 'AR', batch.issues, ACK_FROM), messageId: null, repeat: false, observations: 0 }];
+    return [{ code: 'AR', ack: buildAck(null, 'AR', batch.issues, CAREGRAPH_RECEIVER), messageId: null, repeat: false, observations: 0 }];
   }
   return Promise.all(batch.messages.map((message) => receiveMessage(deps, input.organizationId, input.transport, message)));
 }
@@ -42,13 +41,13 @@ export async function receiveHl7(deps: SubgraphDeps, input: { organizationId: st
 function receiveMessage(deps: SubgraphDeps, organizationId: string, transport: 'HTTP' | 'MLLP', message: Hl7Message): Promise<ReceivedMessage> {
   const assessed = assessOru(message);
   if (assessed.code !== 'AA' || !assessed.view) {
-    return Promise.resolve({ code: assessed.code, ack: buildAck(message.segments.length > 0 ? message : null, assessed.code, assessed.issues, ACK_FROM), messageId: null, repeat: false, observations: 0 });
+    return Promise.resolve({ code: assessed.code, ack: buildAck(message.segments.length > 0 ? message : null, assessed.code, assessed.issues, CAREGRAPH_RECEIVER), messageId: null, repeat: false, observations: 0 });
   }
   const header = headerOf(message);
   return storeOf(deps).store({
     organizationId, transport, message, view: assessed.view, header,
     sender: `${header.sendingApplication}^${header.sendingFacility}`,
-    ack: buildAck(message, 'AA', [], ACK_FROM),
+    ack: buildAck(message, 'AA', [], CAREGRAPH_RECEIVER),
   });
 }
 

@@ -4,10 +4,10 @@ import { InsuranceEvents } from '../kit/events/insurance.js';
 import { requireStaffOf } from '../kit/identity.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { PayerUnavailable } from './adapters/payer.js';
-import { eventFields, move } from './claims.js';
+import { disputable, eventFields, move } from './claims.js';
 import { checkDocuments, documentsById, toSend } from './documents.js';
 import { INSURANCE_STAFF } from './policies.js';
-import { memberOf, payersOf, providerAt, type Ctx } from './service.js';
+import { coverageOf, memberOf, payersOf, providerAt, type Ctx } from './service.js';
 
 /**
  * Appeals: staff ask the payer to reconsider a denied or partly paid claim, with their reasons
@@ -36,8 +36,7 @@ export async function appealClaim(ctx: Ctx, claimId: string, input: { reason: st
   if (reason.length < 10 || reason.length > 2000) throw badUserInput('input.reason', 'must be 10-2000 characters');
   const claim = await ctx.db.claim.findFirst({ where: { id: claimId }, include: { replacedBy: { select: { id: true } } } });
   if (!claim) throw notFound('Claim');
-  const appealable = (claim.status === 'ADJUDICATED' && claim.adjudication === 'DENIED') || (claim.status === 'PAID' && claim.adjudication === 'PARTIALLY_APPROVED');
-  if (!appealable) throw conflict(`the claim is ${claim.status.toLowerCase()}; only denied or partly paid claims are appealed`);
+  if (!disputable(claim)) throw conflict(`the claim is ${claim.status.toLowerCase()}; only denied or partly paid claims are appealed`);
   if (claim.replacedBy) throw conflict(`the claim is being corrected by claim ${claim.replacedBy.id}`);
   const documentIds = await checkDocuments(ctx, claim.patientId, input.documentIds, 'input.documentIds');
   const appeal = await ctx.db.$transaction(async (tx) => {
@@ -60,8 +59,7 @@ export async function sendAppeal(ctx: Ctx, appealId: string): Promise<AppealOutc
 }
 
 async function deliver(ctx: Ctx, appeal: ClaimAppeal, claim: Claim): Promise<AppealOutcome> {
-  const coverage = await ctx.db.coverage.findFirst({ where: { id: claim.coverageId }, include: { payer: true } });
-  if (!coverage) throw notFound('Coverage');
+  const coverage = await coverageOf(ctx, claim.coverageId);
   try {
     const { reference } = await payersOf(ctx).submitAppeal({
       payer: { code: coverage.payer.code, name: coverage.payer.name },

@@ -12,7 +12,7 @@ import { checkDocuments, documentsById, toSend } from './documents.js';
 import { INSURANCE_STAFF } from './policies.js';
 import { outOfNetwork } from './networks.js';
 import { authorizationFacts, authorizationProblem, checkClaimAuthorization } from './preauthorizations.js';
-import { activeCoverage, ICD10, memberOf, payersOf, PROCEDURE, providerAt, type Ctx } from './service.js';
+import { activeCoverage, coverageOf, ICD10, memberOf, payersOf, PROCEDURE, providerAt, type Ctx } from './service.js';
 import { decimalFromMinor } from './x12/views.js';
 
 /**
@@ -192,8 +192,8 @@ async function draft(ctx: Ctx, actorId: string, coverage: Awaited<ReturnType<typ
   }
 }
 
-/** Claims the payer turned down in whole or in part, or refused at the door: these may be corrected or appealed. */
-function disputable(claim: Claim): boolean {
+/** Claims the payer adjudicated as denied, or approved and paid only in part: these may be corrected or appealed. */
+export function disputable(claim: Pick<Claim, 'status' | 'adjudication'>): boolean {
   return (claim.status === 'ADJUDICATED' && claim.adjudication === 'DENIED') || (claim.status === 'PAID' && claim.adjudication === 'PARTIALLY_APPROVED');
 }
 
@@ -209,8 +209,7 @@ export async function correctClaim(ctx: Ctx, claimId: string, input: ClaimConten
   if (!original) throw notFound('Claim');
   if (!disputable(original) && original.status !== 'REJECTED') throw conflict(`the claim is ${describe(original)}; only denied, partly paid or rejected claims are corrected`);
   checkClaimContent(input);
-  const coverage = await ctx.db.coverage.findFirst({ where: { id: original.coverageId }, include: { payer: true } });
-  if (!coverage) throw notFound('Coverage');
+  const coverage = await coverageOf(ctx, original.coverageId);
   return draft(ctx, caller.subject, coverage, { ...input, patientId: original.patientId }, original);
 }
 

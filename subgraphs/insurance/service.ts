@@ -74,6 +74,13 @@ export async function activeCoverage(ctx: Pick<Ctx, 'db'>, patientId: string, pa
   return coverage;
 }
 
+/** A coverage (any status) with its payer, as the caller may see it: what a claim was drafted against. */
+export async function coverageOf(ctx: Pick<Ctx, 'db'>, coverageId: string): Promise<CoverageWithPayer> {
+  const coverage = await ctx.db.coverage.findFirst({ where: { id: coverageId }, include: { payer: true } });
+  if (!coverage) throw notFound('Coverage');
+  return coverage;
+}
+
 /** The member as the payer knows them: the subscriber on the card. */
 export function memberOf(coverage: Coverage): Member {
   return {

@@ -204,6 +204,7 @@ describe('HL7 v2 over MLLP', () => {
     expect(acknowledged.every((id) => storedIds.has(id))).toBe(true);
     // Everything acknowledged was stored, and nothing stored twice.
     expect(stored.length).toBe(storedIds.size);
+    client.socket.destroy();
   });
 });
 

@@ -19,6 +19,9 @@ export interface AckOptions {
   controlId?: string;
 }
 
+/** Who CareGraph's result receiver is in the ACKs it sends (MSH-3/4). */
+export const CAREGRAPH_RECEIVER = { application: 'CAREGRAPH', facility: 'DEVICES' } as const;
+
 const ERROR_TEXT: Record<Hl7Issue['code'], string> = {
   '100': 'Segment sequence error', '101': 'Required field missing', '102': 'Data type error', '103': 'Table value not found',
   '200': 'Unsupported message type', '203': 'Unsupported version id', '207': 'Application internal error',

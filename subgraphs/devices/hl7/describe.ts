@@ -1,4 +1,4 @@
-import { buildAck, type AckCode } from './ack.js';
+import { buildAck, CAREGRAPH_RECEIVER, type AckCode } from './ack.js';
 import { assessOru, type OruView } from './oru.js';
 import { describeMessage, headerOf, parseHl7, type Hl7Issue } from './parse.js';
 
@@ -15,7 +15,7 @@ export interface FileReport {
 
 export function reportHl7(text: string, now = new Date()): FileReport {
   const batch = parseHl7(text);
-  const options = { application: 'CAREGRAPH', facility: 'DEVICES', now, controlId: 'ACK-PREVIEW' };
+  const options = { ...CAREGRAPH_RECEIVER, now, controlId: 'ACK-PREVIEW' };
   const issues: FileReport['issues'] = batch.issues.map((issue) => ({ ...issue, ack: buildAck(null, 'AR', [issue], options).replaceAll('\r', '\n') }));
   const messages = batch.messages.map((message, index) => {
     const assessed = assessOru(message);
