@@ -1,3 +1,4 @@
+import type { SealingKey } from '../subgraphs/kit/sealing.js';
 import { readFileSync } from 'node:fs';
 import { SUBGRAPHS } from '../subgraphs/index.js';
 import type { SubgraphDeps } from '../subgraphs/kit/context.js';
@@ -37,8 +38,10 @@ export interface PlatformOptions {
   stripe?: StripeSettings;
   /** Payer endpoints for insurance (local fakes in tests); insurance reads INSURANCE_PAYERS without it. */
   insurance?: InsuranceSettings;
-  /** Lab listeners for devices (an MLLP port in tests); devices reads DEVICES_MLLP_* without it. */
+  /** Lab listeners and wearables for devices (local fakes in tests); devices reads DEVICES_MLLP_* and WEARABLES_* without it. */
   devices?: DevicesSettings;
+  /** Keys sealing secrets held for users (newest first); SEALING_KEYS without it. */
+  sealingKeys?: SealingKey[];
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
   /** The platform's public base URL for deep links; the gateway's own URL by default. */

@@ -6,6 +6,7 @@ import { hl7HttpRoute } from './results.js';
 import { buildDevicesSchema } from './schema.js';
 import { patientIdentifierConsumer } from './patients.js';
 import { mllpListener } from './service.js';
+import { googleHealthWebhookRoute, wearableSync } from './wearables.js';
 
 export const devicesSubgraph: SubgraphDefinition = {
   name: 'devices',
@@ -13,8 +14,11 @@ export const devicesSubgraph: SubgraphDefinition = {
   buildSchema: buildDevicesSchema,
   permissions: devicesPermissions,
   policies: devicesPolicies,
-  // Public: labs post results to the gateway's address with their device-integration key.
-  routes: [hl7HttpRoute],
+  // Public: labs post results to the gateway's address with their device-integration key;
+  // Google Health posts its notifications with its subscriber secret.
+  routes: [hl7HttpRoute, googleHealthWebhookRoute],
+  // Wearables synced when due or notified; revocations retried; secrets sealed again after a key rotation.
+  workers: [wearableSync],
   // The lab's MLLP port, when configured (DEVICES_MLLP_PORT).
   listeners: [mllpListener],
   // Which organization each patient belongs to (assignment), and their MRN digests (matching).

@@ -5,7 +5,7 @@ import { loadVisible } from '../kit/access.js';
 import { badUserInput, conflict, notFound } from '../kit/errors.js';
 import { requireOwnOrStaff, requireSignedIn, requireStaffOf } from '../kit/identity.js';
 import { RESULT_READERS } from './policies.js';
-import { announce } from './results.js';
+import { announce } from './store.js';
 import type { Ctx } from './service.js';
 
 /**
@@ -74,7 +74,9 @@ export function fhirObservation(observation: Observation): FhirObservation {
     category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: observation.source === 'LAB' ? 'laboratory' : 'vital-signs' }] }],
     code: { coding: [{ system: observation.codeSystem, code: observation.code, display: observation.display }], text: observation.display },
     ...(observation.patientId ? { subject: { reference: `Patient/${observation.patientId}` } } : {}),
-    ...(observation.effectiveAt ? { effectiveDateTime: observation.effectiveAt.toISOString() } : {}),
+    ...(observation.effectiveAt && observation.effectiveEndAt
+      ? { effectivePeriod: { start: observation.effectiveAt.toISOString(), end: observation.effectiveEndAt.toISOString() } }
+      : observation.effectiveAt ? { effectiveDateTime: observation.effectiveAt.toISOString() } : {}),
     issued: observation.receivedAt.toISOString(),
     ...(number !== null
       ? { valueQuantity: { value: number, ...(observation.comparator ? { comparator: observation.comparator as '<' } : {}), ...(observation.unit ? { unit: observation.unit, ...(ucum ? { system: 'http://unitsofmeasure.org', code: observation.unit } : {}) } : {}) } }

@@ -1,4 +1,5 @@
 import { NOTHING, type AccessPolicies, type Scope, type WhereOf } from '../kit/access.js';
+import { forbidden } from '../kit/errors.js';
 import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/identity.js';
 
 /**
@@ -7,7 +8,10 @@ import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/iden
  * patient reads their own; device integrations only write, through their route (system work).
  * Messages as received and the identifier digests are system data: nobody reads them here.
  *
- * Audited (PHI): observations (a patient's results, and the name the lab sent).
+ * A patient manages their own wearable connections; staff of the organization see them. The
+ * sync requests webhooks queue are system data.
+ *
+ * Audited (PHI): observations (a patient's results, and the name the lab sent), wearable connections.
  */
 export const RESULT_READERS: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, Role.ADMIN];
 
@@ -15,13 +19,14 @@ function staffOrganization(identity: Identity): string | null {
   return isAuthenticated(identity) && RESULT_READERS.includes(identity.role) && identity.organizationId ? identity.organizationId : null;
 }
 
+function ownPatient(identity: Identity): { patientId: string } | typeof NOTHING {
+  return isAuthenticated(identity) && identity.role === Role.PATIENT && identity.patientId ? { patientId: identity.patientId } : NOTHING;
+}
+
 function visibleObservations(scope: Scope): WhereOf<'Observation'> {
   const organizationId = staffOrganization(scope.identity);
-  if (organizationId) return { organizationId };
-  const identity = scope.identity;
   // A patient sees their own results; unmatched ones belong to nobody yet.
-  if (isAuthenticated(identity) && identity.role === Role.PATIENT && identity.patientId) return { patientId: identity.patientId };
-  return NOTHING;
+  return organizationId ? { organizationId } : ownPatient(scope.identity);
 }
 
 export const devicesPolicies: AccessPolicies = {
@@ -33,6 +38,22 @@ export const devicesPolicies: AccessPolicies = {
     },
     audited: true,
   },
+  // A patient manages their own connections; staff of the organization see that they exist and how they sync.
+  WearableConnection: {
+    read: (scope) => {
+      const organizationId = staffOrganization(scope.identity);
+      return organizationId ? { organizationId } : ownPatient(scope.identity);
+    },
+    write: (scope) => ownPatient(scope.identity),
+    create: (scope, data) => {
+      const own = ownPatient(scope.identity);
+      if (!('patientId' in own) || data['patientId'] !== own.patientId || !isAuthenticated(scope.identity) || data['organizationId'] !== scope.identity.organizationId) {
+        throw forbidden('Patients connect their own wearables');
+      }
+    },
+    audited: true,
+  },
+  WearableSyncRequest: { read: () => NOTHING, write: () => NOTHING },
   Hl7Message: { read: () => NOTHING, write: () => NOTHING },
   // Keyed by patient, so "nothing" is no patient.
   PatientIdentifier: { read: () => ({ patientId: { in: [] } }), write: () => ({ patientId: { in: [] } }) },

@@ -4,12 +4,12 @@ import type { SubgraphDeps } from '../kit/context.js';
 import { errorResponse } from '../kit/http.js';
 import { isAuthenticated, Role } from '../kit/identity.js';
 import type { SubgraphRoute } from '../kit/subgraph.js';
-import { DevicesEvents } from '../kit/events/devices.js';
-import { recordEventsOf, type TransactionClient } from '../kit/outbox.js';
+import type { TransactionClient } from '../kit/outbox.js';
 import { buildAck, CAREGRAPH_RECEIVER, type AckCode } from './hl7/ack.js';
 import { assessOru, type OruView, type ResultObservation } from './hl7/oru.js';
 import { headerOf, parseHl7, type Hl7Message } from './hl7/parse.js';
 import { matchPatients } from './patients.js';
+import { announcedOf, announceEach, insertObservations, type Announced, type ObservationRow } from './store.js';
 
 /**
  * Lab results in: every HL7 v2 message (from `POST /hl7/v2` or the MLLP listener) is judged
@@ -187,31 +187,6 @@ export function instantOf(dtm: string): Date | null {
 /** Decimal(20,6) holds 14 digits before the point: a larger "number" is kept as text only. */
 const storableNumber = (numeric: string | null): string | null => (numeric !== null && /^[+-]?\d{0,14}(\.\d*)?$/.test(numeric.replace(/^\./, '0.')) ? numeric : null);
 
-interface ObservationRow {
-  id: string; organizationId: string; patientId: string | null; source: 'LAB' | 'DEVICE'; messageId: string | null; sourceKey: string;
-  code: string; codeSystem: string; display: string; valueType: string; valueText: string; valueNumber: string | null; comparator: string | null;
-  unit: string | null; unitSystem: string | null; referenceRange: string | null; interpretation: string[]; status: ObservationStatus; effectiveAt: Date | null;
-  placerOrderId: string | null; fillerOrderId: string | null; orderCode: string | null; sourcePatientId: string; sourcePatientName: string; critical: boolean; notes: string[];
-}
-
-/**
- * Observations in one statement whatever their number (the rows as one JSON parameter): a lab
- * sends results by the thousand, and Prisma's createMany costs about half a millisecond a row.
- */
-async function insertObservations(tx: TransactionClient, rows: readonly ObservationRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  // Timestamps without a zone, in UTC: how Prisma stores DateTime.
-  const json = JSON.stringify(rows.map((row) => ({ ...row, effectiveAt: row.effectiveAt ? row.effectiveAt.toISOString().replace('Z', '') : null })));
-  await tx.$executeRaw`
-    INSERT INTO "devices"."Observation" ("id", "organizationId", "patientId", "source", "messageId", "sourceKey", "code", "codeSystem", "display", "valueType", "valueText", "valueNumber", "comparator",
-      "unit", "unitSystem", "referenceRange", "interpretation", "status", "effectiveAt", "placerOrderId", "fillerOrderId", "orderCode", "sourcePatientId", "sourcePatientName", "critical", "notes")
-    SELECT r."id", r."organizationId", r."patientId", r."source", r."messageId", r."sourceKey", r."code", r."codeSystem", r."display", r."valueType", r."valueText", r."valueNumber", r."comparator",
-      r."unit", r."unitSystem", r."referenceRange", r."interpretation", r."status", r."effectiveAt", r."placerOrderId", r."fillerOrderId", r."orderCode", r."sourcePatientId", r."sourcePatientName", r."critical", r."notes"
-    FROM jsonb_to_recordset(${json}::jsonb) AS r("id" text, "organizationId" text, "patientId" text, "source" "devices"."ObservationSource", "messageId" text, "sourceKey" text, "code" text, "codeSystem" text,
-      "display" text, "valueType" text, "valueText" text, "valueNumber" numeric, "comparator" text, "unit" text, "unitSystem" text, "referenceRange" text, "interpretation" text[],
-      "status" "devices"."ObservationStatus", "effectiveAt" timestamp(3), "placerOrderId" text, "fillerOrderId" text, "orderCode" text, "sourcePatientId" text, "sourcePatientName" text, "critical" boolean, "notes" text[])`;
-}
-
 /** The observations of each stored message, and their events, in one statement each; how many each message had. */
 async function recordObservations(tx: TransactionClient, messages: Array<{ organizationId: string; patientId: string | null; messageId: string; sender: string; view: OruView }>): Promise<number[]> {
   const rows: ObservationRow[] = [];
@@ -225,19 +200,19 @@ async function recordObservations(tx: TransactionClient, messages: Array<{ organ
     view.orders.forEach((order, orderIndex) => {
       order.observations.forEach((observation, index) => {
         const code = codeOf(observation, input.sender);
-        const row = {
-          id: randomUUID(), organizationId: input.organizationId, patientId: input.patientId, source: 'LAB' as const, messageId: input.messageId,
+        const row: ObservationRow = {
+          id: randomUUID(), organizationId: input.organizationId, patientId: input.patientId, source: 'LAB' as const, messageId: input.messageId, connectionId: null,
           sourceKey: `hl7:${input.messageId}:${orderIndex}:${index}`,
           code: code.code.slice(0, 100), codeSystem: code.system.slice(0, 200), display: code.display.slice(0, 200),
           valueType: observation.valueType, valueText: observation.value, valueNumber: storableNumber(observation.numeric), comparator: observation.comparator,
           unit: observation.units?.code || null, unitSystem: observation.units?.system || null, referenceRange: observation.referenceRange || null,
           interpretation: observation.flags, status: STATUS[observation.status] ?? 'REGISTERED',
-          effectiveAt: instantOf(observation.observedAt) ?? instantOf(order.observedAt),
+          effectiveAt: instantOf(observation.observedAt) ?? instantOf(order.observedAt), effectiveEndAt: null,
           placerOrderId: order.placerId || null, fillerOrderId: order.fillerId || null, orderCode: order.test.code || null,
           sourcePatientId, sourcePatientName, critical: observation.flags.some((flag) => CRITICAL_FLAGS.has(flag)), notes: observation.notes,
         };
         rows.push(row);
-        if (input.patientId) announced.push({ patientId: input.patientId, observation: { id: row.id, organizationId: row.organizationId, code: row.code, codeSystem: row.codeSystem, display: row.display, flags: row.interpretation, critical: row.critical, source: 'LAB' } });
+        if (input.patientId) announced.push({ patientId: input.patientId, observation: announcedOf(row) });
       });
     });
     counts.push(rows.length - before);
@@ -245,38 +220,6 @@ async function recordObservations(tx: TransactionClient, messages: Array<{ organ
   await insertObservations(tx, rows);
   await announceEach(tx, announced);
   return counts;
-}
-
-export interface Announced {
-  id: string;
-  organizationId: string;
-  code: string;
-  codeSystem: string;
-  display: string;
-  flags: string[];
-  critical: boolean;
-  source: 'LAB' | 'DEVICE';
-}
-
-/** `devices.observation.added` for each, and `devices.observation.critical` for the critical ones, in the caller's transaction. */
-export function announce(tx: TransactionClient, patientId: string, observations: readonly Announced[]): Promise<void> {
-  return announceEach(tx, observations.map((observation) => ({ patientId, observation })));
-}
-
-async function announceEach(tx: TransactionClient, announced: ReadonlyArray<{ patientId: string; observation: Announced }>): Promise<void> {
-  if (announced.length === 0) return;
-  const envelope = ({ patientId, observation }: { patientId: string; observation: Announced }) => ({
-    aggregateId: observation.id, organizationId: observation.organizationId,
-    payload: { observationId: observation.id, organizationId: observation.organizationId, patientId, code: observation.code, codeSystem: observation.codeSystem, source: observation.source },
-  });
-  await recordEventsOf(tx, DevicesEvents.observationAdded, announced.map(envelope));
-  const critical = announced.filter(({ observation }) => observation.critical);
-  if (critical.length) {
-    await recordEventsOf(tx, DevicesEvents.observationCritical, critical.map((entry) => {
-      const { payload, ...rest } = envelope(entry);
-      return { ...rest, payload: { ...payload, display: entry.observation.display.slice(0, 200), flags: entry.observation.flags.slice(0, 10), urgency: 'CRITICAL' as const } };
-    }));
-  }
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { GraphQLSchema } from 'graphql';
+import type { WearableConnection as WearableConnectionRow } from '../../prisma/generated/client/client.js';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import { DevicesEvents } from '../kit/events/devices.js';
 import { requireOwnOrStaff } from '../kit/identity.js';
 import { eventTopic, type RelayedEvent } from '../kit/outbox.js';
 import * as observations from './observations.js';
 import { RESULT_READERS } from './policies.js';
+import * as wearables from './wearables.js';
 
 /** The devices subgraph's types. Resolvers translate; rules live in the services, access in policies.ts. */
 export function buildDevicesSchema(): GraphQLSchema {
@@ -46,7 +48,44 @@ export function buildDevicesSchema(): GraphQLSchema {
   });
   builder.asEntity(ObservationRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => observations.loadObservation(ctx, ref.id) });
 
+  const ProviderEnum = builder.enumType('WearableProvider', { values: ['GOOGLE_HEALTH'] as const, description: 'Google Health: Fitbit and Pixel data (the Fitbit Web API’s successor).' });
+  const ConnectionStatusEnum = builder.enumType('WearableConnectionStatus', {
+    values: ['PENDING', 'ACTIVE', 'REAUTHORIZE', 'DISCONNECTED'] as const,
+    description: 'PENDING until the patient consents; REAUTHORIZE when the provider no longer honours it (connect again).',
+  });
+  const DataTypeEnum = builder.enumType('WearableDataType', { values: ['HEART_RATE', 'STEPS', 'SLEEP', 'OXYGEN_SATURATION'] as const });
+  const ConnectionRef = builder.prismaObject('WearableConnection', {
+    description: 'A patient’s wearable account, synced into observations. Its tokens never leave devices (sealed at rest).',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      patient: t.field({ type: PatientRef, resolve: (c) => ({ id: c.patientId }) }),
+      provider: t.field({ type: ProviderEnum, resolve: (c) => c.provider }),
+      status: t.field({ type: ConnectionStatusEnum, resolve: (c) => c.status }),
+      dataTypes: t.field({ type: [DataTypeEnum], description: 'What the patient granted and is synced (none unless ACTIVE).', resolve: (c, _args, ctx) => wearables.dataTypesOf(ctx, c) }),
+      connectedAt: t.expose('connectedAt', { type: 'DateTime', nullable: true }),
+      disconnectedAt: t.expose('disconnectedAt', { type: 'DateTime', nullable: true }),
+      lastSyncAt: t.expose('lastSyncAt', { type: 'DateTime', nullable: true }),
+      nextSyncAt: t.expose('nextSyncAt', { type: 'DateTime', nullable: true }),
+      retryAfter: t.field({ type: 'DateTime', nullable: true, description: 'Held back until then after a failure or the provider’s rate limit.', resolve: (c) => (c.failures > 0 ? c.heldUntil : null) }),
+      lastProblem: t.exposeString('lastError', { nullable: true, description: 'Why the last sync or revocation failed (no PHI).' }),
+      revocationPending: t.boolean({ description: 'Disconnected, and the provider has not yet taken the revocation (retried).', resolve: (c) => c.status === 'DISCONNECTED' && c.sealedRefreshToken !== null }),
+    }),
+  });
+  builder.asEntity(ConnectionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => wearables.loadConnection(ctx, ref.id) });
+  const AuthorizationRef = builder.objectRef<{ connection: WearableConnectionRow; authorizationUrl: string }>('WearableAuthorization').implement({
+    description: 'Send the patient to `authorizationUrl`; the provider sends them back to the app with `code` and `state` for completeWearableConnection.',
+    fields: (t) => ({ connection: t.field({ type: ConnectionRef, resolve: (a) => a.connection }), authorizationUrl: t.exposeString('authorizationUrl') }),
+  });
+
   extendPatient(PatientRef, (t) => ({
+    wearableConnections: t.field({
+      type: [ConnectionRef],
+      description: 'The patient’s wearable connections: their own for the patient, the organization’s patients’ for nurses and clinicians.',
+      resolve: (patient, _args, ctx) => {
+        requireOwnOrStaff(ctx.identity, patient.id, RESULT_READERS, 'wearables');
+        return wearables.connectionsOfPatient(ctx, patient.id);
+      },
+    }),
     observations: t.field({
       type: [ObservationRef],
       description: 'This patient’s results, newest first: their own for the patient, the organization’s for nurses and clinicians.',
@@ -66,6 +105,30 @@ export function buildDevicesSchema(): GraphQLSchema {
   }));
 
   builder.mutationFields((t) => ({
+    connectWearable: t.field({
+      type: AuthorizationRef,
+      description: 'A patient starts connecting their wearable: where to send them to consent (valid 10 minutes, for them only).',
+      args: { patientId: t.arg.id({ required: true }), provider: t.arg({ type: ProviderEnum, required: false }) },
+      resolve: (_root, args, ctx) => wearables.connectWearable(ctx, String(args.patientId), args.provider ?? 'GOOGLE_HEALTH'),
+    }),
+    completeWearableConnection: t.field({
+      type: ConnectionRef,
+      description: 'What the provider sent the patient back with: `state` and `code`, or `error` when they declined.',
+      args: { state: t.arg.string({ required: true }), code: t.arg.string({ required: false }), error: t.arg.string({ required: false }) },
+      resolve: (_root, args, ctx) => wearables.completeWearableConnection(ctx, { state: args.state, code: args.code ?? null, error: args.error ?? null }),
+    }),
+    syncWearable: t.field({
+      type: ConnectionRef,
+      description: 'Syncs now (unless the provider asked us to wait: see retryAfter).',
+      args: { connectionId: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => wearables.syncWearable(ctx, String(args.connectionId)),
+    }),
+    disconnectWearable: t.field({
+      type: ConnectionRef,
+      description: 'Stops syncing, revokes access at the provider and erases the tokens. Readings already synced stay in the record.',
+      args: { connectionId: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => wearables.disconnectWearable(ctx, String(args.connectionId)),
+    }),
     assignResult: t.field({
       type: [ObservationRef],
       description: 'Assigns an unmatched result (every observation of its order) to a patient of the organization.',

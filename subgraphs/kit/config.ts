@@ -147,6 +147,37 @@ export interface DevicesSettings {
     /** PEM key and certificate: the listener speaks TLS. */
     tls?: { key: string; cert: string };
   };
+  /** Wearables (WEARABLES_*): off unless a provider is configured. */
+  wearables?: WearableSettings;
+}
+
+export interface WearableSettings {
+  /** The Google Health API (Fitbit, Pixel). */
+  google?: GoogleHealthSettings;
+  /** Device readings beyond these are critical (they reach the nurse queue); defaults in devices/wearables.ts. */
+  thresholds?: { heartRateHigh?: number; heartRateLow?: number; oxygenSaturationLow?: number };
+  /** How far back a new connection's first sync reaches (default 7 days). */
+  backfillDays?: number;
+  /** How often an active connection is synced without being notified (default 1 hour). */
+  syncIntervalMs?: number;
+  /** Backoff after a failure or a 429 without Retry-After: doubled per consecutive failure from the base, capped (defaults 60 s, 1 hour). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface GoogleHealthSettings {
+  clientId: string;
+  clientSecret: string;
+  /** The app's page Google sends the patient back to; it calls completeWearableConnection. */
+  redirectUri: string;
+  /** The secret registered with the webhook subscriber (Google sends it as Authorization). */
+  webhookSecret?: string;
+  /** Google's by default; a local fake in tests. */
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  revocationEndpoint?: string;
+  apiBaseUrl?: string;
+  timeoutMs?: number;
 }
 
 export interface StripeSettings {

@@ -10,6 +10,7 @@ import { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { Sealer } from './sealing.js';
 import type { LlmConfig } from './responder.js';
 
 /** Claims of a platform session token (what the gateway verifies on every request). */
@@ -46,6 +47,8 @@ export interface SubgraphDeps {
   devices?: DevicesSettings;
   /** Keys patient identifier digests (kit/identifiers.ts); derived from the platform's internal secret. */
   identifierKey?: string;
+  /** Seals secrets held for users at outside services (wearable tokens): kit/sealing.ts. */
+  sealer?: Sealer;
 }
 
 /** What every resolver receives: the verified identity, the request's own loaders and its access-checked data path. */

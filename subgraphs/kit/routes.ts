@@ -11,12 +11,18 @@ export interface PublicRoute {
   subgraph: string;
   method: HttpMethod;
   path: string;
+  /**
+   * The caller is a vendor proving itself in `Authorization` its own way (Google Health sends
+   * its webhook secret there, without a scheme): the gateway does not read that header as a
+   * platform credential, passes it on, and the route checks it.
+   */
+  vendorAuthorization?: boolean;
 }
 
 export const PUBLIC_ROUTES_PATH = 'schema/public-routes.json';
 
 export function publicRoutesOf(definitions: readonly SubgraphDefinition[]): PublicRoute[] {
-  return definitions.flatMap((d) => d.routes.filter((r) => r.public).map((r) => ({ subgraph: d.name, method: r.method, path: r.path })));
+  return definitions.flatMap((d) => d.routes.filter((r) => r.public).map((r) => ({ subgraph: d.name, method: r.method, path: r.path, ...(r.vendorAuthorization ? { vendorAuthorization: true } : {}) })));
 }
 
 const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -30,6 +36,7 @@ export function readPublicRoutes(path = PUBLIC_ROUTES_PATH): PublicRoute[] {
     if (!route || typeof route.subgraph !== 'string' || typeof route.path !== 'string' || !route.path.startsWith('/') || typeof route.method !== 'string' || !METHODS.has(route.method)) {
       throw new Error(`${path}: route ${index} is malformed`);
     }
-    return { subgraph: route.subgraph, method: route.method, path: route.path };
+    if (route.vendorAuthorization !== undefined && typeof route.vendorAuthorization !== 'boolean') throw new Error(`${path}: route ${index} is malformed`);
+    return { subgraph: route.subgraph, method: route.method, path: route.path, ...(route.vendorAuthorization ? { vendorAuthorization: true } : {}) };
   });
 }

@@ -1,6 +1,6 @@
 import { BackgroundTasks } from './background.js';
 import { createCache } from './cache.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings } from './config.js';
+import { readSharedConfig, type DevicesSettings, type InsuranceSettings, type StripeSettings } from './config.js';
 import type { SubgraphDeps } from './context.js';
 import { identifierKeyFrom } from './identifiers.js';
 import { openDatabase, type Database } from './database.js';
@@ -12,6 +12,7 @@ import { createRateLimiter } from './rate-limit.js';
 import type { LlmConfig } from './responder.js';
 import type { SubgraphDefinition } from './subgraph.js';
 import { tokenIssuer } from './tokens.js';
+import { Sealer, sealingKeysFrom, type SealingKey } from './sealing.js';
 
 /**
  * What every subgraph process shares, opened in one place: the database (migrated), the pubsub,
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   stripe?: StripeSettings;
   insurance?: InsuranceSettings;
   devices?: DevicesSettings;
+  /** Keys sealing secrets held for users (newest first); SEALING_KEYS, or derived locally, without it. */
+  sealingKeys?: SealingKey[];
   publicUrl?: string;
   /** Retry timing of webhook deliveries (tests shorten it). */
   webhookDelivery?: Partial<DispatcherOptions>;
@@ -69,6 +72,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     cache,
     background,
     identifierKey: identifierKeyFrom(options.keys.internalIdentitySecret),
+    sealer: new Sealer(options.sealingKeys ?? sealingKeysFrom(process.env, options.keys.internalIdentitySecret, readSharedConfig().production)),
   };
   const workers = startOutboxWorkers({ prisma: database.prisma, pubsub, log, dispatcher: options.webhookDelivery });
   let closing: Promise<void> | undefined;

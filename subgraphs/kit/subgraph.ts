@@ -22,6 +22,8 @@ export interface SubgraphRoute {
   path: string;
   /** Public routes are also served at the gateway's address (webhooks, REST aliases). */
   public: boolean;
+  /** A vendor's own credential arrives in `Authorization`, for the route to check (kit/routes.ts). */
+  vendorAuthorization?: boolean;
   /**
    * `deps` is the process's (system access: webhooks from vendors act for no user); `ctx` is
    * the caller's, with the access-checked data path, for routes that act for the caller.

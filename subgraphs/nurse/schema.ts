@@ -11,7 +11,7 @@ export function buildNurseSchema(): GraphQLSchema {
 
   const UrgencyEnum = builder.enumType('Urgency', { values: ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const });
   const StatusEnum = builder.enumType('QueueStatus', { values: ['WAITING', 'IN_REVIEW', 'APPROVED', 'OVERRIDDEN', 'ESCALATED', 'RESOLVED'] as const });
-  const SourceEnum = builder.enumType('QueueSource', { values: ['CHAT_RED_FLAG', 'TRIAGE', 'ASSESSMENT', 'LAB_RESULT', 'MANUAL'] as const });
+  const SourceEnum = builder.enumType('QueueSource', { values: ['CHAT_RED_FLAG', 'TRIAGE', 'ASSESSMENT', 'LAB_RESULT', 'DEVICE_READING', 'MANUAL'] as const });
   const ActionEnum = builder.enumType('QueueAction', { values: ['APPROVE', 'OVERRIDE', 'ESCALATE'] as const });
   const ActionKindEnum = builder.enumType('NurseActionKind', { values: ['CLAIM', 'RELEASE', 'APPROVE', 'OVERRIDE', 'ESCALATE', 'RESOLVE'] as const });
   const EventKindEnum = builder.enumType('QueueEventKind', { values: ['ADDED', 'CHANGED', 'REMOVED'] as const });

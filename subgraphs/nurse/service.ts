@@ -114,13 +114,17 @@ export const criticalResultConsumer: EventConsumer = {
   name: 'nurse.queue-from-critical-results',
   handlers: [
     on(DevicesEvents.observationCritical, async (event, tx) => {
-      const { patientId, organizationId, observationId, display, code, flags, urgency } = event.payload;
+      const { patientId, organizationId, observationId, display, code, flags, urgency, source } = event.payload;
       if (event.organizationId !== organizationId) throw new MalformedEvent('the event’s organization differs from its payload’s');
       const patientOrganization = await directoryOrganizationOf(tx, patientId);
       if (patientOrganization !== null && patientOrganization !== organizationId) throw new MalformedEvent('the patient belongs to another organization than the event’s');
       if (await tx.queueEntry.findUnique({ where: { sourceEventId: event.id } })) return;
       const flagged = flags.length ? ` (${flags.join(', ')})` : '';
-      await addEntry(tx, { organizationId, patientId, source: 'LAB_RESULT', sourceEventId: event.id, sourceRef: observationId, urgency, reason: `Critical result: ${display || code}${flagged}`.slice(0, 500) });
+      const fromDevice = source === 'DEVICE';
+      await addEntry(tx, {
+        organizationId, patientId, source: fromDevice ? 'DEVICE_READING' : 'LAB_RESULT', sourceEventId: event.id, sourceRef: observationId, urgency,
+        reason: `${fromDevice ? 'Critical device reading' : 'Critical result'}: ${display || code}${flagged}`.slice(0, 500),
+      });
     }),
   ],
 };

@@ -1,15 +1,18 @@
 import { PATIENTS } from '../../prisma/seed-data.js';
 import { entitiesQuery, runAgainstSubgraph, runThroughGateway, type Caller, type MatrixCase } from '../support/authz-matrix.js';
+import { FakeGoogleHealth } from '../support/fake-google-health.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
  * Every role against every root field of the devices subgraph and its entity lookups: the
  * patient's own result, another patient's, another organization's, an unmatched one; who may
  * see what the lab called the patient; assignment naming another organization's patient
- * (refused, nothing changed); and the HL7 route for each kind of caller.
+ * (refused, nothing changed); wearable connections (the patient's own, another organization's
+ * patient's); and the HL7 and Google Health webhook routes for each kind of caller.
  */
 let t: TestPlatform;
-const ids = { amara: '', bayo: '', hospital: '', unmatched: '' };
+let google: FakeGoogleHealth;
+const ids = { amara: '', bayo: '', hospital: '', unmatched: '', amaraWearable: '', fayeWearable: '' };
 
 const result = (controlId: string, mrn: string) => [
   `MSH|^~\\&|LAB|LAB|CAREGRAPH|DEVICES|20261205101500||ORU^R01|${controlId}|P|2.5.1`,
@@ -28,8 +31,22 @@ async function post(key: string, body: string): Promise<void> {
 }
 const idOf = async (controlId: string): Promise<string> => (await t.platform.database.prisma.observation.findFirstOrThrow({ where: { fillerOrderId: `F-${controlId}` } })).id;
 
+/** A patient's wearable connection: ACTIVE when they complete the consent at the fake Google, else PENDING. */
+async function wearableOf(user: 'patient' | 'hospitalPatient', patientId: string, completeIt: boolean): Promise<string> {
+  const headers = { authorization: `Bearer ${await t.tokenFor(user)}` };
+  const started = await postGraphQL(t.graphqlUrl, { query: `mutation { connectWearable(patientId: "${patientId}") { authorizationUrl connection { id } } }` }, headers);
+  const { authorizationUrl, connection } = (started.json.data as { connectWearable: { authorizationUrl: string; connection: { id: string } } }).connectWearable;
+  if (completeIt) {
+    const back = await google.consent(authorizationUrl);
+    const done = await postGraphQL(t.graphqlUrl, { query: 'mutation($s: String!, $c: String) { completeWearableConnection(state: $s, code: $c) { status } }', variables: { s: back.searchParams.get('state'), c: back.searchParams.get('code') } }, headers);
+    if ((done.json.data as { completeWearableConnection?: { status: string } } | null)?.completeWearableConnection?.status !== 'ACTIVE') throw new Error(`wearable not connected: ${JSON.stringify(done.json)}`);
+  }
+  return connection.id;
+}
+
 beforeAll(async () => {
-  t = await startTestPlatform({});
+  google = await new FakeGoogleHealth().start();
+  t = await startTestPlatform({ devices: { wearables: { google: google.settings(), syncIntervalMs: 3_600_000 } } });
   const north = await keyFor('admin');
   const hospital = await keyFor('hospitalAdmin');
   await post(north, result('M-AMARA', PATIENTS.amaraNorth.mrn));
@@ -40,9 +57,12 @@ beforeAll(async () => {
   ids.bayo = await idOf('M-BAYO');
   ids.unmatched = await idOf('M-NOBODY');
   ids.hospital = await idOf('M-FAYE');
+  ids.amaraWearable = await wearableOf('patient', PATIENTS.amaraNorth.id, true);
+  ids.fayeWearable = await wearableOf('hospitalPatient', PATIENTS.fayeHospital.id, false);
 }, 120_000);
 afterAll(async () => {
   await t?.close();
+  await google?.close();
 });
 
 const READERS: Caller[] = ['NURSE', 'CLINICIAN', 'ADMIN'];
@@ -60,6 +80,16 @@ const ROOT: MatrixCase[] = [
   { name: 'Query.patient observations (own)', query: () => `{ patient(id: "${PATIENTS.amaraNorth.id}") { observations { id } } }`, allowed: ['PATIENT', ...READERS] },
   { name: 'Mutation.assignResult (already assigned)', query: () => `mutation { assignResult(observationId: "${ids.amara}", patientId: "${PATIENTS.amaraNorth.id}") { id } }`, allowed: READERS, allowedCode: 'CONFLICT' },
   { name: 'Mutation.assignResult (another organization’s result)', query: () => `mutation { assignResult(observationId: "${ids.hospital}", patientId: "${PATIENTS.amaraNorth.id}") { id } }`, allowed: [] },
+  { name: 'Query.patient wearableConnections (own)', query: () => `{ patient(id: "${PATIENTS.amaraNorth.id}") { wearableConnections { id status dataTypes } } }`, allowed: ['PATIENT', ...READERS] },
+  { name: 'Query.patient wearableConnections (another patient)', query: () => `{ patient(id: "${PATIENTS.bayoNorth.id}") { wearableConnections { id } } }`, allowed: READERS, outcomes: { PATIENT: 'FORBIDDEN' } },
+  { name: 'Mutation.connectWearable (own, already connected)', query: () => `mutation { connectWearable(patientId: "${PATIENTS.amaraNorth.id}") { authorizationUrl } }`, allowed: ['PATIENT'], allowedCode: 'CONFLICT' },
+  { name: 'Mutation.connectWearable (another patient’s)', query: () => `mutation { connectWearable(patientId: "${PATIENTS.bayoNorth.id}") { authorizationUrl } }`, allowed: [] },
+  { name: 'Mutation.completeWearableConnection (a state not pending)', query: () => 'mutation { completeWearableConnection(state: "not-a-state", code: "4/x") { id } }', allowed: ['PATIENT'], allowedCode: 'BAD_USER_INPUT' },
+  { name: 'Mutation.syncWearable (own)', query: () => `mutation { syncWearable(connectionId: "${ids.amaraWearable}") { status lastSyncAt } }`, allowed: ['PATIENT'] },
+  { name: 'Mutation.syncWearable (another organization’s patient’s)', query: () => `mutation { syncWearable(connectionId: "${ids.fayeWearable}") { status } }`, allowed: [] },
+  { name: 'Mutation.disconnectWearable (another organization’s patient’s)', query: () => `mutation { disconnectWearable(connectionId: "${ids.fayeWearable}") { status } }`, allowed: [] },
+  // Last: the patient disconnects their own (every other caller refused first, and the row unchanged).
+  { name: 'Mutation.disconnectWearable (own)', query: () => `mutation { disconnectWearable(connectionId: "${ids.amaraWearable}") { status revocationPending } }`, allowed: ['PATIENT'] },
 ];
 
 // Patient.observations of another patient: identity lets clinical staff see the patient; the patient sees only themself.
@@ -75,6 +105,9 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Observation (another organization’s)', query: () => entitiesQuery('Observation', ids.hospital, 'value'), allowed: [] },
   { name: '_entities Patient.observations (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'observations { id }'), allowed: ['PATIENT', ...READERS] },
   { name: '_entities Patient.observations (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'observations { id }'), allowed: READERS },
+  { name: '_entities WearableConnection (own)', query: () => entitiesQuery('WearableConnection', ids.amaraWearable, 'status provider dataTypes lastSyncAt revocationPending'), allowed: ['PATIENT', ...READERS] },
+  { name: '_entities WearableConnection (another organization’s)', query: () => entitiesQuery('WearableConnection', ids.fayeWearable, 'status'), allowed: [] },
+  { name: '_entities Patient.wearableConnections (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'wearableConnections { id }'), allowed: ['PATIENT', ...READERS] },
 ];
 
 describe('devices authorization matrix', () => {
@@ -97,5 +130,13 @@ describe('devices authorization matrix', () => {
     }
     statuses['none'] = (await fetch(`${t.baseUrl}/hl7/v2`, { method: 'POST', body: result('ROLE-none', 'MCN-X') })).status;
     expect(statuses).toEqual({ patient: 403, nurse: 403, clinician: 403, admin: 403, billing: 403, service: 403, device: 200, none: 401 });
+  });
+  it('POST /webhooks/wearables/google-health: only Google’s subscriber secret is taken (every platform credential 401)', async () => {
+    const statuses: Record<string, number> = {};
+    const verify = (authorization?: string) => fetch(`${t.baseUrl}/webhooks/wearables/google-health`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: '{"type":"verification"}' });
+    for (const user of ['patient', 'nurse', 'admin', 'service', 'device'] as const) statuses[user] = (await verify(`Bearer ${await t.tokenFor(user)}`)).status;
+    statuses['none'] = (await verify()).status;
+    statuses['google'] = (await verify(google.webhookSecret)).status;
+    expect(statuses).toEqual({ patient: 401, nurse: 401, admin: 401, service: 401, device: 401, none: 401, google: 201 });
   });
 });

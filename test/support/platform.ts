@@ -1,3 +1,4 @@
+import type { SealingKey } from '../../subgraphs/kit/sealing.js';
 import { randomUUID } from 'node:crypto';
 import { GraphQLClient } from 'graphql-request';
 import { generatePlatformKeys, type PlatformKeys } from '../../subgraphs/kit/keys.js';
@@ -40,8 +41,10 @@ export interface TestPlatformOptions {
   stripe?: StripeSettings;
   /** Point insurance at payers (local fakes in tests). */
   insurance?: InsuranceSettings;
-  /** An MLLP listener for devices. */
+  /** An MLLP listener and wearables (the local Google fake) for devices. */
   devices?: DevicesSettings;
+  /** Sealing keys, newest first (rotation tests). */
+  sealingKeys?: SealingKey[];
   countStatements?: boolean;
   /** Rewrites the scratch database's URL (a fault proxy in front of PostgreSQL). */
   databaseUrlFor?: (url: string) => string;

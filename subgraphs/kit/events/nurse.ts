@@ -13,7 +13,7 @@ export const NurseEvents = {
       kind: z.enum(['ADDED', 'CHANGED', 'REMOVED']),
       entryId: id,
       organizationId: id,
-      source: z.enum(['CHAT_RED_FLAG', 'TRIAGE', 'ASSESSMENT', 'LAB_RESULT', 'MANUAL']),
+      source: z.enum(['CHAT_RED_FLAG', 'TRIAGE', 'ASSESSMENT', 'LAB_RESULT', 'DEVICE_READING', 'MANUAL']),
       urgency: z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']),
       status: z.enum(['WAITING', 'IN_REVIEW', 'APPROVED', 'OVERRIDDEN', 'ESCALATED', 'RESOLVED']),
       version: int32,
