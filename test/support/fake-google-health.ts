@@ -72,6 +72,8 @@ export class FakeGoogleHealth {
   }
 
   async close(): Promise<void> {
+    // Kept-alive client sockets would hold the server (and the test process) open.
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
