@@ -8,9 +8,9 @@
  *
  * Environment: BENCH_ROUNDS (5).
  */
-import { committedClassifier } from '../subgraphs/chat/domain/red-flag-classifier.js';
-import { detectRedFlags } from '../subgraphs/chat/domain/red-flag-detector.js';
-import { detectRuleFlags } from '../subgraphs/chat/domain/red-flags.js';
+import { committedClassifier } from '../subgraphs/kit/red-flags/red-flag-classifier.js';
+import { detectRedFlags } from '../subgraphs/kit/red-flags/red-flag-detector.js';
+import { detectRuleFlags } from '../subgraphs/kit/red-flags/red-flags.js';
 import { HOLDOUT_SET, loadCorpus, loadLabelledSet, messagesOf } from '../scripts/redflags/corpus.js';
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);

@@ -7,10 +7,10 @@
  * below the floors CI holds (red-flag-evaluation.ts). This is a benchmark of detection quality,
  * not a timed test. `-- path.json` scores another labelled set the same way.
  */
-import { committedClassifier } from '../subgraphs/chat/domain/red-flag-classifier.js';
-import { detectRedFlags } from '../subgraphs/chat/domain/red-flag-detector.js';
-import { evaluate, FLOORS, meetsFloors, TARGETS, meetsTargets, type CodeScore, type Detector, type EvaluationReport, type LabelledMessage } from '../subgraphs/chat/domain/red-flag-evaluation.js';
-import { detectRuleFlags, RED_FLAG_URGENCY } from '../subgraphs/chat/domain/red-flags.js';
+import { committedClassifier } from '../subgraphs/kit/red-flags/red-flag-classifier.js';
+import { detectRedFlags } from '../subgraphs/kit/red-flags/red-flag-detector.js';
+import { evaluate, FLOORS, meetsFloors, TARGETS, meetsTargets, type CodeScore, type Detector, type EvaluationReport, type LabelledMessage } from '../subgraphs/kit/red-flags/red-flag-evaluation.js';
+import { detectRuleFlags, RED_FLAG_URGENCY } from '../subgraphs/kit/red-flags/red-flags.js';
 import { HOLDOUT_SET, loadCorpus, loadLabelledSet, messagesOf, splitByFamily } from './redflags/corpus.js';
 
 const combined: Detector = (text) => detectRedFlags(text);

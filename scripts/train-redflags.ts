@@ -1,13 +1,13 @@
 /**
  * `npm run train:redflags`: trains the red-flag classifier on the corpus's training families and
- * writes subgraphs/chat/domain/red-flag-model.json. The
+ * writes subgraphs/kit/red-flags/red-flag-model.json. The
  * held-back families and test/chat/redflags-holdout.json are never read here. Deterministic:
  * run it twice and the file is the same (a test checks that the committed model is what this
  * script writes). `--check` compares instead of writing and exits 1 on a difference.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MODEL_URL } from '../subgraphs/chat/domain/red-flag-classifier.js';
+import { MODEL_URL } from '../subgraphs/kit/red-flags/red-flag-classifier.js';
 import { loadCorpus, splitByFamily } from './redflags/corpus.js';
 import { serialiseModel, trainModel } from './redflags/train.js';
 

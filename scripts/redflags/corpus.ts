@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseLabelledMessages, type LabelledMessage } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
-import { isRedFlagCode, type RedFlagCode } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
+import { parseLabelledMessages, type LabelledMessage } from '../../subgraphs/kit/red-flags/red-flag-evaluation.js';
+import { isRedFlagCode, type RedFlagCode } from '../../subgraphs/kit/red-flags/red-flag-lexicon.js';
 
 /**
  * The labelled red-flag corpus (test/chat/redflags-corpus/, described in its SOURCES.md): families

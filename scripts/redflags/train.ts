@@ -1,7 +1,7 @@
-import { distinctFeatures, featureScale, type RedFlagModel } from '../../subgraphs/chat/domain/red-flag-classifier.js';
-import type { LabelledMessage } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
-import { extractFeatures, wordsOf } from '../../subgraphs/chat/domain/red-flag-features.js';
-import { RED_FLAG_CODES, type RedFlagCode } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
+import { distinctFeatures, featureScale, type RedFlagModel } from '../../subgraphs/kit/red-flags/red-flag-classifier.js';
+import type { LabelledMessage } from '../../subgraphs/kit/red-flags/red-flag-evaluation.js';
+import { extractFeatures, wordsOf } from '../../subgraphs/kit/red-flags/red-flag-features.js';
+import { RED_FLAG_CODES, type RedFlagCode } from '../../subgraphs/kit/red-flags/red-flag-lexicon.js';
 import { digestOf, type CorpusFamily, type FamilyKind } from './corpus.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ChatMessage } from '../../prisma/generated/client/client.js';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
-import type { RedFlag } from './domain/red-flag-detector.js';
+import type { RedFlag } from '../kit/red-flags/red-flag-detector.js';
 import * as chat from './service.js';
 
 /** The chat subgraph's types. Resolvers translate; rules live in service.ts. */

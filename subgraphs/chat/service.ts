@@ -9,8 +9,8 @@ import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { OpenAICompatibleResponder, streamWords, type Responder } from '../kit/responder.js';
 import { openTopic } from '../kit/subscriptions.js';
 import { LlmRedFlagReviewer, type RedFlagReviewer } from './adapters/llm-red-flags.js';
-import { addReviewedFlags, detectRedFlags, type RedFlag } from './domain/red-flag-detector.js';
-import { emergencyGuidance } from './domain/red-flags.js';
+import { addReviewedFlags, detectRedFlags, type RedFlag } from '../kit/red-flags/red-flag-detector.js';
+import { emergencyGuidance } from '../kit/red-flags/red-flags.js';
 
 /**
  * Patient chat with the AI assistant. Every patient message goes through red-flag detection

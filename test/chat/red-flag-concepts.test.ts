@@ -1,5 +1,5 @@
-import { conceptsOf } from '../../subgraphs/chat/domain/red-flag-concepts.js';
-import { extractFeatures, wordsOf } from '../../subgraphs/chat/domain/red-flag-features.js';
+import { conceptsOf } from '../../subgraphs/kit/red-flags/red-flag-concepts.js';
+import { extractFeatures, wordsOf } from '../../subgraphs/kit/red-flags/red-flag-features.js';
 
 const conceptNames = (text: string): string[] => [...new Set(conceptsOf(wordsOf(text)).map((m) => m.concept))].sort();
 const pairs = (text: string): string[] => extractFeatures(text).filter((f) => f.name.startsWith('p:')).map((f) => f.name);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseReviewedCodes } from '../../subgraphs/chat/adapters/llm-red-flags.js';
-import { committedClassifier, MODEL_URL, parseModel, RedFlagClassifier, type RedFlagModel } from '../../subgraphs/chat/domain/red-flag-classifier.js';
-import { addReviewedFlags, detectRedFlags, type RedFlag } from '../../subgraphs/chat/domain/red-flag-detector.js';
-import { RED_FLAG_CODES } from '../../subgraphs/chat/domain/red-flag-lexicon.js';
-import { detectRuleFlags } from '../../subgraphs/chat/domain/red-flags.js';
+import { committedClassifier, MODEL_URL, parseModel, RedFlagClassifier, type RedFlagModel } from '../../subgraphs/kit/red-flags/red-flag-classifier.js';
+import { addReviewedFlags, detectRedFlags, type RedFlag } from '../../subgraphs/kit/red-flags/red-flag-detector.js';
+import { RED_FLAG_CODES } from '../../subgraphs/kit/red-flags/red-flag-lexicon.js';
+import { detectRuleFlags } from '../../subgraphs/kit/red-flags/red-flags.js';
 import { corpusProblems, digestOf, FAMILY_KINDS, HOLDOUT_SET, loadCorpus, loadLabelledSet, messagesOf, splitByFamily } from '../../scripts/redflags/corpus.js';
 
 const codes = (flags: readonly RedFlag[]): string[] => flags.map((f) => f.code).sort();

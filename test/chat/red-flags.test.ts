@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { evaluate, meetsTargets, parseLabelledMessages, TARGETS } from '../../subgraphs/chat/domain/red-flag-evaluation.js';
-import { detectRuleFlags, emergencyGuidance, isCritical, RED_FLAG_URGENCY, type RuleFlag, type RedFlagCode } from '../../subgraphs/chat/domain/red-flags.js';
-import { boundedEditDistance } from '../../subgraphs/chat/domain/fuzzy.js';
+import { evaluate, meetsTargets, parseLabelledMessages, TARGETS } from '../../subgraphs/kit/red-flags/red-flag-evaluation.js';
+import { detectRuleFlags, emergencyGuidance, isCritical, RED_FLAG_URGENCY, type RuleFlag, type RedFlagCode } from '../../subgraphs/kit/red-flags/red-flags.js';
+import { boundedEditDistance } from '../../subgraphs/kit/red-flags/fuzzy.js';
 
 const codes = (text: string): RedFlagCode[] => detectRuleFlags(text).map((f) => f.code).sort();
 const loadSet = (name: string) => parseLabelledMessages(JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')));

@@ -1,5 +1,5 @@
 import { OpenAICompatibleResponder, type LlmConfig, type Responder } from '../../kit/responder.js';
-import { isRedFlagCode, RED_FLAG_CODES } from '../domain/red-flag-lexicon.js';
+import { isRedFlagCode, RED_FLAG_CODES } from '../../kit/red-flags/red-flag-lexicon.js';
 
 /**
  * A second opinion on a patient's message from the configured LLM: which red-flag codes it
