@@ -7,7 +7,7 @@ import type { PlatformKeys } from '../subgraphs/kit/keys.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import type { DispatcherOptions } from '../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../subgraphs/kit/responder.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings } from '../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings } from '../subgraphs/kit/config.js';
 import { openRuntime, seedSubgraphs } from '../subgraphs/kit/runtime.js';
 import { publicRoutesOf } from '../subgraphs/kit/routes.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
@@ -40,6 +40,8 @@ export interface PlatformOptions {
   insurance?: InsuranceSettings;
   /** Lab listeners and wearables for devices (local fakes in tests); devices reads DEVICES_MLLP_* and WEARABLES_* without it. */
   devices?: DevicesSettings;
+  /** Twilio for telemedicine (a local fake in tests); telemedicine reads TWILIO_* without it. */
+  telemedicine?: TelemedicineSettings;
   /** Keys sealing secrets held for users (newest first); SEALING_KEYS without it. */
   sealingKeys?: SealingKey[];
   /** Retry timing of webhook deliveries (tests shorten it). */

@@ -6,10 +6,11 @@ import { chatSubgraph } from './chat/index.js';
 import { devicesSubgraph } from './devices/index.js';
 import type { SubgraphDefinition } from './kit/subgraph.js';
 import { nurseSubgraph } from './nurse/index.js';
+import { telemedicineSubgraph } from './telemedicine/index.js';
 import { trainingSubgraph } from './training/index.js';
 
 /** Every subgraph of the supergraph, in composition order. */
-export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, chatSubgraph, nurseSubgraph, billingSubgraph, insuranceSubgraph, devicesSubgraph, analyticsSubgraph];
+export const SUBGRAPHS: readonly SubgraphDefinition[] = [identitySubgraph, trainingSubgraph, chatSubgraph, nurseSubgraph, billingSubgraph, insuranceSubgraph, telemedicineSubgraph, devicesSubgraph, analyticsSubgraph];
 
 export function findSubgraph(name: string): SubgraphDefinition | undefined {
   return SUBGRAPHS.find((subgraph) => subgraph.name === name);

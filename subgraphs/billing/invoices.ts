@@ -36,6 +36,17 @@ export function loadInvoice(ctx: Ctx, id: string): Promise<Invoice> {
   return loadVisible<Invoice>(ctx, 'Invoice', id);
 }
 
+/** The invoice another domain asked for (a consultation's fee), as the caller may see it; null when there is none or it is out of sight. */
+export async function invoiceForSource(ctx: Ctx, sourceType: string, sourceId: string): Promise<Invoice | null> {
+  requireSignedIn(ctx.identity);
+  return ctx.loaders
+    .get<string, Invoice | null>(`invoiceBySource:${sourceType}`, async (ids) => {
+      const rows = await ctx.db.invoice.findMany({ where: { sourceType, sourceId: { in: [...ids] } } });
+      return ids.map((id) => rows.find((row) => row.sourceId === id) ?? null);
+    })
+    .load(sourceId);
+}
+
 /** A patient's invoices: all of them in the caller's organization for staff, their own (issued) ones for the patient. */
 export function invoicesForPatient(ctx: Ctx, patientId: string): Promise<Invoice[]> {
   requireOwnOrStaff(ctx.identity, patientId, BILLING_STAFF, 'invoices');

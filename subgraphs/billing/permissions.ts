@@ -26,6 +26,9 @@ export const billingPermissions: IRules = {
   CheckoutSession: staffOrPatient,
   PaymentIntentResult: staffOrPatient,
   Patient: staffOrPatient,
+  // Telemedicine's consultation, extended with its fee's invoice (which the policy shows only to its patient and the organization's staff).
+  Consultation: staffOrPatient,
+  InvoiceSource: staffOrPatient,
   ReconciliationReport: staff,
   ReconciliationItem: staff,
 };

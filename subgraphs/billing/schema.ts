@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { createBuilder, extendPatient, organizationPeriodArgs, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import * as invoices from './invoices.js';
+import { TELE_CONSULTATION } from './tele-fees.js';
 import * as payments from './payments.js';
 import * as reconciliation from './reconciliation.js';
 import * as refunds from './refunds.js';
@@ -61,6 +62,10 @@ export function buildBillingSchema(): GraphQLSchema {
     }),
   });
 
+  const SourceRef = builder.objectRef<{ type: string; id: string }>('InvoiceSource').implement({
+    description: '`TELE_CONSULTATION` and the consultation’s id, for a teleconsultation fee.',
+    fields: (t) => ({ type: t.exposeString('type'), id: t.exposeID('id') }),
+  });
   const InvoiceRef = builder.prismaObject('Invoice', {
     fields: (t) => ({
       id: t.exposeID('id'),
@@ -74,6 +79,10 @@ export function buildBillingSchema(): GraphQLSchema {
       amountRefunded: t.int({ resolve: async (i, _args, ctx) => totalsOf(i, await invoices.paymentsOf(ctx, i.id)).refunded }),
       amountDue: t.int({ resolve: async (i, _args, ctx) => totalsOf(i, await invoices.paymentsOf(ctx, i.id)).due }),
       lines: t.field({ type: [LineRef], resolve: (i, _args, ctx) => invoices.linesOf(ctx, i.id) }),
+      source: t.field({
+        type: SourceRef, nullable: true, description: 'What another domain invoiced through an event (a consultation’s fee).',
+        resolve: (i) => (i.sourceType && i.sourceId ? { type: i.sourceType, id: i.sourceId } : null),
+      }),
       payments: t.field({ type: [PaymentRef], resolve: (i, _args, ctx) => invoices.paymentsOf(ctx, i.id) }),
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
       finalizedAt: t.expose('finalizedAt', { type: 'DateTime', nullable: true }),
@@ -135,6 +144,14 @@ export function buildBillingSchema(): GraphQLSchema {
       missingAtStripe: t.field({ type: [ItemRef], description: 'In our records, not at Stripe.', resolve: (r) => r.missingAtStripe }),
       amountMismatches: t.field({ type: [ItemRef], resolve: (r) => r.amountMismatches }),
       stripeTransactionsRead: t.exposeInt('stripeTransactionsRead'),
+    }),
+  });
+
+  // Telemedicine's Consultation: the invoice of its fee, which must be paid before anyone joins.
+  builder.externalRef('Consultation', builder.selection<{ id: string }>('id')).implement({
+    externalFields: (t) => ({ id: t.id() }),
+    fields: (t) => ({
+      feeInvoice: t.field({ type: InvoiceRef, nullable: true, description: 'Issued when the consultation is booked (none for a free one).', resolve: (c, _args, ctx) => invoices.invoiceForSource(ctx, TELE_CONSULTATION, c.id) }),
     }),
   });
 

@@ -60,7 +60,10 @@ export async function markPaymentSucceeded(tx: TransactionClient, payment: Payme
   await recordEvent(tx, PAID_EVENT[payment.kind], {
     aggregateId: payment.id,
     organizationId: payment.organizationId,
-    payload: { paymentId: payment.id, invoiceId: payment.invoiceId, patientId: invoice.patientId, organizationId: payment.organizationId, kind: payment.kind, amount: payment.amount, currency: payment.currency, invoiceStatus: invoice.status },
+    payload: {
+      paymentId: payment.id, invoiceId: payment.invoiceId, patientId: invoice.patientId, organizationId: payment.organizationId, kind: payment.kind, amount: payment.amount, currency: payment.currency, invoiceStatus: invoice.status,
+      ...(invoice.sourceType && invoice.sourceId ? { source: { type: invoice.sourceType, id: invoice.sourceId } } : {}),
+    },
   });
 }
 

@@ -180,6 +180,23 @@ export interface GoogleHealthSettings {
   timeoutMs?: number;
 }
 
+/** Telemedicine's video (TWILIO_*): rooms and tokens unavailable without it. */
+export interface TelemedicineSettings {
+  twilio?: {
+    accountSid: string;
+    /** Verifies Twilio's callbacks (X-Twilio-Signature). */
+    authToken: string;
+    /** An API key: signs access tokens and authenticates REST calls. */
+    apiKeySid: string;
+    apiKeySecret: string;
+    /** Twilio's by default; a local fake in tests (every domain: video, api). */
+    apiBaseUrl?: string;
+  };
+  /** Minutes before the start a participant may join (default 10), and after the end a token stays valid (default 15). */
+  joinEarlyMinutes?: number;
+  graceMinutes?: number;
+}
+
 export interface StripeSettings {
   secretKey?: string;
   webhookSecret?: string;

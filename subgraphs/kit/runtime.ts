@@ -1,6 +1,6 @@
 import { BackgroundTasks } from './background.js';
 import { createCache } from './cache.js';
-import { readSharedConfig, type DevicesSettings, type InsuranceSettings, type StripeSettings } from './config.js';
+import { readSharedConfig, type DevicesSettings, type InsuranceSettings, type StripeSettings, type TelemedicineSettings } from './config.js';
 import type { SubgraphDeps } from './context.js';
 import { identifierKeyFrom } from './identifiers.js';
 import { openDatabase, type Database } from './database.js';
@@ -31,6 +31,7 @@ export interface RuntimeOptions {
   stripe?: StripeSettings;
   insurance?: InsuranceSettings;
   devices?: DevicesSettings;
+  telemedicine?: TelemedicineSettings;
   /** Keys sealing secrets held for users (newest first); SEALING_KEYS, or derived locally, without it. */
   sealingKeys?: SealingKey[];
   publicUrl?: string;
@@ -67,6 +68,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     stripe: options.stripe,
     insurance: options.insurance,
     devices: options.devices,
+    telemedicine: options.telemedicine,
     publicUrl: options.publicUrl,
     rateLimiter,
     cache,

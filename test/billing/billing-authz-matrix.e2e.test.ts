@@ -12,6 +12,7 @@ import { postGraphQL, startTestPlatform, type TestPlatform } from '../support/pl
 const stripe = new FakeStripe();
 let t: TestPlatform;
 let amaraInvoice = '';
+const AMARA_CONSULTATION = '00000000-0000-4000-8000-0000000c0a5e';
 let bayoInvoice = '';
 let hospitalInvoice = '';
 let hospitalDraft = '';
@@ -39,6 +40,8 @@ beforeAll(async () => {
   await stripe.start();
   t = await startTestPlatform({ stripe: stripe.config });
   amaraInvoice = await openInvoice('billing', PATIENTS.amaraNorth.id);
+  // As if it were a teleconsultation's fee (billing/tele-fees.ts): telemedicine's Consultation shows it.
+  await t.platform.database.prisma.invoice.update({ where: { id: amaraInvoice }, data: { sourceType: 'TELE_CONSULTATION', sourceId: AMARA_CONSULTATION } });
   bayoInvoice = await openInvoice('billing', PATIENTS.bayoNorth.id);
   hospitalInvoice = await openInvoice('hospitalAdmin', PATIENTS.fayeHospital.id);
   hospitalDraft = await draftInvoice('hospitalAdmin', PATIENTS.gusHospital.id);
@@ -100,6 +103,7 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Invoice (another organization’s)', query: () => entitiesQuery('Invoice', hospitalInvoice, 'status'), allowed: [] },
   { name: '_entities Patient.invoices (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'invoices { id }'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient.invoices (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'invoices { id }'), allowed: STAFF },
+  { name: '_entities Consultation.feeInvoice (own)', query: () => entitiesQuery('Consultation', AMARA_CONSULTATION, 'feeInvoice { id source { type id } }'), allowed: ['PATIENT', ...STAFF] },
 ];
 
 describe('billing authorization matrix', () => {

@@ -5,7 +5,7 @@ import { GoogleHealthAdapter } from '../../subgraphs/devices/adapters/google-hea
 import { resealStale } from '../../subgraphs/devices/wearables.js';
 import { Sealer, type SealingKey } from '../../subgraphs/kit/sealing.js';
 import { FakeGoogleHealth } from '../support/fake-google-health.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { refusalCode, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
 
 /**
@@ -57,15 +57,6 @@ async function connect(client: GraphQLClient, patientId: string): Promise<{ id: 
 const complete = (client: GraphQLClient, callback: URL) =>
   client.request<{ completeWearableConnection: Connection }>(`mutation($state: String!, $code: String) { completeWearableConnection(state: $state, code: $code) { ${CONNECTION} } }`,
     { state: callback.searchParams.get('state'), code: callback.searchParams.get('code') });
-/** The GraphQL error code the request was refused with (it must be refused). */
-async function codeFrom(request: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await request;
-  } catch (error) {
-    return (error as { response?: { errors?: Array<{ extensions?: { code?: string } }> } }).response?.errors?.[0]?.extensions?.code;
-  }
-  throw new Error('the request was not refused');
-}
 
 beforeAll(async () => {
   google = await new FakeGoogleHealth().start();
@@ -100,11 +91,11 @@ describe('connecting', () => {
     connectionId = id;
     // Someone else completing the patient's consent, even with the right state and code, is refused and spends nothing.
     const intruder = await t.client('hospitalPatient');
-    expect(await codeFrom(complete(intruder, callback))).toBe('BAD_USER_INPUT');
+    expect(await refusalCode(complete(intruder, callback))).toBe('BAD_USER_INPUT');
     const done = (await complete(patient, callback)).completeWearableConnection;
     expect(done).toMatchObject({ id, status: 'ACTIVE', dataTypes: ['HEART_RATE', 'OXYGEN_SATURATION', 'STEPS', 'SLEEP'] });
     // The same state again: spent.
-    expect(await codeFrom(complete(patient, callback))).toBe('BAD_USER_INPUT');
+    expect(await refusalCode(complete(patient, callback))).toBe('BAD_USER_INPUT');
 
     const synced = await sync();
     expect(synced).toMatchObject({ status: 'ACTIVE', lastProblem: null, retryAfter: null });
@@ -141,7 +132,7 @@ describe('connecting', () => {
     const seen = await nurse.request<{ patient: { wearableConnections: Connection[] } }>(query, { id: PATIENTS.amaraNorth.id });
     expect(seen.patient.wearableConnections.map((connection) => connection.status)).toEqual(['ACTIVE']);
     const other = await t.client('hospitalPatient');
-    expect(await codeFrom(other.request(query, { id: PATIENTS.amaraNorth.id }))).toBe('FORBIDDEN');
+    expect(await refusalCode(other.request(query, { id: PATIENTS.amaraNorth.id }))).toBe('FORBIDDEN');
   });
 });
 
@@ -284,7 +275,7 @@ describe('disconnecting', () => {
       expect(after).toMatchObject({ status: 'REAUTHORIZE', dataTypes: [] });
       const stored = await t.platform.database.prisma.wearableConnection.findUniqueOrThrow({ where: { id: connectionId } });
       expect([stored.sealedAccessToken, stored.sealedRefreshToken]).toEqual([null, null]);
-      expect(await codeFrom(sync())).toBe('CONFLICT');
+      expect(await refusalCode(sync())).toBe('CONFLICT');
     } finally {
       google.refuseRefresh = false;
     }
@@ -301,7 +292,7 @@ describe('disconnecting', () => {
     const row = await t.platform.database.prisma.wearableConnection.findUniqueOrThrow({ where: { id: connectionId } });
     expect([row.sealedAccessToken, row.sealedRefreshToken, row.sealedVerifier, row.sealingKeyId]).toEqual([null, null, null, null]);
     expect(await readings()).toHaveLength(kept);
-    expect(await codeFrom(sync())).toBe('CONFLICT');
+    expect(await refusalCode(sync())).toBe('CONFLICT');
   });
 
   it('a revocation Google does not take now is retried by the worker until it does', async () => {
@@ -314,7 +305,7 @@ describe('disconnecting', () => {
     const row = await t.platform.database.prisma.wearableConnection.findUniqueOrThrow({ where: { id: connectionId } });
     expect(row.sealedAccessToken).toBeNull();
     // Reconnecting waits for the revocation.
-    expect(await codeFrom(patient.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.amaraNorth.id }))).toBe('CONFLICT');
+    expect(await refusalCode(patient.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.amaraNorth.id }))).toBe('CONFLICT');
     google.revocationDown = false;
     await until(() => t.platform.database.prisma.wearableConnection.findUniqueOrThrow({ where: { id: connectionId } }), (found) => found.sealedRefreshToken === null, 'the revocation retried');
     expect(google.revoked).toHaveLength(2);
@@ -323,12 +314,12 @@ describe('disconnecting', () => {
 
 describe('refused', () => {
   it('staff cannot connect a patient’s wearable; a patient cannot connect someone else’s; consent declined at Google is a precise error', async () => {
-    expect(await codeFrom(nurse.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.amaraNorth.id }))).toBe('FORBIDDEN');
-    expect(await codeFrom(patient.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.bayoNorth.id }))).toBe('FORBIDDEN');
+    expect(await refusalCode(nurse.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.amaraNorth.id }))).toBe('FORBIDDEN');
+    expect(await refusalCode(patient.request(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.bayoNorth.id }))).toBe('FORBIDDEN');
     const other = await t.client('hospitalPatient');
     const { connectWearable } = await other.request<{ connectWearable: { authorizationUrl: string } }>(`mutation($p: ID!) { connectWearable(patientId: $p) { authorizationUrl } }`, { p: PATIENTS.fayeHospital.id });
     const state = new URL(connectWearable.authorizationUrl).searchParams.get('state');
-    expect(await codeFrom(other.request('mutation($s: String!) { completeWearableConnection(state: $s, error: "access_denied") { id } }', { s: state }))).toBe('BAD_USER_INPUT');
+    expect(await refusalCode(other.request('mutation($s: String!) { completeWearableConnection(state: $s, error: "access_denied") { id } }', { s: state }))).toBe('BAD_USER_INPUT');
     const row = await t.platform.database.prisma.wearableConnection.findFirstOrThrow({ where: { patientId: PATIENTS.fayeHospital.id } });
     expect(row).toMatchObject({ status: 'PENDING', stateHash: null, sealedAccessToken: null });
     expect(row.organizationId).toBe(ORGS.hospital.id);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyOf, LocalServer } from './local-server.js';
 
 /**
  * Google's OAuth 2.0 and the Google Health API (v4), locally, over real HTTP, in their wire
@@ -51,7 +51,7 @@ export class FakeGoogleHealth {
   /** The first data request this matches is answered 429 (then it is cleared). */
   rateLimitOnce: ((url: URL) => boolean) | null = null;
 
-  private server: Server | undefined;
+  private readonly http = new LocalServer('fake Google');
   private readonly codes = new Map<string, { userId: string; scopes: string[]; challenge: string; redirectUri: string; clientId: string }>();
   private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
   private readonly grants = new Map<string, Grant>();
@@ -60,21 +60,16 @@ export class FakeGoogleHealth {
   private nextUser = 'health-user-1';
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | undefined;
-    if (!address) throw new Error('fake Google is not started');
-    return `http://127.0.0.1:${address.port}`;
+    return this.http.url;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await this.http.start((req, res) => this.handle(req, res));
     return this;
   }
 
-  async close(): Promise<void> {
-    // Kept-alive client sockets would hold the server (and the test process) open.
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   /** Settings for devices: every endpoint here. */
@@ -118,11 +113,7 @@ export class FakeGoogleHealth {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const body = await new Promise<string>((resolve) => {
-      let text = '';
-      req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      req.on('end', () => resolve(text));
-    });
+    const body = await bodyOf(req);
     const grantType = req.method === 'POST' && url.pathname === '/token' ? new URLSearchParams(body).get('grant_type') : null;
     const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
       this.requests.push({ method: req.method ?? '', path: url.pathname, pageToken: url.searchParams.get('pageToken'), grantType, status });

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOp
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings } from '../../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings } from '../../subgraphs/kit/config.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -43,6 +43,8 @@ export interface TestPlatformOptions {
   insurance?: InsuranceSettings;
   /** An MLLP listener and wearables (the local Google fake) for devices. */
   devices?: DevicesSettings;
+  /** Twilio for telemedicine (the local fake in tests). */
+  telemedicine?: TelemedicineSettings;
   /** Sealing keys, newest first (rotation tests). */
   sealingKeys?: SealingKey[];
   countStatements?: boolean;
@@ -125,4 +127,14 @@ export function startGatewayInFront(t: TestPlatform, name: string, persisted: Pe
     log: createLogger(name),
     persisted,
   });
+}
+
+/** The GraphQL error code a graphql-request call was refused with; throws when it was not refused. */
+export async function refusalCode(request: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await request;
+  } catch (error) {
+    return (error as { response?: { errors?: Array<{ extensions?: { code?: string } }> } }).response?.errors?.[0]?.extensions?.code;
+  }
+  throw new Error('the request was not refused');
 }

@@ -6,6 +6,8 @@ const paymentKind = z.enum(['DEPOSIT', 'BALANCE', 'TELE_FEE']);
 const paid = z.object({
   paymentId: id, invoiceId: id, patientId: id, organizationId: id, kind: paymentKind, amount: minorUnits, currency,
   invoiceStatus: z.enum(['DRAFT', 'OPEN', 'PARTIALLY_PAID', 'PAID', 'REFUNDED', 'VOID']),
+  /** What the invoice is for, when another domain asked for it (a consultation's fee). */
+  source: z.object({ type: z.string().max(50), id }).optional(),
 });
 const paidEvent = (type: string, what: string) =>
   defineEvent({ type, version: 1, source: 'billing', description: `A ${what} payment succeeded at Stripe (sent once per payment).`, payload: paid });

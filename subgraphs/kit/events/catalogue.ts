@@ -7,6 +7,7 @@ import type { EventDefinition } from './define.js';
 import { IdentityEvents } from './identity.js';
 import { InsuranceEvents } from './insurance.js';
 import { NurseEvents } from './nurse.js';
+import { TelemedicineEvents } from './telemedicine.js';
 import { TrainingEvents } from './training.js';
 
 /**
@@ -22,6 +23,7 @@ export const EVENT_CATALOGUE: readonly EventDefinition[] = [
   ...Object.values(BillingEvents),
   ...Object.values(InsuranceEvents),
   ...Object.values(DevicesEvents),
+  ...Object.values(TelemedicineEvents),
   ...Object.values(AnalyticsEvents),
 ];
 

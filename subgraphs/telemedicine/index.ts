@@ -1,0 +1,19 @@
+import { directoryConsumer } from '../kit/directory.js';
+import type { SubgraphDefinition } from '../kit/subgraph.js';
+import { feePaymentConsumer } from './consultations.js';
+import { telemedicinePermissions } from './permissions.js';
+import { telemedicinePolicies } from './policies.js';
+import { buildTelemedicineSchema } from './schema.js';
+import { twilioVideoCallbackRoute } from './video.js';
+
+export const telemedicineSubgraph: SubgraphDefinition = {
+  name: 'telemedicine',
+  defaultPort: 4107,
+  buildSchema: buildTelemedicineSchema,
+  permissions: telemedicinePermissions,
+  policies: telemedicinePolicies,
+  // Public: Twilio posts room status callbacks to the gateway's address.
+  routes: [twilioVideoCallbackRoute],
+  // Which organization each patient belongs to (booking), and fees paid at billing.
+  consumers: [directoryConsumer('telemedicine', ['Patient']), feePaymentConsumer],
+};

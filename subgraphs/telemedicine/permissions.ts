@@ -1,0 +1,34 @@
+import { Role } from '../kit/identity.js';
+import { hasRole, type IRules } from '../kit/shield.js';
+import { TELE_STAFF } from './policies.js';
+
+/**
+ * Patients book, triage and join their own consultations; nurses, clinicians and administrators
+ * of the organization book for its patients and read its consultations; the consultation's
+ * clinician extends it and joins it. Nobody else (the services check whose record it is, and
+ * policies.ts which rows a caller sees).
+ */
+const staff = hasRole(...TELE_STAFF);
+const staffOrPatient = hasRole(Role.PATIENT, ...TELE_STAFF);
+const participant = hasRole(Role.PATIENT, Role.CLINICIAN);
+
+export const telemedicinePermissions: IRules = {
+  Query: { consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
+  Mutation: {
+    setAvailability: hasRole(Role.CLINICIAN),
+    bookConsultation: staffOrPatient,
+    extendConsultation: hasRole(Role.CLINICIAN, Role.ADMIN),
+    cancelConsultation: staffOrPatient,
+    joinConsultation: participant,
+  },
+  Consultation: staffOrPatient,
+  ConsultationFee: staffOrPatient,
+  Triage: staffOrPatient,
+  BookingResult: staffOrPatient,
+  ClinicianSchedule: staffOrPatient,
+  ScheduleWindow: staffOrPatient,
+  Slot: staffOrPatient,
+  VideoAccess: participant,
+  IceServer: participant,
+  Patient: staffOrPatient,
+};

@@ -1,0 +1,35 @@
+import type { TelemedicineSettings } from '../kit/config.js';
+import type { SubgraphContext, SubgraphDeps } from '../kit/context.js';
+import { domainError } from '../kit/errors.js';
+import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
+
+/**
+ * Telemedicine's services share this. By concern: availability.ts (clinicians' weekly hours and
+ * free slots, in their time zone), triage.ts (urgency before booking), consultations.ts
+ * (booking, extending, cancelling, the fee), video.ts (joining the room, the room's callbacks).
+ * Who may see what is policies.ts, applied by `ctx.db`.
+ */
+export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl'>;
+
+/** TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET (TWILIO_API_BASE_URL for another base). */
+export function telemedicineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TelemedicineSettings {
+  const accountSid = env['TWILIO_ACCOUNT_SID'];
+  if (!accountSid) return {};
+  const [authToken, apiKeySid, apiKeySecret] = [env['TWILIO_AUTH_TOKEN'], env['TWILIO_API_KEY_SID'], env['TWILIO_API_KEY_SECRET']];
+  if (!authToken || !apiKeySid || !apiKeySecret) throw new Error('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+  return { twilio: { accountSid, authToken, apiKeySid, apiKeySecret, ...(env['TWILIO_API_BASE_URL'] ? { apiBaseUrl: env['TWILIO_API_BASE_URL'] } : {}) } };
+}
+
+export function settingsOf(deps: Pick<SubgraphDeps, 'telemedicine'>): TelemedicineSettings {
+  return deps.telemedicine ?? telemedicineSettingsFromEnv();
+}
+
+const providers = new WeakMap<object, MeetingProvider>();
+/** The meeting provider; SERVICE_UNAVAILABLE when video is not configured. */
+export function meetingProvider(deps: Pick<SubgraphDeps, 'telemedicine'>): MeetingProvider {
+  const twilio = settingsOf(deps).twilio;
+  if (!twilio) throw domainError('SERVICE_UNAVAILABLE', 'Video consultations are not configured on this platform');
+  let provider = providers.get(twilio);
+  if (!provider) providers.set(twilio, (provider = new TwilioVideo(twilio)));
+  return provider;
+}

@@ -1,0 +1,80 @@
+import { detectRedFlags, type RedFlag } from '../kit/red-flags/red-flag-detector.js';
+import { emergencyGuidance } from '../kit/red-flags/red-flags.js';
+
+/**
+ * Triage before booking: how urgent the patient's problem is, how sure the assessment is,
+ * what it may be and what to do — with the reasons, in the patient's words. The red-flag engine
+ * chat uses (kit/red-flags) decides the emergencies: a critical flag is CRITICAL, with the
+ * emergency guidance, and nothing is booked. Below that, common complaints are recognised by
+ * their words to suggest likely conditions; the clinician sees all of it.
+ */
+export type Urgency = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+export interface Triage {
+  urgency: Urgency;
+  /** 0-100. */
+  confidence: number;
+  likelyConditions: string[];
+  recommendation: string;
+  reasons: string[];
+  /** Set when CRITICAL: what the patient must do now. */
+  emergencyGuidance: string | null;
+  assessedBy: string[];
+}
+
+/** What a red flag suggests, for the clinician (possibilities, never a diagnosis). */
+const FLAG_CONDITIONS: Record<string, string> = {
+  CHEST_PAIN: 'Acute coronary syndrome (to exclude)',
+  BREATHING_DIFFICULTY: 'Acute respiratory distress',
+  STROKE_SIGNS: 'Stroke or transient ischaemic attack',
+  SEVERE_BLEEDING: 'Haemorrhage',
+  SUICIDAL_OR_SELF_HARM: 'Mental health crisis',
+  ANAPHYLAXIS: 'Anaphylaxis',
+  SEIZURE: 'Seizure',
+  LOSS_OF_CONSCIOUSNESS: 'Syncope or reduced consciousness',
+  INFANT_FEVER: 'Serious bacterial infection in an infant (to exclude)',
+  PREGNANCY_BLEEDING: 'Bleeding in pregnancy',
+  SUDDEN_SEVERE_HEADACHE: 'Subarachnoid haemorrhage (to exclude)',
+  OVERDOSE_OR_POISONING: 'Poisoning or overdose',
+  SEPSIS_SIGNS: 'Sepsis',
+};
+
+/** Common complaints below the red flags: words, what they suggest, and how soon. */
+const COMPLAINTS: ReadonlyArray<{ words: RegExp; condition: string; urgency: 'LOW' | 'MEDIUM' }> = [
+  { words: /\b(fever|feverish|temperature|chills|malaria)\b/i, condition: 'Febrile illness (malaria to exclude where endemic)', urgency: 'MEDIUM' },
+  { words: /\b(cough|coughing|sore throat|runny nose|congestion)\b/i, condition: 'Upper respiratory tract infection', urgency: 'LOW' },
+  { words: /\b(diarrh(o)?ea|vomit(ing)?|stomach (ache|pain)|abdominal pain)\b/i, condition: 'Gastroenteritis', urgency: 'MEDIUM' },
+  { words: /\b(burning (when|on) (peeing|urinating)|painful urination|urinary)\b/i, condition: 'Urinary tract infection', urgency: 'MEDIUM' },
+  { words: /\b(rash|itch(y|ing)?|hives|eczema)\b/i, condition: 'Dermatitis or skin infection', urgency: 'LOW' },
+  { words: /\b(headache|migraine)\b/i, condition: 'Tension-type headache or migraine', urgency: 'LOW' },
+  { words: /\b(back pain|joint pain|knee pain|sprain)\b/i, condition: 'Musculoskeletal pain', urgency: 'LOW' },
+  { words: /\b(anxious|anxiety|low mood|depressed|can'?t sleep|insomnia)\b/i, condition: 'Anxiety, low mood or sleep problem', urgency: 'LOW' },
+  { words: /\b(blood pressure|hypertension|diabetes|sugar levels|refill|repeat prescription)\b/i, condition: 'Long-term condition review', urgency: 'LOW' },
+];
+
+const RECOMMENDATION: Record<Urgency, string> = {
+  CRITICAL: 'Call emergency services now. A video consultation is not safe for this.',
+  HIGH: 'See a clinician within the hour: book the earliest slot, or go to urgent care if none is free.',
+  MEDIUM: 'See a clinician today or tomorrow.',
+  LOW: 'A routine consultation is appropriate.',
+};
+
+export function triageOf(symptoms: string): Triage {
+  const flags: RedFlag[] = detectRedFlags(symptoms);
+  const critical = flags.filter((flag) => flag.urgency === 'critical');
+  const high = flags.filter((flag) => flag.urgency === 'high');
+  const complaints = COMPLAINTS.filter((complaint) => complaint.words.test(symptoms));
+  const flagged = [...critical, ...high];
+  const urgency: Urgency = critical.length ? 'CRITICAL' : high.length ? 'HIGH' : complaints.some((c) => c.urgency === 'MEDIUM') ? 'MEDIUM' : 'LOW';
+  const likelyConditions = [...new Set([...flagged.map((flag) => FLAG_CONDITIONS[flag.code] ?? flag.code), ...complaints.map((c) => c.condition)])];
+  const reasons = [
+    ...flagged.map((flag) => `${flag.code.toLowerCase().replace(/_/g, ' ')}: “${flag.evidence}”`),
+    ...complaints.map((c) => `${c.condition}: “${(symptoms.match(c.words)?.[0] ?? '').toLowerCase()}”`),
+  ];
+  // Red flags are matched rules with the patient's words as evidence; complaints are single words; nothing matched is a guess.
+  const confidence = flagged.length ? 90 : complaints.length ? Math.min(75, 55 + 10 * complaints.length) : 40;
+  return {
+    urgency, confidence, likelyConditions, reasons: reasons.length ? reasons : ['No red flag or recognised complaint in the description'],
+    recommendation: RECOMMENDATION[urgency], emergencyGuidance: urgency === 'CRITICAL' ? emergencyGuidance(critical) : null, assessedBy: ['RULES'],
+  };
+}
