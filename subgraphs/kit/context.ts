@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Sealer } from './sealing.js';
+import type { DocumentSigner } from './tokens.js';
 import type { LlmConfig } from './responder.js';
 
 /** Claims of a platform session token (what the gateway verifies on every request). */
@@ -49,6 +50,8 @@ export interface SubgraphDeps {
   telemedicine?: TelemedicineSettings;
   /** Keys patient identifier digests (kit/identifiers.ts); derived from the platform's internal secret. */
   identifierKey?: string;
+  /** Signs and checks documents outsiders verify (e-prescriptions); absent without a signing key. */
+  documents?: DocumentSigner;
   /** Seals secrets held for users at outside services (wearable tokens): kit/sealing.ts. */
   sealer?: Sealer;
 }

@@ -11,7 +11,7 @@ import { createPubSub } from './pubsub.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { LlmConfig } from './responder.js';
 import type { SubgraphDefinition } from './subgraph.js';
-import { tokenIssuer } from './tokens.js';
+import { documentSigner, tokenIssuer } from './tokens.js';
 import { Sealer, sealingKeysFrom, type SealingKey } from './sealing.js';
 
 /**
@@ -64,6 +64,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     pubsub,
     log,
     issueToken: tokenIssuer(options.keys),
+    documents: documentSigner(options.keys),
     llm: options.llm,
     stripe: options.stripe,
     insurance: options.insurance,

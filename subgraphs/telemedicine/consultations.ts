@@ -156,3 +156,26 @@ export const feePaymentConsumer: EventConsumer = {
     }),
   ],
 };
+
+export interface ReportInput {
+  notes: string;
+  diagnoses: Array<{ code: string | null; display: string }>;
+}
+
+/** The clinician's report after (or during) the consultation: notes and diagnoses (ICD-10 codes where known). Written again, it replaces the earlier one. */
+export async function recordReport(ctx: Ctx, id: string, input: ReportInput): Promise<Consultation> {
+  const caller = requireSignedIn(ctx.identity);
+  const current = await loadConsultation(ctx, id);
+  if (caller.role !== Role.CLINICIAN || caller.subject !== current.clinicianId) throw forbidden('The consultation’s clinician writes its report');
+  if (!['IN_PROGRESS', 'COMPLETED'].includes(current.status)) throw conflict('A report is written during or after the consultation');
+  const problems = new InputProblems();
+  problems.check(input.notes.trim().length >= 1 && input.notes.length <= 10_000, 'input.notes', 'must be 1-10000 characters');
+  problems.check(input.diagnoses.length <= 20, 'input.diagnoses', 'at most 20');
+  input.diagnoses.forEach((d, index) => {
+    problems.check(d.display.trim().length >= 1 && d.display.length <= 200, `input.diagnoses.${index}.display`, 'must be 1-200 characters');
+    if (d.code !== null) problems.check(/^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$/.test(d.code), `input.diagnoses.${index}.code`, 'must be an ICD-10 code (J06.9)');
+  });
+  problems.throwIfAny();
+  const diagnoses = input.diagnoses.map((d) => ({ ...(d.code ? { code: d.code } : {}), display: d.display.trim() }));
+  return ctx.db.consultation.update({ where: { id }, data: { reportNotes: input.notes.trim(), diagnoses: diagnoses as unknown as Prisma.InputJsonValue, reportedAt: new Date() } });
+}

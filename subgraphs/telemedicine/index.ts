@@ -4,6 +4,8 @@ import { feePaymentConsumer } from './consultations.js';
 import { telemedicinePermissions } from './permissions.js';
 import { telemedicinePolicies } from './policies.js';
 import { buildTelemedicineSchema } from './schema.js';
+import { rxVerifyRoute } from './prescriptions.js';
+import { shareFhirRoute, sharePageRoute } from './shares.js';
 import { twilioVideoCallbackRoute } from './video.js';
 
 export const telemedicineSubgraph: SubgraphDefinition = {
@@ -12,8 +14,9 @@ export const telemedicineSubgraph: SubgraphDefinition = {
   buildSchema: buildTelemedicineSchema,
   permissions: telemedicinePermissions,
   policies: telemedicinePolicies,
-  // Public: Twilio posts room status callbacks to the gateway's address.
-  routes: [twilioVideoCallbackRoute],
+  // Public: Twilio posts room status callbacks; anyone checks a prescription's token; a patient's
+  // shared link opens their summary (page and FHIR Bundle).
+  routes: [twilioVideoCallbackRoute, rxVerifyRoute, sharePageRoute, shareFhirRoute],
   // Which organization each patient belongs to (booking), and fees paid at billing.
   consumers: [directoryConsumer('telemedicine', ['Patient']), feePaymentConsumer],
 };

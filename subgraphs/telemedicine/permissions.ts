@@ -13,14 +13,24 @@ const staffOrPatient = hasRole(Role.PATIENT, ...TELE_STAFF);
 const participant = hasRole(Role.PATIENT, Role.CLINICIAN);
 
 export const telemedicinePermissions: IRules = {
-  Query: { consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
+  Query: { prescription: staffOrPatient, consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
   Mutation: {
     setAvailability: hasRole(Role.CLINICIAN),
     bookConsultation: staffOrPatient,
     extendConsultation: hasRole(Role.CLINICIAN, Role.ADMIN),
     cancelConsultation: staffOrPatient,
     joinConsultation: participant,
+    recordConsultationReport: hasRole(Role.CLINICIAN),
+    issuePrescription: hasRole(Role.CLINICIAN),
+    revokePrescription: hasRole(Role.CLINICIAN, Role.ADMIN),
+    createRecordShare: hasRole(Role.PATIENT),
+    revokeRecordShare: hasRole(Role.PATIENT),
   },
+  ConsultationReport: staffOrPatient,
+  Diagnosis: staffOrPatient,
+  Prescription: staffOrPatient,
+  RecordShare: hasRole(Role.PATIENT),
+  CreatedRecordShare: hasRole(Role.PATIENT),
   Consultation: staffOrPatient,
   ConsultationFee: staffOrPatient,
   Triage: staffOrPatient,

@@ -8,7 +8,9 @@ import { isAuthenticated, Role, type Identity, type RoleName } from '../kit/iden
  * their own. Schedules (hours and fee) are visible to the organization's patients and staff; a
  * clinician changes only their own. Room callbacks are system data.
  *
- * Audited (PHI): consultations (the reason, the triage).
+ * Prescriptions are read like their consultation; a patient's shared links are theirs alone.
+ *
+ * Audited (PHI): consultations (the reason, the triage, the report), prescriptions, shares.
  */
 export const TELE_STAFF: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, Role.ADMIN];
 
@@ -46,6 +48,25 @@ export const telemedicinePolicies: AccessPolicies = {
       const identity = scope.identity;
       if (!isAuthenticated(identity) || identity.role !== Role.CLINICIAN || data['clinicianId'] !== identity.subject || data['organizationId'] !== identity.organizationId) throw forbidden('Clinicians set their own hours');
     },
+  },
+  // A prescription is read like its consultation; written by its prescriber (the service checks who).
+  Prescription: {
+    read: visibleConsultations,
+    write: visibleConsultations,
+    create(scope, data) {
+      const identity = scope.identity;
+      if (!isAuthenticated(identity) || identity.role !== Role.CLINICIAN || data['prescriberId'] !== identity.subject || data['organizationId'] !== identity.organizationId) throw forbidden('Clinicians prescribe in their own organization');
+    },
+    audited: true,
+  },
+  // A patient's own shared links: nobody else sees or makes them.
+  RecordShare: {
+    read: (scope) => (ownPatient(scope.identity) ? { patientId: ownPatient(scope.identity) as string } : NOTHING),
+    write: (scope) => (ownPatient(scope.identity) ? { patientId: ownPatient(scope.identity) as string } : NOTHING),
+    create(scope, data) {
+      if (!ownPatient(scope.identity) || data['patientId'] !== ownPatient(scope.identity)) throw forbidden('Patients share their own record');
+    },
+    audited: true,
   },
   VideoCallback: { read: () => ({ key: { in: [] } }), write: () => ({ key: { in: [] } }) },
 };

@@ -1,8 +1,10 @@
 import type { GraphQLSchema } from 'graphql';
-import type { ClinicianSchedule } from '../../prisma/generated/client/client.js';
+import type { ClinicianSchedule, RecordShare } from '../../prisma/generated/client/client.js';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import * as availability from './availability.js';
 import * as consultations from './consultations.js';
+import * as prescriptions from './prescriptions.js';
+import * as shares from './shares.js';
 import type { Triage } from './triage.js';
 import * as video from './video.js';
 
@@ -36,6 +38,48 @@ export function buildTelemedicineSchema(): GraphQLSchema {
     }),
   });
 
+  const DiagnosisRef = builder.objectRef<{ code?: string; display: string }>('Diagnosis').implement({
+    fields: (t) => ({ code: t.string({ nullable: true, description: 'ICD-10.', resolve: (d) => d.code ?? null }), display: t.exposeString('display') }),
+  });
+  const ReportRef = builder.objectRef<{ notes: string; diagnoses: Array<{ code?: string; display: string }>; reportedAt: Date | null }>('ConsultationReport').implement({
+    fields: (t) => ({ notes: t.exposeString('notes'), diagnoses: t.field({ type: [DiagnosisRef], resolve: (r) => r.diagnoses }), reportedAt: t.expose('reportedAt', { type: 'DateTime', nullable: true }) }),
+  });
+  const PrescriptionRef = builder.prismaObject('Prescription', {
+    description: 'An e-prescription, signed by the platform: the token is what its QR code carries, checked at /rx/verify.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      consultationId: t.exposeID('consultationId'),
+      patient: t.field({ type: PatientRef, resolve: (p) => ({ id: p.patientId }) }),
+      prescriberId: t.exposeID('prescriberId'),
+      medication: t.exposeString('medication'),
+      dose: t.exposeString('dose'),
+      quantity: t.exposeInt('quantity'),
+      refills: t.exposeInt('refills'),
+      instructions: t.exposeString('instructions', { nullable: true }),
+      issuedAt: t.expose('issuedAt', { type: 'DateTime' }),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+      revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+      token: t.exposeString('token', { description: 'Compact JWS (ES256, typ rx+jwt).' }),
+      qrSvg: t.string({ description: 'The QR code of the token, as SVG.', resolve: (p) => prescriptions.qrSvg(p) }),
+      qrPng: t.string({ description: 'The QR code of the token, as a base64 PNG.', resolve: async (p) => (await prescriptions.qrPng(p)).toString('base64') }),
+      verifyUrl: t.string({ description: 'Where anyone checks it.', resolve: (p, _args, ctx) => `${(ctx.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/rx/verify?token=${encodeURIComponent(p.token)}` }),
+    }),
+  });
+  builder.asEntity(PrescriptionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => prescriptions.loadPrescription(ctx, ref.id) });
+  const ShareRef = builder.objectRef<RecordShare>('RecordShare').implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+      revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+      accessCount: t.exposeInt('accessCount'),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+  const CreatedShareRef = builder.objectRef<{ share: RecordShare; url: string }>('CreatedRecordShare').implement({
+    description: 'The link (shown once: only its hash is kept), the printable page; add /fhir for the FHIR R4 Bundle.',
+    fields: (t) => ({ share: t.field({ type: ShareRef, resolve: (c) => c.share }), url: t.exposeString('url') }),
+  });
+
   const ConsultationRef = builder.prismaObject('Consultation', {
     description: 'A video consultation with a clinician.',
     fields: (t) => ({
@@ -53,6 +97,11 @@ export function buildTelemedicineSchema(): GraphQLSchema {
       durationSeconds: t.exposeInt('durationSeconds', { nullable: true }),
       cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
       cancelReason: t.exposeString('cancelReason', { nullable: true }),
+      report: t.field({
+        type: ReportRef, nullable: true, description: 'The clinician’s notes and diagnoses, once written.',
+        resolve: (c) => (c.reportNotes ? { notes: c.reportNotes, diagnoses: (Array.isArray(c.diagnoses) ? c.diagnoses : []) as unknown as Array<{ code?: string; display: string }>, reportedAt: c.reportedAt } : null),
+      }),
+      prescriptions: t.field({ type: [PrescriptionRef], resolve: (c, _args, ctx) => prescriptions.prescriptionsOfConsultation(ctx, c.id) }),
     }),
   });
   builder.asEntity(ConsultationRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => consultations.loadConsultation(ctx, ref.id) });
@@ -116,9 +165,24 @@ export function buildTelemedicineSchema(): GraphQLSchema {
 
   extendPatient(PatientRef, (t) => ({
     consultations: t.field({ type: [ConsultationRef], description: 'The patient’s video consultations, newest first.', resolve: (p, _args, ctx) => consultations.consultationsOfPatient(ctx, p.id) }),
+    prescriptions: t.field({ type: [PrescriptionRef], description: 'The patient’s e-prescriptions, newest first.', resolve: (p, _args, ctx) => prescriptions.prescriptionsOfPatient(ctx, p.id) }),
+    recordShares: t.field({ type: [ShareRef], description: 'The links the patient made to their record (theirs alone).', resolve: (p, _args, ctx) => shares.sharesOfPatient(ctx, p.id) }),
   }));
+  const DiagnosisInput = builder.inputType('DiagnosisInput', { fields: (t) => ({ code: t.string({ required: false, description: 'ICD-10.' }), display: t.string({ required: true }) }) });
+  const ReportInput = builder.inputType('ConsultationReportInput', { fields: (t) => ({ notes: t.string({ required: true }), diagnoses: t.field({ type: [DiagnosisInput], required: true }) }) });
+  const PrescriptionInput = builder.inputType('PrescriptionInput', {
+    fields: (t) => ({
+      medication: t.string({ required: true }),
+      dose: t.string({ required: true }),
+      quantity: t.int({ required: true }),
+      refills: t.int({ required: true }),
+      instructions: t.string({ required: false }),
+      validDays: t.int({ required: false, description: '30 by default, at most 365.' }),
+    }),
+  });
 
   builder.queryFields((t) => ({
+    prescription: t.field({ type: PrescriptionRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => prescriptions.loadPrescription(ctx, String(args.id)) }),
     consultation: t.field({ type: ConsultationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => consultations.loadConsultation(ctx, String(args.id)) }),
     clinicianSchedule: t.field({ type: ScheduleRef, args: { clinicianId: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => availability.scheduleOf(ctx, String(args.clinicianId)) }),
     availableSlots: t.field({
@@ -154,6 +218,26 @@ export function buildTelemedicineSchema(): GraphQLSchema {
       type: ConsultationRef, args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
       resolve: (_root, args, ctx) => consultations.cancelConsultation(ctx, String(args.id), args.reason),
     }),
+    recordConsultationReport: t.field({
+      type: ConsultationRef, description: 'The clinician’s notes and diagnoses (replaces an earlier report).',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: ReportInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => consultations.recordReport(ctx, String(id), { notes: input.notes, diagnoses: input.diagnoses.map((d) => ({ code: d.code ?? null, display: d.display })) }),
+    }),
+    issuePrescription: t.field({
+      type: PrescriptionRef, description: 'The consultation’s clinician, during or after it: signed at once.',
+      args: { consultationId: t.arg.id({ required: true }), input: t.arg({ type: PrescriptionInput, required: true }) },
+      resolve: (_root, { consultationId, input }, ctx) => prescriptions.issuePrescription(ctx, String(consultationId), { ...input, instructions: input.instructions ?? null, validDays: input.validDays ?? null }),
+    }),
+    revokePrescription: t.field({
+      type: PrescriptionRef, args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => prescriptions.revokePrescription(ctx, String(args.id), args.reason),
+    }),
+    createRecordShare: t.field({
+      type: CreatedShareRef, description: 'A link to the patient’s summary, valid `hours` (at most 7 days).',
+      args: { patientId: t.arg.id({ required: true }), hours: t.arg.int({ required: true }) },
+      resolve: (_root, args, ctx) => shares.createRecordShare(ctx, String(args.patientId), args.hours),
+    }),
+    revokeRecordShare: t.field({ type: ShareRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => shares.revokeRecordShare(ctx, String(args.id)) }),
     joinConsultation: t.field({
       type: AccessRef, description: 'The consultation’s patient or clinician, inside its window, once the fee is paid.',
       args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => video.joinConsultation(ctx, String(args.id)),

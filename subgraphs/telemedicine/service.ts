@@ -9,7 +9,7 @@ import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
  * (booking, extending, cancelling, the fee), video.ts (joining the room, the room's callbacks).
  * Who may see what is policies.ts, applied by `ctx.db`.
  */
-export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl'>;
+export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl' | 'documents'>;
 
 /** TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET (TWILIO_API_BASE_URL for another base). */
 export function telemedicineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TelemedicineSettings {

@@ -8,12 +8,13 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 /**
  * Every role against every root field of the telemedicine subgraph and its entity lookups: the
  * patient's own consultation, another patient's, another organization's; booking for another
- * organization's patient; joining (only the participants); and the Twilio callback route for
- * each kind of caller.
+ * organization's patient; joining (only the participants); reports, prescriptions (own,
+ * another patient's, another organization's) and shared links (the patient's alone); and the
+ * Twilio callback route for each kind of caller.
  */
 let t: TestPlatform;
 let twilioFake: FakeTwilio;
-const ids = { own: '', bayo: '', completed: '', cancelled: '', hospital: '' };
+const ids = { own: '', bayo: '', completed: '', cancelled: '', hospital: '', prescription: '', bayoPrescription: '', hospitalPrescription: '', share: '' };
 const STAFF: Caller[] = ['NURSE', 'CLINICIAN', 'ADMIN'];
 const CLINICIAN = USERS.clinician.id;
 
@@ -41,12 +42,22 @@ beforeAll(async () => {
   const prisma = t.platform.database.prisma;
   await prisma.consultation.update({ where: { id: ids.completed }, data: { status: 'COMPLETED' } });
   await prisma.consultation.update({ where: { id: ids.cancelled }, data: { status: 'CANCELLED', cancelledAt: new Date() } });
+  // Prescriptions on the completed consultation (the patient's) and on Bayo's (another patient's).
+  await prisma.consultation.update({ where: { id: ids.bayo }, data: { status: 'COMPLETED' } });
+  const prescribe = async (consultationId: string): Promise<string> => (await clinician.request<{ issuePrescription: { id: string } }>(
+    'mutation($c: ID!) { issuePrescription(consultationId: $c, input: {medication: "Paracetamol 500 mg tablets", dose: "2 tablets four times a day", quantity: 16, refills: 0}) { id } }', { c: consultationId })).issuePrescription.id;
+  ids.prescription = await prescribe(ids.completed);
+  ids.bayoPrescription = await prescribe(ids.bayo);
+  ids.share = (await patient.request<{ createRecordShare: { share: { id: string } } }>(`mutation { createRecordShare(patientId: "${PATIENTS.amaraNorth.id}", hours: 2) { share { id } } }`)).createRecordShare.share.id;
   // Another organization's consultation (the hospital has no clinician seeded: written as its own subgraph would).
   ids.hospital = (await prisma.consultation.create({
     data: {
       id: randomUUID(), organizationId: ORGS.hospital.id, patientId: PATIENTS.fayeHospital.id, clinicianId: randomUUID(), bookedById: USERS.hospitalPatient.id,
       startsAt: new Date(Date.now() + 3 * 86_400_000), endsAt: new Date(Date.now() + 3 * 86_400_000 + 1_800_000), reason: 'Follow-up', triageUrgency: 'LOW', triageConfidence: 40, triage: {}, feeAmount: 0, currency: 'USD', feePaidAt: new Date(),
     },
+  })).id;
+  ids.hospitalPrescription = (await prisma.prescription.create({
+    data: { organizationId: ORGS.hospital.id, consultationId: ids.hospital, patientId: PATIENTS.fayeHospital.id, prescriberId: randomUUID(), medication: 'x', dose: 'x', quantity: 1, refills: 0, token: 'x', expiresAt: new Date(Date.now() + 86_400_000) },
   })).id;
 }, 120_000);
 afterAll(async () => {
@@ -77,6 +88,22 @@ const ROOT: MatrixCase[] = [
   { name: 'Mutation.cancelConsultation (another organization’s)', query: () => `mutation { cancelConsultation(id: "${ids.hospital}", reason: "not mine") { status } }`, allowed: [] },
   { name: 'Mutation.joinConsultation (own, completed)', query: () => `mutation { joinConsultation(id: "${ids.completed}") { token } }`, allowed: ['PATIENT', 'CLINICIAN'], allowedCode: 'CONFLICT' },
   { name: 'Mutation.joinConsultation (another organization’s)', query: () => `mutation { joinConsultation(id: "${ids.hospital}") { token } }`, allowed: [] },
+  { name: 'Query.prescription (own)', query: () => `{ prescription(id: "${ids.prescription}") { medication token qrSvg verifyUrl } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.prescription (another patient’s)', query: () => `{ prescription(id: "${ids.bayoPrescription}") { medication } }`, allowed: STAFF },
+  { name: 'Query.prescription (another organization’s)', query: () => `{ prescription(id: "${ids.hospitalPrescription}") { medication } }`, allowed: [] },
+  { name: 'Query.consultation report and prescriptions (own)', query: () => `{ consultation(id: "${ids.completed}") { report { notes } prescriptions { id } } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.patient prescriptions (own)', query: () => `{ patient(id: "${PATIENTS.amaraNorth.id}") { prescriptions { id } } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.patient recordShares (own)', query: () => `{ patient(id: "${PATIENTS.amaraNorth.id}") { recordShares { id accessCount } } }`, allowed: ['PATIENT'] },
+  { name: 'Mutation.recordConsultationReport (own clinician’s, completed)', query: () => `mutation { recordConsultationReport(id: "${ids.completed}", input: {notes: "Seen.", diagnoses: [{code: "J06.9", display: "Acute upper respiratory infection"}]}) { id } }`, allowed: ['CLINICIAN'] },
+  { name: 'Mutation.recordConsultationReport (another organization’s)', query: () => `mutation { recordConsultationReport(id: "${ids.hospital}", input: {notes: "x", diagnoses: []}) { id } }`, allowed: [] },
+  { name: 'Mutation.issuePrescription (another organization’s consultation)', query: () => `mutation { issuePrescription(consultationId: "${ids.hospital}", input: {medication: "x", dose: "x", quantity: 1, refills: 0}) { id } }`, allowed: [] },
+  { name: 'Mutation.issuePrescription (a scheduled consultation)', query: () => `mutation { issuePrescription(consultationId: "${ids.own}", input: {medication: "x", dose: "x", quantity: 1, refills: 0}) { id } }`, allowed: ['CLINICIAN'], allowedCode: 'CONFLICT' },
+  { name: 'Mutation.revokePrescription (another organization’s)', query: () => `mutation { revokePrescription(id: "${ids.hospitalPrescription}", reason: "not mine") { id } }`, allowed: [] },
+  { name: 'Mutation.createRecordShare (own)', query: () => `mutation { createRecordShare(patientId: "${PATIENTS.amaraNorth.id}", hours: 1) { url } }`, allowed: ['PATIENT'] },
+  { name: 'Mutation.createRecordShare (another patient’s)', query: () => `mutation { createRecordShare(patientId: "${PATIENTS.bayoNorth.id}", hours: 1) { url } }`, allowed: [] },
+  // Last of the prescriptions: the prescriber revokes (an administrator after them finds it revoked).
+  { name: 'Mutation.revokePrescription (own clinician’s)', query: () => `mutation { revokePrescription(id: "${ids.prescription}", reason: "Wrong strength") { revokedAt } }`, allowed: ['CLINICIAN', 'ADMIN'], outcomes: { ADMIN: 'CONFLICT' } },
+  { name: 'Mutation.revokeRecordShare (own)', query: () => `mutation { revokeRecordShare(id: "${ids.share}") { revokedAt } }`, allowed: ['PATIENT'] },
 ];
 // Another patient's consultations: identity lets clinical staff see the patient; the patient sees only themself.
 ROOT.push({ name: 'Query.patient consultations (another patient)', query: () => `{ patient(id: "${PATIENTS.bayoNorth.id}") { consultations { id } } }`, allowed: STAFF, outcomes: { PATIENT: 'FORBIDDEN' } });
@@ -85,6 +112,10 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Consultation (own)', query: () => entitiesQuery('Consultation', ids.own, 'status reason'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Consultation (another patient’s)', query: () => entitiesQuery('Consultation', ids.bayo, 'status'), allowed: STAFF },
   { name: '_entities Consultation (another organization’s)', query: () => entitiesQuery('Consultation', ids.hospital, 'status'), allowed: [] },
+  { name: '_entities Prescription (own)', query: () => entitiesQuery('Prescription', ids.prescription, 'medication token'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Prescription (another organization’s)', query: () => entitiesQuery('Prescription', ids.hospitalPrescription, 'medication'), allowed: [] },
+  { name: '_entities Patient.prescriptions (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'prescriptions { id }'), allowed: ['PATIENT', ...STAFF] },
+  { name: '_entities Patient.recordShares (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'recordShares { id }'), allowed: ['PATIENT'] },
   { name: '_entities Patient.consultations (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'consultations { id }'), allowed: ['PATIENT', ...STAFF] },
 ];
 

@@ -1,10 +1,15 @@
 import { decodeJwt } from 'jose';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
 import type { GraphQLClient } from 'graphql-request';
 import { PATIENTS, USERS } from '../../prisma/seed-data.js';
 import { FakeStripe, type FakeStripeObject } from '../support/fake-stripe.js';
 import { FakeTwilio } from '../support/fake-twilio.js';
 import { refusalCode, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/wait.js';
+
+// jsqr is CommonJS whose types declare an ES default export: from ESM the function is the module itself.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 /**
  * Video consultations end to end through the gateway, against local fakes of Twilio and Stripe:
@@ -173,6 +178,113 @@ describe('room callbacks', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', durationSeconds: 1260 });
     expect(await t.platform.database.prisma.outboxEvent.count({ where: { type: 'tele.session.completed', aggregateId: consultationId } })).toBe(1);
     expect(await refusalCode(join(patient, consultationId))).toBe('CONFLICT');
+  });
+});
+
+describe('after the consultation: report and e-prescriptions', () => {
+  let prescription = { id: '', token: '', qrPng: '', qrSvg: '' };
+  const verify = async (token: string): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const response = await fetch(`${t.baseUrl}/rx/verify?token=${encodeURIComponent(token)}`);
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('the clinician writes the report and issues a prescription; a patient cannot prescribe', async () => {
+    const { recordConsultationReport } = await clinician.request<{ recordConsultationReport: { report: { notes: string; diagnoses: Array<{ code: string | null; display: string }> } } }>(
+      'mutation($id: ID!, $i: ConsultationReportInput!) { recordConsultationReport(id: $id, input: $i) { report { notes diagnoses { code display } } } }',
+      { id: consultationId, i: { notes: 'Three days of fever and cough; chest clear.', diagnoses: [{ code: 'J06.9', display: 'Acute upper respiratory infection' }] } });
+    expect(recordConsultationReport.report.diagnoses).toEqual([{ code: 'J06.9', display: 'Acute upper respiratory infection' }]);
+    const issue = 'mutation($c: ID!, $i: PrescriptionInput!) { issuePrescription(consultationId: $c, input: $i) { id token qrPng qrSvg medication quantity refills } }';
+    const input = { medication: 'Amoxicillin 500 mg capsules', dose: '1 capsule three times a day for 7 days', quantity: 21, refills: 1 };
+    expect(await refusalCode(patient.request(issue, { c: consultationId, i: input }))).toBe('FORBIDDEN');
+    expect(await refusalCode(clinician.request(issue, { c: consultationId, i: { ...input, quantity: 0 } }))).toBe('BAD_USER_INPUT');
+    prescription = (await clinician.request<{ issuePrescription: typeof prescription }>(issue, { c: consultationId, i: input })).issuePrescription;
+    expect(prescription.qrSvg.startsWith('<svg')).toBe(true);
+    expect(await t.platform.database.prisma.outboxEvent.count({ where: { type: 'tele.prescription.issued', aggregateId: prescription.id } })).toBe(1);
+  });
+
+  it('the QR code decodes to the token, which /rx/verify says is valid, showing only what the paper shows', async () => {
+    const png = PNG.sync.read(Buffer.from(prescription.qrPng, 'base64'));
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    expect(decoded?.data).toBe(prescription.token);
+    const checked = await verify(decoded?.data ?? '');
+    expect(checked.status).toBe(200);
+    expect(checked.json).toEqual({
+      status: 'VALID',
+      prescription: { id: prescription.id, medication: 'Amoxicillin 500 mg capsules', dose: '1 capsule three times a day for 7 days', quantity: 21, refills: 1, issuedAt: expect.any(String), expiresAt: expect.any(String) },
+    });
+    expect(JSON.stringify(checked.json)).not.toContain(PATIENTS.amaraNorth.id);
+  });
+
+  it('a tampered token is invalid, one the platform signed but never issued unknown, a revoked one revoked, an expired one expired', async () => {
+    const [header, payload, signature] = prescription.token.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { rx: { quantity: number } };
+    const forged = Buffer.from(JSON.stringify({ ...claims, rx: { ...claims.rx, quantity: 210 } })).toString('base64url');
+    expect((await verify(`${header}.${forged}.${signature}`)).json).toEqual({ status: 'INVALID' });
+    expect((await verify('not-a-token')).json).toEqual({ status: 'INVALID' });
+    const stranger = await t.platform.deps.documents?.sign({ rx: claims.rx }, { type: 'rx+jwt', audience: 'caregraph-rx', id: '00000000-0000-4000-8000-0000000000aa', expiresAt: new Date(Date.now() + 86_400_000) });
+    expect((await verify(stranger ?? '')).json).toEqual({ status: 'UNKNOWN' });
+    // A platform session token is not a prescription.
+    expect((await verify(await t.tokenFor('clinician'))).json).toEqual({ status: 'INVALID' });
+
+    const revoke = 'mutation($id: ID!) { revokePrescription(id: $id, reason: "Wrong strength") { revokedAt } }';
+    expect(await refusalCode(patient.request(revoke, { id: prescription.id }))).toBe('FORBIDDEN');
+    expect((await clinician.request<{ revokePrescription: { revokedAt: string | null } }>(revoke, { id: prescription.id })).revokePrescription.revokedAt).not.toBeNull();
+    expect((await verify(prescription.token)).json).toMatchObject({ status: 'REVOKED' });
+    expect(await refusalCode(clinician.request(revoke, { id: prescription.id }))).toBe('CONFLICT');
+
+    const second = (await clinician.request<{ issuePrescription: { id: string; token: string } }>(
+      'mutation($c: ID!, $i: PrescriptionInput!) { issuePrescription(consultationId: $c, input: $i) { id token } }',
+      { c: consultationId, i: { medication: 'Paracetamol 500 mg tablets', dose: '2 tablets up to four times a day', quantity: 16, refills: 0, validDays: 1 } })).issuePrescription;
+    expect((await verify(second.token)).json).toMatchObject({ status: 'VALID' });
+    // Its day has passed (the record's expiry moved back, as time would).
+    await t.platform.database.prisma.prescription.update({ where: { id: second.id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+    expect((await verify(second.token)).json).toMatchObject({ status: 'EXPIRED' });
+  });
+});
+
+describe('record sharing', () => {
+  const create = (client: GraphQLClient, hours: number) =>
+    client.request<{ createRecordShare: { url: string; share: { id: string; expiresAt: string } } }>('mutation($p: ID!, $h: Int!) { createRecordShare(patientId: $p, hours: $h) { url share { id expiresAt } } }', { p: PATIENTS.amaraNorth.id, h: hours });
+
+  it('the patient’s link shows their summary as a page and as a FHIR Bundle, every opening audited', async () => {
+    expect(await refusalCode(create(nurse, 24))).toBe('FORBIDDEN');
+    expect(await refusalCode(create(patient, 7 * 24 + 1))).toBe('BAD_USER_INPUT');
+    const { url, share } = (await create(patient, 24)).createRecordShare;
+    expect(url.startsWith(`${t.baseUrl}/share/`)).toBe(true);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('Amoxicillin 500 mg capsules');
+    expect(html).toContain('Acute upper respiratory infection');
+    const fhir = await fetch(`${url}/fhir`);
+    const bundle = (await fhir.json()) as { resourceType: string; type: string; entry: Array<{ resource: { resourceType: string; id: string; status?: string; class?: { code: string }; code?: { coding?: Array<{ code: string }> } } }> };
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    const encounter = bundle.entry.find((e) => e.resource.id === consultationId)?.resource;
+    expect(encounter).toMatchObject({ resourceType: 'Encounter', status: 'finished', class: { code: 'VR' } });
+    expect(bundle.entry.filter((e) => e.resource.resourceType === 'Condition').map((e) => e.resource.code?.coding?.[0]?.code)).toEqual(['J06.9']);
+    expect(bundle.entry.filter((e) => e.resource.resourceType === 'MedicationRequest').map((e) => e.resource.status).sort()).toEqual(['cancelled', 'stopped']);
+    // Each opening: the share, and every record it showed (the share's creation is audited too, as the patient's).
+    const openings = await t.platform.database.prisma.auditEvent.findMany({ where: { entityType: 'RecordShare', entityId: share.id }, orderBy: [{ at: 'asc' }, { action: 'asc' }] });
+    expect(openings.map((entry) => `${entry.action}:${entry.actorId ?? 'anonymous'}`)).toEqual([`create:${USERS.patient.id}`, 'read:anonymous', 'read:anonymous']);
+    expect(await t.platform.database.prisma.auditEvent.count({ where: { entityType: 'Prescription', reason: `shared record link ${share.id}` } })).toBe(4);
+  });
+
+  it('answers 410 the second after it expires, and once revoked; an unknown link 404', async () => {
+    const { url, share } = (await create(patient, 1)).createRecordShare;
+    expect((await fetch(url)).status).toBe(200);
+    await t.platform.database.prisma.recordShare.update({ where: { id: share.id }, data: { expiresAt: new Date(Date.now() + 1_000) } });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const gone = await fetch(url);
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).not.toContain('Amoxicillin');
+    expect((await fetch(`${url}/fhir`)).status).toBe(410);
+
+    const other = (await create(patient, 2)).createRecordShare;
+    const { revokeRecordShare } = await patient.request<{ revokeRecordShare: { revokedAt: string | null } }>('mutation($id: ID!) { revokeRecordShare(id: $id) { revokedAt } }', { id: other.share.id });
+    expect(revokeRecordShare.revokedAt).not.toBeNull();
+    expect((await fetch(other.url)).status).toBe(410);
+    expect((await fetch(`${t.baseUrl}/share/not-a-link`)).status).toBe(404);
   });
 });
 

@@ -48,4 +48,18 @@ export const TelemedicineEvents = {
     description: 'The consultation’s room ended before anyone connected, or could not be opened.',
     payload: z.object({ ...consultation, reason: z.string().max(200) }),
   }),
+  prescriptionIssued: defineEvent({
+    type: 'tele.prescription.issued',
+    version: 1,
+    source: 'telemedicine',
+    description: 'A clinician issued an e-prescription (a signed token the pharmacy verifies at /rx/verify before dispensing).',
+    payload: z.object({ prescriptionId: id, consultationId: id, organizationId: id, patientId: id, prescriberId: id, quantity: z.number().int().positive(), refills: z.number().int().nonnegative(), expiresAt: isoTime }),
+  }),
+  prescriptionRevoked: defineEvent({
+    type: 'tele.prescription.revoked',
+    version: 1,
+    source: 'telemedicine',
+    description: 'An e-prescription was revoked: it may no longer be dispensed.',
+    payload: z.object({ prescriptionId: id, organizationId: id, patientId: id }),
+  }),
 } as const;
