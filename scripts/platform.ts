@@ -7,7 +7,7 @@ import type { PlatformKeys } from '../subgraphs/kit/keys.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import type { DispatcherOptions } from '../subgraphs/kit/outbox.js';
 import type { LlmConfig } from '../subgraphs/kit/responder.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings } from '../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings, MessagingSettings } from '../subgraphs/kit/config.js';
 import { openRuntime, seedSubgraphs } from '../subgraphs/kit/runtime.js';
 import { publicRoutesOf } from '../subgraphs/kit/routes.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
@@ -42,6 +42,8 @@ export interface PlatformOptions {
   devices?: DevicesSettings;
   /** Twilio for telemedicine (a local fake in tests); telemedicine reads TWILIO_* without it. */
   telemedicine?: TelemedicineSettings;
+  /** SMS, WhatsApp and email to patients (local fakes in tests). */
+  messaging?: MessagingSettings;
   /** Keys sealing secrets held for users (newest first); SEALING_KEYS without it. */
   sealingKeys?: SealingKey[];
   /** Retry timing of webhook deliveries (tests shorten it). */

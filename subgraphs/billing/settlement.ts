@@ -106,6 +106,9 @@ export async function applyStripeRefund(tx: TransactionClient, refundId: string,
   await recordEvent(tx, BillingEvents.refundIssued, {
     aggregateId: refund.id,
     organizationId: refund.organizationId,
-    payload: { refundId: refund.id, paymentId: payment.id, invoiceId: refund.invoiceId, organizationId: refund.organizationId, amount: refund.amount, currency: refund.currency, stripeRefundId: refund.stripeRefundId },
+    payload: {
+      refundId: refund.id, paymentId: payment.id, invoiceId: refund.invoiceId, organizationId: refund.organizationId, amount: refund.amount, currency: refund.currency, stripeRefundId: refund.stripeRefundId,
+      patientId: (await tx.invoice.findUniqueOrThrow({ where: { id: refund.invoiceId }, select: { patientId: true } })).patientId,
+    },
   });
 }

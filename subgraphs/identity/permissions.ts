@@ -1,6 +1,6 @@
 import { Role } from '../kit/identity.js';
 import { hasRole, signedIn, type IRules } from '../kit/shield.js';
-import { ADMINS, CLINICAL_STAFF, PATIENT_EDITORS } from './policies.js';
+import { ADMINS, CLINICAL_STAFF, NOTIFICATION_READERS, PATIENT_EDITORS } from './policies.js';
 
 /**
  * Who may call what in the identity subgraph. Everything not listed is denied. These rules
@@ -21,6 +21,7 @@ export const identityPermissions: IRules = {
     apiKeys: admin,
     webhookEndpoints: admin,
     webhookDeliveries: admin,
+    notificationTemplates: admin,
   },
   Mutation: {
     createPatient: hasRole(...PATIENT_EDITORS),
@@ -31,7 +32,10 @@ export const identityPermissions: IRules = {
     createWebhookEndpoint: admin,
     deactivateWebhookEndpoint: admin,
     replayWebhookDeadLetters: admin,
+    setNotificationTemplate: admin,
   },
+  Notification: hasRole(Role.PATIENT, ...NOTIFICATION_READERS),
+  NotificationTemplate: admin,
   Patient: patientReaders,
   PatientConnection: patientReaders,
   PatientEdge: patientReaders,

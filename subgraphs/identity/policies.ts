@@ -19,6 +19,8 @@ export const CLINICAL_STAFF: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, 
 export const PATIENT_EDITORS: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, Role.ADMIN];
 /** Who administers an organization's users, API keys and webhooks. */
 export const ADMINS: readonly RoleName[] = [Role.ADMIN];
+/** Who follows the messages sent to a patient (besides the patient). */
+export const NOTIFICATION_READERS: readonly RoleName[] = [Role.NURSE, Role.CLINICIAN, Role.ADMIN];
 
 /** The caller's organization and, for a chain, the organizations under it (once per request). */
 export function accessibleOrganizations(scope: Scope): Promise<string[]> {
@@ -117,6 +119,23 @@ export const identityPolicies: AccessPolicies = {
     read: administered,
     create: (scope, data) => requireAdministered(scope, data, 'webhook endpoints'),
   },
+  // Messages to patients (notifications.ts): written by the system; the patient reads their own, nurses, clinicians and admins their organizations' patients'.
+  Notification: {
+    async read(scope) {
+      const identity = scope.identity;
+      if (!isAuthenticated(identity)) return NOTHING;
+      if (identity.role === Role.PATIENT) return identity.patientId ? { patientId: identity.patientId } : NOTHING;
+      return NOTIFICATION_READERS.includes(identity.role) ? { organizationId: { in: await accessibleOrganizations(scope) } } : NOTHING;
+    },
+    write: () => NOTHING,
+    audited: true,
+  },
+  NotificationTemplate: {
+    read: administered,
+    write: administered,
+    create: (scope, data) => requireAdministered(scope, data, 'message templates'),
+  },
+  NotificationOptOut: { read: () => ({ addressDigest: { in: [] } }), write: () => ({ addressDigest: { in: [] } }) },
   // Created by the outbox relay (system work); admins read and replay their endpoints' deliveries.
   WebhookDelivery: {
     read: (scope) => {

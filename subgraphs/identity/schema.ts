@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createBuilder, toSubgraphSchema } from '../kit/builder.js';
 import { ROLES, type RoleName } from '../kit/identity.js';
 import * as identity from './service.js';
+import * as notifications from './notifications.js';
 
 /** The identity subgraph's types. Resolvers only translate: the rules live in the services (service.ts) and the access policies (policies.ts). */
 export function buildIdentitySchema(): GraphQLSchema {
@@ -38,6 +39,31 @@ export function buildIdentitySchema(): GraphQLSchema {
     }),
   });
 
+  const ChannelEnum = builder.enumType('NotificationChannel', { values: ['SMS', 'WHATSAPP', 'EMAIL'] as const });
+  const NotificationStatusEnum = builder.enumType('NotificationStatus', { values: ['SCHEDULED', 'SENDING', 'QUEUED', 'SENT', 'DELIVERED', 'UNDELIVERED', 'FAILED', 'CANCELLED', 'SUPPRESSED'] as const });
+  const NotificationKindEnum = builder.enumType('NotificationKind', { values: notifications.NOTIFICATION_KINDS });
+  const NotificationRef = builder.prismaObject('Notification', {
+    description: 'A message to a patient: when it is due, and how far it got.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind as notifications.NotificationKind }),
+      channel: t.field({ type: ChannelEnum, resolve: (n) => n.channel }),
+      status: t.field({ type: NotificationStatusEnum, resolve: (n) => n.status }),
+      sendAt: t.expose('sendAt', { type: 'DateTime' }),
+      sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
+      deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+      attempts: t.exposeInt('attempts'),
+      lastProblem: t.exposeString('lastError', { nullable: true }),
+    }),
+  });
+  const TemplateRef = builder.prismaObject('NotificationTemplate', {
+    fields: (t) => ({
+      kind: t.exposeString('kind'),
+      channel: t.field({ type: ChannelEnum, resolve: (n) => n.channel }),
+      subject: t.exposeString('subject', { nullable: true }),
+      body: t.exposeString('body', { description: 'Placeholders: {{firstName}}, {{organization}}, {{startsAt}}, {{joinUrl}}, {{bookUrl}}, {{amount}}.' }),
+    }),
+  });
   const Patient = builder.prismaObject('Patient', {
     fields: (t) => ({
       id: t.exposeID('id'),
@@ -54,6 +80,10 @@ export function buildIdentitySchema(): GraphQLSchema {
       // Loaded by id (batched) rather than as a relation of the patient row, which would read the patient again.
       organization: t.field({ type: Organization, resolve: (p, _args, ctx) => identity.loadOrganization(ctx, p.organizationId) }),
       updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+      notifications: t.field({
+        type: [NotificationRef], description: 'Messages sent or due to the patient (SMS, WhatsApp, email), newest first, with their delivery status.',
+        resolve: (p, _args, ctx) => notifications.notificationsOfPatient(ctx, p.id),
+      }),
     }),
   });
   builder.asEntity(Patient, {
@@ -183,6 +213,7 @@ export function buildIdentitySchema(): GraphQLSchema {
   });
 
   builder.queryFields((t) => ({
+    notificationTemplates: t.field({ type: [TemplateRef], description: 'The organization’s own wording of its messages (the built-in one applies where there is none).', resolve: (_root, _args, ctx) => notifications.templatesOf(ctx) }),
     webhookEndpoints: t.field({ type: [WebhookEndpointRef], resolve: (_root, _args, ctx) => identity.listWebhookEndpoints(ctx) }),
     webhookDeliveries: t.field({
       type: WebhookDeliveryConnection,
@@ -197,6 +228,11 @@ export function buildIdentitySchema(): GraphQLSchema {
   }));
 
   builder.mutationFields((t) => ({
+    setNotificationTemplate: t.field({
+      type: TemplateRef, description: 'The organization’s wording of one kind of message on one channel.',
+      args: { kind: t.arg({ type: NotificationKindEnum, required: true }), channel: t.arg({ type: ChannelEnum, required: true }), subject: t.arg.string({ required: false }), body: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => notifications.setTemplate(ctx, { kind: args.kind, channel: args.channel, subject: args.subject ?? null, body: args.body }),
+    }),
     createWebhookEndpoint: t.field({
       type: CreatedWebhookEndpoint,
       args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },

@@ -180,21 +180,51 @@ export interface GoogleHealthSettings {
   timeoutMs?: number;
 }
 
+/** A Twilio account as CareGraph uses it (video for telemedicine, messaging for identity). */
+export interface TwilioAccount {
+  accountSid: string;
+  /** Verifies Twilio's callbacks (X-Twilio-Signature). */
+  authToken: string;
+  /** An API key: signs access tokens and authenticates REST calls. */
+  apiKeySid: string;
+  apiKeySecret: string;
+  /** Twilio's by default; a local fake in tests (every domain: video, api). */
+  apiBaseUrl?: string;
+}
+
+/** TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET (TWILIO_API_BASE_URL for another base); none without the account. */
+export function twilioAccountFromEnv(env: NodeJS.ProcessEnv): TwilioAccount | undefined {
+  const accountSid = env['TWILIO_ACCOUNT_SID'];
+  if (!accountSid) return undefined;
+  const [authToken, apiKeySid, apiKeySecret] = [env['TWILIO_AUTH_TOKEN'], env['TWILIO_API_KEY_SID'], env['TWILIO_API_KEY_SECRET']];
+  if (!authToken || !apiKeySid || !apiKeySecret) throw new Error('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+  return { accountSid, authToken, apiKeySid, apiKeySecret, ...(env['TWILIO_API_BASE_URL'] ? { apiBaseUrl: env['TWILIO_API_BASE_URL'] } : {}) };
+}
+
 /** Telemedicine's video (TWILIO_*): rooms and tokens unavailable without it. */
 export interface TelemedicineSettings {
-  twilio?: {
-    accountSid: string;
-    /** Verifies Twilio's callbacks (X-Twilio-Signature). */
-    authToken: string;
-    /** An API key: signs access tokens and authenticates REST calls. */
-    apiKeySid: string;
-    apiKeySecret: string;
-    /** Twilio's by default; a local fake in tests (every domain: video, api). */
-    apiBaseUrl?: string;
-  };
+  twilio?: TwilioAccount;
   /** Minutes before the start a participant may join (default 10), and after the end a token stays valid (default 15). */
   joinEarlyMinutes?: number;
   graceMinutes?: number;
+}
+
+/** Messages to patients (identity's notifications): Twilio Messaging for SMS and WhatsApp, SMTP for email. */
+export interface MessagingSettings {
+  twilio?: TwilioAccount & {
+    /** The sender number for SMS (E.164), and for WhatsApp. */
+    smsFrom?: string;
+    whatsappFrom?: string;
+  };
+  /** `smtp://user:pass@host:port` (or smtps://), and the From address. */
+  smtp?: { url: string; from: string };
+  /** The patients' app, for links in messages (join a consultation); the public URL otherwise. */
+  appUrl?: string;
+  /** Attempts per message before it is reported failed (default 4), and the first retry's delay (default 60 s, doubling). */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  /** Days after a completed consultation the follow-up recall goes (default 14). */
+  followUpDays?: number;
 }
 
 export interface StripeSettings {

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../../prisma/generated/client/client.js';
 import { scopedClient, type AccessPolicies } from './access.js';
 import type { BackgroundTasks } from './background.js';
 import type { TtlCache } from './cache.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings } from './config.js';
+import type { DevicesSettings, InsuranceSettings, MessagingSettings, StripeSettings, TelemedicineSettings } from './config.js';
 import { Directory } from './directory.js';
 import type { Identity, RoleName } from './identity.js';
 import { Loaders } from './loaders.js';
@@ -46,6 +46,8 @@ export interface SubgraphDeps {
   cache?: TtlCache;
   /** Lab listeners for devices; absent, devices reads DEVICES_MLLP_* from the environment. */
   devices?: DevicesSettings;
+  /** SMS, WhatsApp and email to patients; absent, identity reads TWILIO_* / SMTP_URL from the environment. */
+  messaging?: MessagingSettings;
   /** Twilio for telemedicine; absent, telemedicine reads TWILIO_* from the environment. */
   telemedicine?: TelemedicineSettings;
   /** Keys patient identifier digests (kit/identifiers.ts); derived from the platform's internal secret. */

@@ -1,6 +1,6 @@
 import { BackgroundTasks } from './background.js';
 import { createCache } from './cache.js';
-import { readSharedConfig, type DevicesSettings, type InsuranceSettings, type StripeSettings, type TelemedicineSettings } from './config.js';
+import { readSharedConfig, type DevicesSettings, type InsuranceSettings, type MessagingSettings, type StripeSettings, type TelemedicineSettings } from './config.js';
 import type { SubgraphDeps } from './context.js';
 import { identifierKeyFrom } from './identifiers.js';
 import { openDatabase, type Database } from './database.js';
@@ -32,6 +32,7 @@ export interface RuntimeOptions {
   insurance?: InsuranceSettings;
   devices?: DevicesSettings;
   telemedicine?: TelemedicineSettings;
+  messaging?: MessagingSettings;
   /** Keys sealing secrets held for users (newest first); SEALING_KEYS, or derived locally, without it. */
   sealingKeys?: SealingKey[];
   publicUrl?: string;
@@ -70,6 +71,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     insurance: options.insurance,
     devices: options.devices,
     telemedicine: options.telemedicine,
+    messaging: options.messaging,
     publicUrl: options.publicUrl,
     rateLimiter,
     cache,

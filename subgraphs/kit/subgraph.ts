@@ -142,7 +142,7 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sub
   const subscriptions = serveSubscriptions(server, { schema, deps: { ...deps, log }, owner: definition, internalIdentitySecret: options.internalIdentitySecret });
   const url = await listen(server, options.port ?? 0, options.host);
   log.info({ url }, 'subgraph listening');
-  const consumers = new EventConsumerRunner({ prisma: deps.prisma, log, consumers: definition.consumers ?? [] });
+  const consumers = new EventConsumerRunner({ prisma: deps.prisma, log, consumers: definition.consumers ?? [], deps: { ...deps, log } });
   consumers.start();
   const workers = (definition.workers ?? []).map((worker) => new Poller(`${definition.name}.${worker.name}`, worker.intervalMs, () => worker.step({ ...deps, log }), log));
   for (const worker of workers) worker.start();

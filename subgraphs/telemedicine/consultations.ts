@@ -96,7 +96,7 @@ export async function bookConsultation(ctx: Ctx, input: BookingInput): Promise<{
     });
     await recordEvent(tx, TelemedicineEvents.consultationBooked, {
       aggregateId: created.id, organizationId: created.organizationId,
-      payload: { ...refOf(created), startsAt: created.startsAt.toISOString(), endsAt: created.endsAt.toISOString(), feeAmount: created.feeAmount, currency: created.currency as 'NGN', urgency: created.triageUrgency },
+      payload: { ...refOf(created), startsAt: created.startsAt.toISOString(), endsAt: created.endsAt.toISOString(), feeAmount: created.feeAmount, currency: created.currency as 'NGN', urgency: created.triageUrgency, timeZone: schedule.timeZone },
     });
     return created;
   });

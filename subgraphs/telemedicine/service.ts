@@ -1,4 +1,4 @@
-import type { TelemedicineSettings } from '../kit/config.js';
+import { twilioAccountFromEnv, type TelemedicineSettings } from '../kit/config.js';
 import type { SubgraphContext, SubgraphDeps } from '../kit/context.js';
 import { domainError } from '../kit/errors.js';
 import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
@@ -11,13 +11,10 @@ import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
  */
 export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl' | 'documents'>;
 
-/** TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET (TWILIO_API_BASE_URL for another base). */
+/** TWILIO_* (kit/config.ts twilioAccountFromEnv). */
 export function telemedicineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TelemedicineSettings {
-  const accountSid = env['TWILIO_ACCOUNT_SID'];
-  if (!accountSid) return {};
-  const [authToken, apiKeySid, apiKeySecret] = [env['TWILIO_AUTH_TOKEN'], env['TWILIO_API_KEY_SID'], env['TWILIO_API_KEY_SECRET']];
-  if (!authToken || !apiKeySid || !apiKeySecret) throw new Error('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
-  return { twilio: { accountSid, authToken, apiKeySid, apiKeySecret, ...(env['TWILIO_API_BASE_URL'] ? { apiBaseUrl: env['TWILIO_API_BASE_URL'] } : {}) } };
+  const twilio = twilioAccountFromEnv(env);
+  return twilio ? { twilio } : {};
 }
 
 export function settingsOf(deps: Pick<SubgraphDeps, 'telemedicine'>): TelemedicineSettings {

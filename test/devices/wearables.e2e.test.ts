@@ -162,10 +162,13 @@ describe('keeping in sync', () => {
     google.addPoints(AMARA_ACCOUNT, Array.from({ length: 12 }, (_, index) => ({ type: 'heart-rate' as const, time: ago((12 - index) * 60_000 + HOUR), value: 90 + index })));
     const isNew = (reading: Reading) => reading.code === '8867-4' && Number(reading.value) >= 90 && Number(reading.value) <= 101;
     google.rateLimitOnce = (url) => url.pathname.endsWith('/heart-rate/dataPoints') && url.searchParams.get('pageToken') === '5';
+    // Google asks for three seconds: long enough for the checks below to see the connection held, whatever the machine's load.
+    google.retryAfterSeconds = 3;
     const before = google.requests.length;
     const held = await sync();
     expect(held.lastProblem).toMatch(/^RATE_LIMITED/);
-    expect(held.retryAfter).not.toBeNull();
+    // Held for Google's Retry-After (3 s), not the shorter configured backoff.
+    expect(new Date(held.retryAfter ?? 0).getTime() - Date.now()).toBeGreaterThan(1_500);
     // The first page is kept; the rest waits.
     expect((await readings()).filter(isNew)).toHaveLength(5);
     // Asking again while held back does not call Google.
@@ -174,11 +177,12 @@ describe('keeping in sync', () => {
     expect(google.requests.length).toBe(during);
 
     // The worker retries after the backoff: every point arrives, each once.
-    const all = await until(async () => (await readings()).filter(isNew), (found) => found.length === 12, '12 readings after the 429');
+    const all = await until(async () => (await readings()).filter(isNew), (found) => found.length === 12, '12 readings after the 429', 20_000);
     expect(new Set(all.map((reading) => reading.value)).size).toBe(12);
     const heartRate = google.requests.slice(before).filter((request) => request.path.endsWith('/heart-rate/dataPoints'));
     expect(heartRate.map((request) => `${request.pageToken ?? '-'}:${request.status}`)).toEqual(['-:200', '5:429', '5:200', '10:200']);
     await until(async () => (await sync()).lastProblem, (problem) => problem === null, 'the connection healthy again');
+    google.retryAfterSeconds = null;
   });
 });
 

@@ -80,6 +80,10 @@ const ROOT_CASES: Case[] = [
     allowedCode: 'NOT_FOUND',
   },
   { name: 'Mutation.replayWebhookDeadLetters', query: () => 'mutation { replayWebhookDeadLetters }', allowed: ['ADMIN'] },
+  { name: 'Query.notificationTemplates', query: () => '{ notificationTemplates { kind channel body } }', allowed: ['ADMIN'] },
+  { name: 'Mutation.setNotificationTemplate', query: () => 'mutation { setNotificationTemplate(kind: REMINDER_1H, channel: SMS, body: "{{firstName}}: {{startsAt}}") { kind } }', allowed: ['ADMIN'] },
+  { name: 'Query.patient notifications (own record)', query: () => `{ patient(id: "${PATIENTS.amaraNorth.id}") { notifications { id status } } }`, allowed: ['PATIENT', ...EDITORS] },
+  { name: 'Query.patient notifications (another patient)', query: () => `{ patient(id: "${PATIENTS.bayoNorth.id}") { notifications { id status } } }`, allowed: EDITORS },
   { name: 'Mutation.deactivateUser (member of the organization)', query: () => `mutation { deactivateUser(id: "${leaver}") { id deactivatedAt } }`, allowed: ['ADMIN'] },
   { name: 'Mutation.deactivateUser (unknown)', query: () => `mutation { deactivateUser(id: "${UNKNOWN}") { id } }`, allowed: ['ADMIN'], allowedCode: 'NOT_FOUND' },
   {
@@ -143,6 +147,7 @@ const ENTITY_CASES: Case[] = [
   { name: '_entities Patient (own organization)', query: () => entities('Patient', PATIENTS.bayoNorth.id, 'mrn'), allowed: STAFF },
   { name: '_entities Patient (own record)', query: () => entities('Patient', PATIENTS.amaraNorth.id, 'mrn'), allowed: ['PATIENT', ...STAFF] },
   { name: '_entities Patient (another organization)', query: () => entities('Patient', PATIENTS.fayeHospital.id, 'mrn'), allowed: [] },
+  { name: '_entities Patient.notifications (own record)', query: () => entities('Patient', PATIENTS.amaraNorth.id, 'notifications { id }'), allowed: ['PATIENT', ...EDITORS] },
   { name: '_entities User (colleague)', query: () => entities('User', USERS.nurse.id, 'displayName'), allowed: STAFF.concat([]) },
   { name: '_entities User (another organization)', query: () => entities('User', USERS.hospitalNurse.id, 'displayName'), allowed: [] },
 ];

@@ -7,8 +7,9 @@ import twilio from 'twilio';
  * Twilio, locally, over real HTTP, in its REST wire format, for what telemedicine calls:
  * Video rooms (`POST /v1/Rooms`, 53113 when a room of that name is in progress, `GET
  * /v1/Rooms/{sid or name}`) and Network Traversal tokens (`POST
- * /2010-04-01/Accounts/{sid}/Tokens.json`). Requests need the API key's Basic credentials. It
- * signs room status callbacks as Twilio does (`X-Twilio-Signature`), for tests to deliver.
+ * /2010-04-01/Accounts/{sid}/Tokens.json`) and Messaging (`POST …/Messages.json`, 21211 for a
+ * number that is not E.164). Requests need the API key's Basic credentials. It signs callbacks
+ * as Twilio does (`X-Twilio-Signature`), for tests to deliver.
  */
 export interface FakeRoom {
   sid: string;
@@ -30,6 +31,10 @@ export class FakeTwilio {
   traversalTokens = 0;
   /** Answer room creation 503 (Twilio having a bad minute). */
   down = false;
+  /** Messages sent (SMS and WhatsApp), in order. */
+  readonly messages: Array<{ sid: string; to: string; from: string; body: string; statusCallback: string }> = [];
+  /** Answer the next N message sends 503. */
+  failMessagesNext = 0;
   private readonly http = new LocalServer('fake Twilio');
 
   get url(): string {
@@ -81,6 +86,17 @@ export class FakeTwilio {
       const key = decodeURIComponent(roomPath[1] ?? '');
       const room = this.rooms.find((r) => r.sid === key || (r.uniqueName === key && r.status === 'in-progress'));
       return room ? send(200, this.wire(room)) : send(404, { code: 20404, message: 'Not found', status: 404 });
+    }
+    if (req.method === 'POST' && url.pathname === `/2010-04-01/Accounts/${this.accountSid}/Messages.json`) {
+      if (this.failMessagesNext > 0) {
+        this.failMessagesNext -= 1;
+        return send(503, { code: 20500, message: 'Service unavailable', status: 503 });
+      }
+      const to = form['To'] ?? '';
+      if (!/^(whatsapp:)?\+\d{8,15}$/.test(to)) return send(400, { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, status: 400 });
+      const message = { sid: `SM${randomBytes(16).toString('hex')}`, to, from: form['From'] ?? '', body: form['Body'] ?? '', statusCallback: form['StatusCallback'] ?? '' };
+      this.messages.push(message);
+      return send(201, { sid: message.sid, account_sid: this.accountSid, to, from: message.from, body: message.body, status: 'queued', num_segments: '1', direction: 'outbound-api', date_created: new Date().toUTCString(), uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${message.sid}.json` });
     }
     if (req.method === 'POST' && url.pathname === `/2010-04-01/Accounts/${this.accountSid}/Tokens.json`) {
       this.traversalTokens += 1;

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, startGateway, type GatewayLimits, type PersistedQueryOp
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createScratchPostgresDatabase } from '../../subgraphs/kit/database.js';
 import type { LlmConfig } from '../../subgraphs/kit/responder.js';
-import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings } from '../../subgraphs/kit/config.js';
+import type { DevicesSettings, InsuranceSettings, StripeSettings, TelemedicineSettings, MessagingSettings } from '../../subgraphs/kit/config.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { USERS, type SeedUser } from '../../prisma/seed-data.js';
 
@@ -45,6 +45,8 @@ export interface TestPlatformOptions {
   devices?: DevicesSettings;
   /** Twilio for telemedicine (the local fake in tests). */
   telemedicine?: TelemedicineSettings;
+  /** SMS, WhatsApp and email to patients (local fakes in tests). */
+  messaging?: MessagingSettings;
   /** Sealing keys, newest first (rotation tests). */
   sealingKeys?: SealingKey[];
   countStatements?: boolean;

@@ -39,6 +39,6 @@ export const BillingEvents = {
     version: 1,
     source: 'billing',
     description: 'A refund succeeded at Stripe (sent once per refund).',
-    payload: z.object({ refundId: id, paymentId: id, invoiceId: id, organizationId: id, amount: minorUnits, currency, stripeRefundId: z.string().nullable() }),
+    payload: z.object({ refundId: id, paymentId: id, invoiceId: id, organizationId: id, amount: minorUnits, currency, stripeRefundId: z.string().nullable(), patientId: id.optional() }),
   }),
 } as const;

@@ -1,3 +1,4 @@
+import type { SubgraphDeps } from '../context.js';
 import type { Prisma, PrismaClient } from '../../../prisma/generated/client/client.js';
 import type { Logger } from '../logger.js';
 import { Poller } from '../poller.js';
@@ -32,12 +33,15 @@ export interface ConsumedEvent<Payload> extends Omit<RelayedEvent, 'payload'> {
 
 export interface EventHandler<E extends EventDefinition = EventDefinition> {
   readonly definition: E;
-  /** Runs inside the transaction that records the event as consumed. Throwing retries it later; MalformedEvent skips it. */
-  handle(event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient): Promise<void>;
+  /**
+   * Runs inside the transaction that records the event as consumed. Throwing retries it later;
+   * MalformedEvent skips it. `deps` are the subgraph's (its settings), when it runs in one.
+   */
+  handle(event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient, deps?: SubgraphDeps): Promise<void>;
 }
 
 /** Pairs an event type with its handler: `on(ChatEvents.redFlagRaised, async (event, tx) => …)`. */
-export function on<E extends EventDefinition>(definition: E, handle: (event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient) => Promise<void>): EventHandler<E> {
+export function on<E extends EventDefinition>(definition: E, handle: (event: ConsumedEvent<EventPayload<E>>, tx: TransactionClient, deps?: SubgraphDeps) => Promise<void>): EventHandler<E> {
   if (!isCatalogued(definition)) throw new Error(`event type ${definition.type} is not in the event catalogue`);
   return { definition, handle };
 }
@@ -66,9 +70,9 @@ export function parseEvent<E extends EventDefinition>(definition: E, event: Rela
 }
 
 /** Runs the consumer's handler for one event (parsing it first); events of other types are ignored. */
-export async function dispatchEvent(consumer: Pick<EventConsumer, 'handlers'>, event: RelayedEvent, tx: TransactionClient): Promise<void> {
+export async function dispatchEvent(consumer: Pick<EventConsumer, 'handlers'>, event: RelayedEvent, tx: TransactionClient, deps?: SubgraphDeps): Promise<void> {
   const handler = consumer.handlers.find((h) => h.definition.type === event.type);
-  if (handler) await handler.handle(parseEvent(handler.definition, event), tx);
+  if (handler) await handler.handle(parseEvent(handler.definition, event), tx, deps);
 }
 
 /**
@@ -82,6 +86,8 @@ export interface ConsumerRunnerOptions {
   prisma: PrismaClient;
   log: Logger;
   consumers: EventConsumer[];
+  /** The subgraph's, handed to handlers that need its settings. */
+  deps?: SubgraphDeps;
   batchSize?: number;
   pollIntervalMs?: number;
   settleSeconds?: number;
@@ -143,7 +149,7 @@ export class EventConsumerRunner {
           // Claim first: a concurrent instance that got here too fails on the key and backs off.
           const claimed = await tx.eventConsumption.createMany({ data: [claim], skipDuplicates: true });
           if (claimed.count === 0) return false;
-          await dispatchEvent(consumer, toRelayed(event), tx);
+          await dispatchEvent(consumer, toRelayed(event), tx, this.options.deps);
           return true;
         });
       } catch (error) {
@@ -188,7 +194,7 @@ export async function resetConsumer(prisma: PrismaClient | Prisma.TransactionCli
  * ago that the caller asks about). Bounded: a long backlog is the live consumer's to work
  * through. Both claim events the same way, so neither applies one twice.
  */
-export async function catchUp(prisma: PrismaClient, log: Logger, consumer: EventConsumer, maxBatches = 20): Promise<void> {
-  const runner = new EventConsumerRunner({ prisma, log, consumers: [consumer] });
+export async function catchUp(prisma: PrismaClient, log: Logger, consumer: EventConsumer, maxBatches = 20, deps?: SubgraphDeps): Promise<void> {
+  const runner = new EventConsumerRunner({ prisma, log, consumers: [consumer], ...(deps ? { deps } : {}) });
   for (let batch = 0; batch < maxBatches && (await runner.consumeOnce(consumer)) > 0; batch += 1);
 }

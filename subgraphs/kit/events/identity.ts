@@ -21,4 +21,11 @@ export const IdentityEvents = {
     description: 'A patient record changed (contact details, demographics). Carries ids only, never what changed (the MRN only as a keyed digest).',
     payload: z.object({ patientId: id, organizationId: id, mrnDigest: digest.optional() }),
   }),
+  notificationFailed: defineEvent({
+    type: 'identity.notification.failed',
+    version: 1,
+    source: 'identity',
+    description: 'A message to a patient (SMS, WhatsApp, email) could not be delivered after its retries: someone should reach them another way.',
+    payload: z.object({ notificationId: id, patientId: id, organizationId: id, kind: z.string().max(50), channel: z.enum(['SMS', 'WHATSAPP', 'EMAIL']), attempts: z.number().int().nonnegative() }),
+  }),
 } as const;

@@ -11,7 +11,7 @@ export const TelemedicineEvents = {
     version: 1,
     source: 'telemedicine',
     description: 'A video consultation was booked; billing invoices its fee (tele_fee), which must be paid before anyone joins.',
-    payload: z.object({ ...consultation, startsAt: isoTime, endsAt: isoTime, feeAmount: minorUnits, currency, urgency: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']) }),
+    payload: z.object({ ...consultation, startsAt: isoTime, endsAt: isoTime, feeAmount: minorUnits, currency, urgency: z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']), timeZone: z.string().max(64).optional() }),
   }),
   consultationCancelled: defineEvent({
     type: 'tele.consultation.cancelled',
