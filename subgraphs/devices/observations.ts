@@ -30,6 +30,19 @@ export async function observationsOfPatient(ctx: Ctx, patientId: string, options
   });
 }
 
+/** Flagged outside its range (any abnormal flag but N), or critical. */
+export const isAbnormal = (o: Pick<Observation, 'critical' | 'interpretation'>): boolean => o.critical || o.interpretation.some((flag) => flag !== '' && flag !== 'N');
+
+/** A consultation's view of the patient: readings from a day before it starts to its end (the caller's access applies). */
+export async function readingsAround(ctx: Ctx, consultation: { patientId: string; startsAt: Date; endsAt: Date }): Promise<Observation[]> {
+  if (!consultation.patientId || Number.isNaN(consultation.startsAt.getTime()) || Number.isNaN(consultation.endsAt.getTime())) return [];
+  requireOwnOrStaff(ctx.identity, consultation.patientId, RESULT_READERS, 'results');
+  return ctx.db.observation.findMany({
+    where: { patientId: consultation.patientId, effectiveAt: { gte: new Date(consultation.startsAt.getTime() - 86_400_000), lte: consultation.endsAt } },
+    orderBy: [{ effectiveAt: 'desc' }, { id: 'asc' }], take: MAX_PAGE,
+  });
+}
+
 /** Results of the caller's organization no patient could be matched to, oldest first. */
 export function unmatchedResults(ctx: Ctx, first: number): Promise<Observation[]> {
   requireStaffOf(ctx.identity, RESULT_READERS, 'Only nurses, clinicians and administrators reconcile results');

@@ -22,4 +22,6 @@ export const devicesPermissions: IRules = {
   WearableConnection: staffOrPatient,
   WearableAuthorization: patient,
   Patient: staffOrPatient,
+  // Telemedicine's consultation, extended with the patient's readings around it.
+  Consultation: staffOrPatient,
 };

@@ -37,6 +37,7 @@ export function buildDevicesSchema(): GraphQLSchema {
       referenceRange: t.exposeString('referenceRange', { nullable: true }),
       interpretation: t.exposeStringList('interpretation', { description: 'Abnormal flags (L, H, LL, HH, A…).' }),
       critical: t.exposeBoolean('critical'),
+      abnormal: t.boolean({ description: 'Flagged outside its range (any flag but N), critical or not: what a clinician’s eye goes to.', resolve: (o) => observations.isAbnormal(o) }),
       status: t.field({ type: StatusEnum, resolve: (o) => o.status }),
       effectiveAt: t.expose('effectiveAt', { type: 'DateTime', nullable: true }),
       receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
@@ -93,6 +94,19 @@ export function buildDevicesSchema(): GraphQLSchema {
       resolve: (patient, args, ctx) => observations.observationsOfPatient(ctx, patient.id, { code: args.code ?? null, first: args.first ?? 50 }),
     }),
   }));
+
+  // Telemedicine's consultation: the patient's readings around it (remote diagnostics), joined on the patient and times it names.
+  builder.externalRef('Consultation', builder.selection<{ id: string }>('id')).implement({
+    externalFields: (t) => ({ id: t.id(), patientId: t.id(), startsAt: t.field({ type: 'DateTime' }), endsAt: t.field({ type: 'DateTime' }) }),
+    fields: (t) => ({
+      readings: t.field({
+        type: [ObservationRef],
+        description: 'The patient’s lab and device readings from 24 hours before the consultation to its end, newest first; abnormal ones flagged.',
+        requires: builder.selection<{ patientId?: string; startsAt?: string | Date; endsAt?: string | Date }>('patientId startsAt endsAt'),
+        resolve: (c, _args, ctx) => observations.readingsAround(ctx, { patientId: String(c.patientId ?? ''), startsAt: new Date(c.startsAt ?? 0), endsAt: new Date(c.endsAt ?? 0) }),
+      }),
+    }),
+  });
 
   builder.queryFields((t) => ({
     observation: t.field({ type: ObservationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => observations.loadObservation(ctx, String(args.id)) }),

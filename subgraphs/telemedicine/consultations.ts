@@ -9,7 +9,7 @@ import { recordEvent, type TransactionClient } from '../kit/outbox.js';
 import { SLOT_MINUTES, withinHours } from './availability.js';
 import { TELE_STAFF } from './policies.js';
 import type { Ctx } from './service.js';
-import { triageOf, type Triage } from './triage.js';
+import { assess, type Triage } from './triage.js';
 
 /**
  * Booking, extending and cancelling consultations. A booking is triaged first (a CRITICAL
@@ -51,10 +51,10 @@ export function consultationsOfClinician(ctx: Ctx, clinicianId: string, from: Da
 }
 
 /** Only the triage: what booking would decide, nothing stored. */
-export function triage(ctx: Ctx, patientId: string, symptoms: string): Triage {
+export function triage(ctx: Ctx, patientId: string, symptoms: string): Promise<Triage> {
   requireOwnOrStaff(ctx.identity, patientId, TELE_STAFF, 'triage');
   checkReason(symptoms, 'symptoms');
-  return triageOf(symptoms);
+  return assess(ctx, symptoms);
 }
 
 function checkReason(text: string, field: string): void {
@@ -77,7 +77,7 @@ export async function bookConsultation(ctx: Ctx, input: BookingInput): Promise<{
   problems.check(LENGTHS.includes(minutes), 'input.minutes', `must be one of ${LENGTHS.join(', ')}`);
   problems.check(input.startsAt.getTime() > Date.now(), 'input.startsAt', 'must be in the future');
   problems.throwIfAny();
-  const assessment = triageOf(input.reason);
+  const assessment = await assess(ctx, input.reason);
   if (assessment.urgency === 'CRITICAL') return { consultation: null, triage: assessment };
   await ctx.directory.require('Patient', input.patientId, [caller.organizationId]);
   const endsAt = new Date(input.startsAt.getTime() + minutes * 60_000);

@@ -10,7 +10,8 @@ import { TELE_STAFF } from './policies.js';
  */
 const staff = hasRole(...TELE_STAFF);
 const staffOrPatient = hasRole(Role.PATIENT, ...TELE_STAFF);
-const participant = hasRole(Role.PATIENT, Role.CLINICIAN);
+/** The patient and the clinician; a nurse or clinician the service finds invited. */
+const participant = hasRole(Role.PATIENT, Role.CLINICIAN, Role.NURSE);
 
 export const telemedicinePermissions: IRules = {
   Query: { prescription: staffOrPatient, consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
@@ -21,12 +22,17 @@ export const telemedicinePermissions: IRules = {
     cancelConsultation: staffOrPatient,
     joinConsultation: participant,
     recordConsultationReport: hasRole(Role.CLINICIAN),
+    addParticipant: hasRole(Role.CLINICIAN, Role.ADMIN),
+    requestRecording: hasRole(Role.CLINICIAN),
+    consentToRecording: hasRole(Role.PATIENT),
     issuePrescription: hasRole(Role.CLINICIAN),
     revokePrescription: hasRole(Role.CLINICIAN, Role.ADMIN),
     createRecordShare: hasRole(Role.PATIENT),
     revokeRecordShare: hasRole(Role.PATIENT),
   },
   ConsultationReport: staffOrPatient,
+  ConsultationParticipant: staffOrPatient,
+  ConsultationRecording: staffOrPatient,
   Diagnosis: staffOrPatient,
   Prescription: staffOrPatient,
   RecordShare: hasRole(Role.PATIENT),

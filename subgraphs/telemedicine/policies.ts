@@ -68,5 +68,13 @@ export const telemedicinePolicies: AccessPolicies = {
     },
     audited: true,
   },
+  // Read and added like their consultation (the service checks who adds).
+  ConsultationParticipant: {
+    read: (scope) => ({ consultation: visibleConsultations(scope) }),
+    write: (scope) => ({ consultation: visibleConsultations(scope) }),
+    create(scope) {
+      if (!staffOrganization(scope.identity)) throw forbidden('Staff add participants');
+    },
+  },
   VideoCallback: { read: () => ({ key: { in: [] } }), write: () => ({ key: { in: [] } }) },
 };

@@ -3,6 +3,7 @@ import type { ClinicianSchedule, RecordShare } from '../../prisma/generated/clie
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
 import * as availability from './availability.js';
 import * as consultations from './consultations.js';
+import * as participants from './participants.js';
 import * as prescriptions from './prescriptions.js';
 import * as shares from './shares.js';
 import type { Triage } from './triage.js';
@@ -80,12 +81,27 @@ export function buildTelemedicineSchema(): GraphQLSchema {
     fields: (t) => ({ share: t.field({ type: ShareRef, resolve: (c) => c.share }), url: t.exposeString('url') }),
   });
 
+  const ParticipantRoleEnum = builder.enumType('ParticipantRole', { values: participants.PARTICIPANT_ROLES });
+  const ParticipantRef = builder.prismaObject('ConsultationParticipant', {
+    fields: (t) => ({ userId: t.exposeID('userId'), role: t.field({ type: ParticipantRoleEnum, resolve: (p) => p.role as participants.ParticipantRole }), addedAt: t.expose('createdAt', { type: 'DateTime' }) }),
+  });
+  const RecordingRef = builder.objectRef<{ requested: boolean; consented: boolean; consentedAt: Date | null }>('ConsultationRecording').implement({
+    description: 'The room records only when the clinician asked and the patient consented before it opened.',
+    fields: (t) => ({ requested: t.exposeBoolean('requested'), consented: t.exposeBoolean('consented'), consentedAt: t.expose('consentedAt', { type: 'DateTime', nullable: true }) }),
+  });
+
   const ConsultationRef = builder.prismaObject('Consultation', {
     description: 'A video consultation with a clinician.',
     fields: (t) => ({
       id: t.exposeID('id'),
       patient: t.field({ type: PatientRef, resolve: (c) => ({ id: c.patientId }) }),
+      patientId: t.exposeID('patientId', { description: 'The patient’s id (what other subgraphs join the consultation on).' }),
       clinicianId: t.exposeID('clinicianId'),
+      participants: t.field({ type: [ParticipantRef], description: 'Invited besides the patient and the clinician.', resolve: (c, _args, ctx) => participants.participantsOf(ctx, c.id) }),
+      recording: t.field({
+        type: RecordingRef,
+        resolve: (c) => ({ requested: c.recordingRequestedAt !== null, consented: c.recordingConsentAt !== null, consentedAt: c.recordingConsentAt }),
+      }),
       startsAt: t.expose('startsAt', { type: 'DateTime' }),
       endsAt: t.expose('endsAt', { type: 'DateTime' }),
       status: t.field({ type: StatusEnum, resolve: (c) => c.status }),
@@ -238,6 +254,13 @@ export function buildTelemedicineSchema(): GraphQLSchema {
       resolve: (_root, args, ctx) => shares.createRecordShare(ctx, String(args.patientId), args.hours),
     }),
     revokeRecordShare: t.field({ type: ShareRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => shares.revokeRecordShare(ctx, String(args.id)) }),
+    addParticipant: t.field({
+      type: ParticipantRef, description: 'An interpreter or a specialist (a nurse or clinician of the organization) joins too; at most four people in all.',
+      args: { consultationId: t.arg.id({ required: true }), userId: t.arg.id({ required: true }), role: t.arg({ type: ParticipantRoleEnum, required: true }) },
+      resolve: (_root, args, ctx) => participants.addParticipant(ctx, String(args.consultationId), String(args.userId), args.role),
+    }),
+    requestRecording: t.field({ type: ConsultationRef, description: 'The clinician asks to record; the patient must consent before the room opens.', args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => participants.requestRecording(ctx, String(args.id)) }),
+    consentToRecording: t.field({ type: ConsultationRef, description: 'The patient agrees to the recording the clinician asked for.', args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => participants.consentToRecording(ctx, String(args.id)) }),
     joinConsultation: t.field({
       type: AccessRef, description: 'The consultation’s patient or clinician, inside its window, once the fee is paid.',
       args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => video.joinConsultation(ctx, String(args.id)),

@@ -9,7 +9,7 @@ import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
  * (booking, extending, cancelling, the fee), video.ts (joining the room, the room's callbacks).
  * Who may see what is policies.ts, applied by `ctx.db`.
  */
-export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl' | 'documents'>;
+export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl' | 'documents' | 'llm'>;
 
 /** TWILIO_* (kit/config.ts twilioAccountFromEnv). */
 export function telemedicineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TelemedicineSettings {

@@ -1,12 +1,16 @@
+import type { SubgraphDeps } from '../kit/context.js';
 import { detectRedFlags, type RedFlag } from '../kit/red-flags/red-flag-detector.js';
 import { emergencyGuidance } from '../kit/red-flags/red-flags.js';
+import { LlmTriageReviewer, type LlmTriage, type TriageReviewer } from './adapters/llm-triage.js';
 
 /**
  * Triage before booking: how urgent the patient's problem is, how sure the assessment is,
  * what it may be and what to do — with the reasons, in the patient's words. The red-flag engine
  * chat uses (kit/red-flags) decides the emergencies: a critical flag is CRITICAL, with the
  * emergency guidance, and nothing is booked. Below that, common complaints are recognised by
- * their words to suggest likely conditions; the clinician sees all of it.
+ * their words to suggest likely conditions; the clinician sees all of it. With an LLM
+ * configured, its assessment is added: it may raise the urgency, never lower it, and a slow or
+ * failed answer leaves the rules' triage as it is.
  */
 export type Urgency = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 
@@ -77,4 +81,45 @@ export function triageOf(symptoms: string): Triage {
     urgency, confidence, likelyConditions, reasons: reasons.length ? reasons : ['No red flag or recognised complaint in the description'],
     recommendation: RECOMMENDATION[urgency], emergencyGuidance: urgency === 'CRITICAL' ? emergencyGuidance(critical) : null, assessedBy: ['RULES'],
   };
+}
+
+const RANK: Record<Urgency, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 };
+/** How long booking waits for the LLM before the rules' triage stands alone. */
+export const LLM_TRIAGE_BUDGET_MS = 8_000;
+
+/** The rules' triage with the LLM's added: the higher urgency wins (with its recommendation), conditions and reasons are joined. */
+export function combine(rules: Triage, llm: LlmTriage): Triage {
+  const raised = RANK[llm.urgency] > RANK[rules.urgency];
+  const urgency: Urgency = raised ? llm.urgency : rules.urgency;
+  const agree = llm.urgency === rules.urgency;
+  return {
+    urgency,
+    confidence: raised ? llm.confidence : agree ? Math.max(rules.confidence, llm.confidence) : rules.confidence,
+    likelyConditions: [...new Set([...rules.likelyConditions, ...llm.likelyConditions])],
+    recommendation: raised && llm.recommendation ? llm.recommendation : rules.recommendation,
+    reasons: [...rules.reasons, ...llm.reasons.map((reason) => `LLM: ${reason}`)],
+    emergencyGuidance: urgency === 'CRITICAL' ? (rules.emergencyGuidance ?? emergencyGuidance([{ code: 'LLM_ASSESSMENT', urgency: 'critical' }])) : null,
+    assessedBy: [...rules.assessedBy, 'LLM'],
+  };
+}
+
+const reviewers = new WeakMap<object, TriageReviewer>();
+
+/** The rules' triage, and the LLM's when one is configured (within the budget; its failure is logged, never the symptoms). */
+export async function assess(deps: Pick<SubgraphDeps, 'llm' | 'log'>, symptoms: string, reviewer?: TriageReviewer): Promise<Triage> {
+  const rules = triageOf(symptoms);
+  if (!deps.llm && !reviewer) return rules;
+  let chosen = reviewer;
+  if (!chosen && deps.llm) {
+    chosen = reviewers.get(deps.llm);
+    if (!chosen) reviewers.set(deps.llm, (chosen = new LlmTriageReviewer(deps.llm)));
+  }
+  if (!chosen) return rules;
+  try {
+    const llm = await chosen.review(symptoms, AbortSignal.timeout(LLM_TRIAGE_BUDGET_MS));
+    return llm ? combine(rules, llm) : rules;
+  } catch (error) {
+    deps.log.warn({ err: error instanceof Error ? error.name : 'error' }, 'LLM triage failed; the rules’ triage stands');
+    return rules;
+  }
 }

@@ -9,10 +9,11 @@ import type { SubgraphRoute } from '../kit/subgraph.js';
 import type { IceServer } from './adapters/video.js';
 import { MeetingProviderError } from './adapters/video.js';
 import { loadConsultation, refOf } from './consultations.js';
+import { extraParticipant, MAX_PARTICIPANTS } from './participants.js';
 import { meetingProvider, settingsOf, type Ctx } from './service.js';
 
 /**
- * The video room. Only the consultation's patient and clinician get an access token, only
+ * The video room. Only the consultation's patient and clinician (and participants they invited) get an access token, only
  * inside its window (from a few minutes before the start to a grace period after the end),
  * only once the fee is paid; the token is for that room and that participant and expires with
  * the window. The room is opened at the first join (its status callback set to the public
@@ -47,8 +48,9 @@ const callbackUrl = (deps: Pick<SubgraphDeps, 'publicUrl'>): string => `${(deps.
 export async function joinConsultation(ctx: Ctx, id: string): Promise<VideoAccess> {
   const caller = requireSignedIn(ctx.identity);
   const consultation = await loadConsultation(ctx, id);
-  const participant = caller.role === Role.PATIENT ? caller.patientId === consultation.patientId : caller.role === Role.CLINICIAN && caller.subject === consultation.clinicianId;
-  if (!participant) throw forbidden('Only the consultation’s patient and clinician join it');
+  const extra = await extraParticipant(ctx, consultation, caller);
+  const participant = caller.role === Role.PATIENT ? caller.patientId === consultation.patientId : (caller.role === Role.CLINICIAN && caller.subject === consultation.clinicianId) || extra !== null;
+  if (!participant) throw forbidden('Only the consultation’s patient, clinician and invited participants join it');
   if (['COMPLETED', 'CANCELLED', 'NO_SHOW'].includes(consultation.status)) throw conflict(`The consultation is ${consultation.status.toLowerCase().replace('_', ' ')}`);
   const settings = settingsOf(ctx);
   const opens = consultation.startsAt.getTime() - (settings.joinEarlyMinutes ?? 10) * 60_000;
@@ -58,7 +60,7 @@ export async function joinConsultation(ctx: Ctx, id: string): Promise<VideoAcces
   if (!consultation.feePaidAt) throw domainError('FORBIDDEN', 'The consultation fee must be paid before joining', { reason: 'FEE_UNPAID' });
   const provider = meetingProvider(ctx);
   await openRoom(ctx, consultation);
-  const identity = `${caller.role === Role.PATIENT ? 'patient' : 'clinician'}:${caller.subject}`;
+  const identity = `${caller.role === Role.PATIENT ? 'patient' : extra ? extra.role.toLowerCase() : 'clinician'}:${caller.subject}`;
   return {
     roomName: consultation.id, identity,
     token: provider.accessToken({ identity, room: consultation.id, ttlSeconds: Math.ceil((closes - now) / 1_000) }),
@@ -71,7 +73,9 @@ async function openRoom(ctx: Ctx, consultation: Consultation): Promise<void> {
   if (consultation.roomSid) return;
   let sid: string;
   try {
-    ({ sid } = await meetingProvider(ctx).openRoom({ name: consultation.id, statusCallback: callbackUrl(ctx), maxParticipants: 4, record: false }));
+    // Recorded only when the clinician asked and the patient consented (both before this moment).
+    const record = consultation.recordingRequestedAt !== null && consultation.recordingConsentAt !== null;
+    ({ sid } = await meetingProvider(ctx).openRoom({ name: consultation.id, statusCallback: callbackUrl(ctx), maxParticipants: MAX_PARTICIPANTS, record }));
   } catch (error) {
     if (error instanceof MeetingProviderError) throw domainError('SERVICE_UNAVAILABLE', 'The video service could not open the room; try again');
     throw error;

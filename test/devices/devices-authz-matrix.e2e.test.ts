@@ -105,6 +105,9 @@ const ENTITIES: MatrixCase[] = [
   { name: '_entities Observation (another organization’s)', query: () => entitiesQuery('Observation', ids.hospital, 'value'), allowed: [] },
   { name: '_entities Patient.observations (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'observations { id }'), allowed: ['PATIENT', ...READERS] },
   { name: '_entities Patient.observations (another patient)', query: () => entitiesQuery('Patient', PATIENTS.bayoNorth.id, 'observations { id }'), allowed: READERS },
+  // Telemedicine's consultation as the gateway hands it over (@requires: its patient and times): the patient's readings around it.
+  { name: '_entities Consultation.readings (own patient)', query: () => `{ _entities(representations: [{__typename: "Consultation", id: "c-1", patientId: "${PATIENTS.amaraNorth.id}", startsAt: "${new Date().toISOString()}", endsAt: "${new Date(Date.now() + 1_800_000).toISOString()}"}]) { ... on Consultation { readings { id abnormal } } } }`, allowed: ['PATIENT', ...READERS] },
+  { name: '_entities Consultation.readings (another patient)', query: () => `{ _entities(representations: [{__typename: "Consultation", id: "c-2", patientId: "${PATIENTS.bayoNorth.id}", startsAt: "${new Date().toISOString()}", endsAt: "${new Date(Date.now() + 1_800_000).toISOString()}"}]) { ... on Consultation { readings { id } } } }`, allowed: READERS },
   { name: '_entities WearableConnection (own)', query: () => entitiesQuery('WearableConnection', ids.amaraWearable, 'status provider dataTypes lastSyncAt revocationPending'), allowed: ['PATIENT', ...READERS] },
   { name: '_entities WearableConnection (another organization’s)', query: () => entitiesQuery('WearableConnection', ids.fayeWearable, 'status'), allowed: [] },
   { name: '_entities Patient.wearableConnections (own)', query: () => entitiesQuery('Patient', PATIENTS.amaraNorth.id, 'wearableConnections { id }'), allowed: ['PATIENT', ...READERS] },
