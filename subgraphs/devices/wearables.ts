@@ -253,7 +253,22 @@ export async function syncWearable(ctx: Ctx, id: string): Promise<WearableConnec
   if (row.status !== 'ACTIVE') throw conflict(row.status === 'REAUTHORIZE' ? 'The provider no longer honours this connection: connect again' : 'This wearable is not connected');
   await ctx.prisma.wearableConnection.update({ where: { id }, data: { nextSyncAt: new Date() } });
   if (await claim(ctx, row.id)) await syncClaimed(ctx, row.id);
+  else await untilRunningSyncEnds(ctx, id);
   return ctx.db.wearableConnection.findFirstOrThrow({ where: { id } });
+}
+
+/**
+ * A sync already running (the worker's lease, no failure recorded) is what the patient asked
+ * for: wait for it to end (at most 15 s) rather than answer before it has. A connection held
+ * back after a failure answers at once, with its retry time.
+ */
+async function untilRunningSyncEnds(deps: Pick<SubgraphDeps, 'prisma'>, id: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const current = await deps.prisma.wearableConnection.findUnique({ where: { id }, select: { heldUntil: true, failures: true } });
+    if (!current?.heldUntil || current.heldUntil <= new Date() || current.failures > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function claim(deps: Pick<SubgraphDeps, 'prisma'>, id: string): Promise<boolean> {

@@ -204,6 +204,20 @@ export function twilioAccountFromEnv(env: NodeJS.ProcessEnv): TwilioAccount | un
 /** Telemedicine's video (TWILIO_*): rooms and tokens unavailable without it. */
 export interface TelemedicineSettings {
   twilio?: TwilioAccount;
+  /**
+   * Telemedicine platforms a clinic also takes bookings on (WellaHealth, Reliance Telemedicine,
+   * Mobihealth, Doctoora): their bookings are mirrored in, ours pushed out (TELE_PARTNERS, JSON).
+   */
+  partners?: Array<{
+    code: string;
+    baseUrl: string;
+    apiKey: string;
+    /** The organization whose clinicians they book. */
+    organizationId: string;
+    /** Their practitioner id → our clinician's user id. */
+    clinicians: Record<string, string>;
+    timeoutMs?: number;
+  }>;
   /** Minutes before the start a participant may join (default 10), and after the end a token stays valid (default 15). */
   joinEarlyMinutes?: number;
   graceMinutes?: number;

@@ -98,9 +98,11 @@ export async function availableSlots(ctx: Ctx, clinicianId: string, from: Date, 
   const now = Date.now();
   const start = new Date(Math.max(from.getTime(), now));
   const until = new Date(start.getTime() + days * 86_400_000);
-  const booked = await ctx.prisma.consultation.findMany({
-    where: { clinicianId, status: { notIn: ['CANCELLED'] }, startsAt: { lt: until }, endsAt: { gt: start } }, select: { startsAt: true, endsAt: true },
-  });
+  // Free/busy only, across platforms: our consultations and partners' bookings (unscoped: not the caller's to hide).
+  const booked = [
+    ...(await ctx.prisma.consultation.findMany({ where: { clinicianId, status: { notIn: ['CANCELLED'] }, startsAt: { lt: until }, endsAt: { gt: start } }, select: { startsAt: true, endsAt: true } })),
+    ...(await ctx.prisma.partnerAppointment.findMany({ where: { clinicianId, direction: 'IN', status: 'BOOKED', startsAt: { lt: until }, endsAt: { gt: start } }, select: { startsAt: true, endsAt: true } })),
+  ];
   const slots: Slot[] = [];
   for (let offset = 0; offset <= days; offset += 1) {
     const date = wallClock(new Date(start.getTime() + offset * 86_400_000), schedule.timeZone);

@@ -108,10 +108,22 @@ async function lockSchedule(tx: TransactionClient, clinicianId: string) {
   return tx.clinicianSchedule.findUnique({ where: { clinicianId } });
 }
 
-/** No other consultation of the clinician that is not cancelled overlaps [startsAt, endsAt). Checked on the unscoped client: free/busy is not the caller's to hide. */
+/**
+ * No other consultation of the clinician that is not cancelled, nor a partner platform's
+ * booking, overlaps [startsAt, endsAt). In SQL on the transaction, not through the caller's
+ * access: free/busy counts every patient's booking, including ones the caller may not see.
+ */
 async function requireFree(tx: TransactionClient, clinicianId: string, startsAt: Date, endsAt: Date, except: string | null): Promise<void> {
-  const clash = await tx.consultation.count({ where: { clinicianId, status: { notIn: ['CANCELLED', 'NO_SHOW'] }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt }, ...(except ? { id: { not: except } } : {}) } });
-  if (clash > 0) throw conflict('The clinician is already booked then');
+  // Timestamps without a zone, in UTC: how Prisma stores DateTime.
+  const [from, to] = [startsAt, endsAt].map((date) => date.toISOString().replace('Z', ''));
+  const [clash] = await tx.$queryRaw<Array<{ busy: number }>>`
+    SELECT count(*)::int AS busy FROM "telemedicine"."Consultation"
+    WHERE "clinicianId" = ${clinicianId} AND "status" NOT IN ('CANCELLED', 'NO_SHOW') AND "startsAt" < ${to}::timestamp(3) AND "endsAt" > ${from}::timestamp(3) AND "id" <> ${except ?? ''}`;
+  if ((clash?.busy ?? 0) > 0) throw conflict('The clinician is already booked then');
+  const [elsewhere] = await tx.$queryRaw<Array<{ partner: string }>>`
+    SELECT "partner" FROM "telemedicine"."PartnerAppointment"
+    WHERE "clinicianId" = ${clinicianId} AND "direction" = 'IN' AND "status" = 'BOOKED' AND "startsAt" < ${to}::timestamp(3) AND "endsAt" > ${from}::timestamp(3) LIMIT 1`;
+  if (elsewhere) throw conflict(`The clinician is already booked then (on ${elsewhere.partner})`);
 }
 
 export const refOf = (c: Pick<Consultation, 'id' | 'organizationId' | 'patientId' | 'clinicianId'>) => ({ consultationId: c.id, organizationId: c.organizationId, patientId: c.patientId, clinicianId: c.clinicianId });

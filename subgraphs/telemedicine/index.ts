@@ -1,6 +1,7 @@
 import { directoryConsumer } from '../kit/directory.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { feePaymentConsumer } from './consultations.js';
+import { partnerSync } from './partners.js';
 import { telemedicinePermissions } from './permissions.js';
 import { telemedicinePolicies } from './policies.js';
 import { buildTelemedicineSchema } from './schema.js';
@@ -19,4 +20,6 @@ export const telemedicineSubgraph: SubgraphDefinition = {
   routes: [twilioVideoCallbackRoute, rxVerifyRoute, sharePageRoute, shareFhirRoute],
   // Which organization each patient belongs to (booking), and fees paid at billing.
   consumers: [directoryConsumer('telemedicine', ['Patient']), feePaymentConsumer],
+  // Partner platforms' bookings mirrored in, ours pushed out.
+  workers: [partnerSync],
 };

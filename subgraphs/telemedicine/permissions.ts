@@ -14,7 +14,7 @@ const staffOrPatient = hasRole(Role.PATIENT, ...TELE_STAFF);
 const participant = hasRole(Role.PATIENT, Role.CLINICIAN, Role.NURSE);
 
 export const telemedicinePermissions: IRules = {
-  Query: { prescription: staffOrPatient, consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
+  Query: { clinicianAgenda: staff, prescription: staffOrPatient, consultation: staffOrPatient, clinicianSchedule: staffOrPatient, availableSlots: staffOrPatient, clinicianConsultations: staff, triage: staffOrPatient },
   Mutation: {
     setAvailability: hasRole(Role.CLINICIAN),
     bookConsultation: staffOrPatient,
@@ -31,6 +31,7 @@ export const telemedicinePermissions: IRules = {
     revokeRecordShare: hasRole(Role.PATIENT),
   },
   ConsultationReport: staffOrPatient,
+  AgendaItem: staff,
   ConsultationParticipant: staffOrPatient,
   ConsultationRecording: staffOrPatient,
   Diagnosis: staffOrPatient,

@@ -76,5 +76,14 @@ export const telemedicinePolicies: AccessPolicies = {
       if (!staffOrganization(scope.identity)) throw forbidden('Staff add participants');
     },
   },
+  // Partners' bookings and what we pushed them: the organization's staff see them; only the sync writes.
+  PartnerAppointment: {
+    read: (scope) => {
+      const organizationId = staffOrganization(scope.identity);
+      return organizationId ? { organizationId } : NOTHING;
+    },
+    write: () => NOTHING,
+  },
+  PartnerCursor: { read: () => ({ partner: { in: [] } }), write: () => ({ partner: { in: [] } }) },
   VideoCallback: { read: () => ({ key: { in: [] } }), write: () => ({ key: { in: [] } }) },
 };

@@ -4,6 +4,7 @@ import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from
 import * as availability from './availability.js';
 import * as consultations from './consultations.js';
 import * as participants from './participants.js';
+import * as partners from './partners.js';
 import * as prescriptions from './prescriptions.js';
 import * as shares from './shares.js';
 import type { Triage } from './triage.js';
@@ -197,7 +198,22 @@ export function buildTelemedicineSchema(): GraphQLSchema {
     }),
   });
 
+  const AgendaRef = builder.objectRef<partners.AgendaItem>('AgendaItem').implement({
+    description: 'A busy period of a clinician: a consultation booked here, or a booking on a partner platform.',
+    fields: (t) => ({
+      startsAt: t.expose('startsAt', { type: 'DateTime' }),
+      endsAt: t.expose('endsAt', { type: 'DateTime' }),
+      source: t.exposeString('source', { description: 'CAREGRAPH, or the partner platform (WELLAHEALTH, RELIANCE, MOBIHEALTH, DOCTOORA…).' }),
+      consultation: t.field({ type: ConsultationRef, nullable: true, resolve: (item, _args, ctx) => (item.consultationId ? consultations.loadConsultation(ctx, item.consultationId) : null) }),
+    }),
+  });
+
   builder.queryFields((t) => ({
+    clinicianAgenda: t.field({
+      type: [AgendaRef], description: 'One schedule: the clinician’s consultations here and their bookings on partner platforms.',
+      args: { clinicianId: t.arg.id({ required: true }), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+      resolve: (_root, args, ctx) => partners.agendaOf(ctx, String(args.clinicianId), args.from, args.to),
+    }),
     prescription: t.field({ type: PrescriptionRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => prescriptions.loadPrescription(ctx, String(args.id)) }),
     consultation: t.field({ type: ConsultationRef, args: { id: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => consultations.loadConsultation(ctx, String(args.id)) }),
     clinicianSchedule: t.field({ type: ScheduleRef, args: { clinicianId: t.arg.id({ required: true }) }, resolve: (_root, args, ctx) => availability.scheduleOf(ctx, String(args.clinicianId)) }),

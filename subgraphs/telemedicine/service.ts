@@ -1,4 +1,4 @@
-import { twilioAccountFromEnv, type TelemedicineSettings } from '../kit/config.js';
+import { jsonFromEnv, twilioAccountFromEnv, type TelemedicineSettings } from '../kit/config.js';
 import type { SubgraphContext, SubgraphDeps } from '../kit/context.js';
 import { domainError } from '../kit/errors.js';
 import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
@@ -11,10 +11,11 @@ import { TwilioVideo, type MeetingProvider } from './adapters/video.js';
  */
 export type Ctx = Pick<SubgraphContext, 'db' | 'prisma' | 'identity' | 'loaders' | 'log' | 'directory' | 'telemedicine' | 'publicUrl' | 'documents' | 'llm'>;
 
-/** TWILIO_* (kit/config.ts twilioAccountFromEnv). */
+/** TWILIO_* (kit/config.ts twilioAccountFromEnv), TELE_PARTNERS (JSON list of partner platforms). */
 export function telemedicineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TelemedicineSettings {
   const twilio = twilioAccountFromEnv(env);
-  return twilio ? { twilio } : {};
+  const partners = jsonFromEnv<TelemedicineSettings['partners']>(env, 'TELE_PARTNERS', undefined);
+  return { ...(twilio ? { twilio } : {}), ...(partners ? { partners } : {}) };
 }
 
 export function settingsOf(deps: Pick<SubgraphDeps, 'telemedicine'>): TelemedicineSettings {

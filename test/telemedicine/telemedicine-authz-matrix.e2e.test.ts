@@ -75,6 +75,7 @@ const ROOT: MatrixCase[] = [
   { name: 'Query.consultation (unknown)', query: () => `{ consultation(id: "${UNKNOWN}") { status } }`, allowed: ['PATIENT', ...STAFF], allowedCode: 'NOT_FOUND' },
   { name: 'Query.clinicianSchedule', query: () => `{ clinicianSchedule(clinicianId: "${CLINICIAN}") { timeZone windows { day start end } feeAmount } }`, allowed: ['PATIENT', ...STAFF] },
   { name: 'Query.availableSlots', query: () => `{ availableSlots(clinicianId: "${CLINICIAN}", from: "${inTwoWeeks()}", days: 1) { startsAt } }`, allowed: ['PATIENT', ...STAFF] },
+  { name: 'Query.clinicianAgenda', query: () => `{ clinicianAgenda(clinicianId: "${CLINICIAN}", from: "${new Date().toISOString()}", to: "${inTwoWeeks()}") { startsAt source consultation { id } } }`, allowed: STAFF },
   { name: 'Query.clinicianConsultations', query: () => `{ clinicianConsultations(clinicianId: "${CLINICIAN}", from: "${new Date().toISOString()}", to: "${inTwoWeeks()}") { id } }`, allowed: STAFF },
   { name: 'Query.triage (own)', query: () => `{ triage(patientId: "${PATIENTS.amaraNorth.id}", symptoms: "a cough and a sore throat") { urgency } }`, allowed: ['PATIENT', ...STAFF] },
   { name: 'Query.triage (another patient)', query: () => `{ triage(patientId: "${PATIENTS.bayoNorth.id}", symptoms: "a cough") { urgency } }`, allowed: STAFF },

@@ -100,6 +100,10 @@ describe('triage and booking', () => {
 
     // The same slot again (a nurse booking another patient): the clinician is taken.
     expect(await refusalCode(book(nurse, PATIENTS.bayoNorth.id, slot.startsAt, 'Repeat prescription review'))).toBe('CONFLICT');
+    // A slot another patient holds (which this patient cannot see) is taken for them too.
+    const bayos = free[1];
+    await book(nurse, PATIENTS.bayoNorth.id, bayos?.startsAt ?? '', 'Repeat prescription review');
+    expect(await refusalCode(book(patient, PATIENTS.amaraNorth.id, bayos?.startsAt ?? '', 'Repeat prescription review'))).toBe('CONFLICT');
     // Not on a slot boundary, and outside the hours.
     const misaligned = new Date(new Date(slot.startsAt).getTime() + 7 * 60_000).toISOString();
     expect(await refusalCode(book(patient, PATIENTS.amaraNorth.id, misaligned, 'Repeat prescription review'))).toBe('BAD_USER_INPUT');
