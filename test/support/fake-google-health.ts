@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bodyOf, LocalServer } from './local-server.js';
+import { bodyOf, LocalFake } from './local-server.js';
 
 /**
  * Google's OAuth 2.0 and the Google Health API (v4), locally, over real HTTP, in their wire
@@ -26,7 +26,11 @@ interface Grant {
   revoked: boolean;
 }
 
-export class FakeGoogleHealth {
+export class FakeGoogleHealth extends LocalFake {
+  constructor() {
+    super('fake Google');
+  }
+
   readonly clientId = 'caregraph-test.apps.googleusercontent.com';
   readonly clientSecret = `GOCSPX-${randomBytes(12).toString('hex')}`;
   readonly webhookSecret = `whsec-${randomBytes(12).toString('hex')}`;
@@ -51,26 +55,12 @@ export class FakeGoogleHealth {
   /** The first data request this matches is answered 429 (then it is cleared). */
   rateLimitOnce: ((url: URL) => boolean) | null = null;
 
-  private readonly http = new LocalServer('fake Google');
   private readonly codes = new Map<string, { userId: string; scopes: string[]; challenge: string; redirectUri: string; clientId: string }>();
   private readonly accessTokens = new Map<string, { grant: Grant; expiresAt: number }>();
   private readonly grants = new Map<string, Grant>();
   private readonly points = new Map<string, FakePoint[]>();
   /** Which user consents next. */
   private nextUser = 'health-user-1';
-
-  get url(): string {
-    return this.http.url;
-  }
-
-  async start(): Promise<this> {
-    await this.http.start((req, res) => this.handle(req, res));
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
 
   /** Settings for devices: every endpoint here. */
   settings(): { clientId: string; clientSecret: string; redirectUri: string; webhookSecret: string; authorizationEndpoint: string; tokenEndpoint: string; revocationEndpoint: string; apiBaseUrl: string } {
@@ -111,7 +101,7 @@ export class FakeGoogleHealth {
     return new URL(location);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = await bodyOf(req);
     const grantType = req.method === 'POST' && url.pathname === '/token' ? new URLSearchParams(body).get('grant_type') : null;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bodyOf, LocalServer } from './local-server.js';
+import { bodyOf, LocalFake } from './local-server.js';
 
 /**
  * A partner telemedicine platform's appointments API, locally over HTTP (the shape
@@ -15,30 +15,16 @@ export interface FakeAppointment {
   status: 'BOOKED' | 'CANCELLED';
 }
 
-export class FakePartner {
+export class FakePartner extends LocalFake {
   readonly apiKey = `pk_${Math.random().toString(36).slice(2)}`;
   /** Every appointment it holds, with the sequence number of its last change. */
   private readonly appointments = new Map<string, FakeAppointment & { seq: number }>();
   private seq = 0;
   down = false;
   readonly puts: FakeAppointment[] = [];
-  private readonly http: LocalServer;
 
   constructor(readonly code: string) {
-    this.http = new LocalServer(`fake ${code}`);
-  }
-
-  get url(): string {
-    return this.http.url;
-  }
-
-  async start(): Promise<this> {
-    await this.http.start((req, res) => this.handle(req, res));
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+    super(`fake ${code}`);
   }
 
   /** A booking made on the partner's own side. */
@@ -53,7 +39,7 @@ export class FakePartner {
     return appointment;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = await bodyOf(req);
     const send = (status: number, json: unknown) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bodyOf, LocalServer } from './local-server.js';
+import { bodyOf, LocalFake } from './local-server.js';
 import twilio from 'twilio';
 
 /**
@@ -20,7 +20,11 @@ export interface FakeRoom {
   recordParticipantsOnConnect: boolean;
 }
 
-export class FakeTwilio {
+export class FakeTwilio extends LocalFake {
+  constructor() {
+    super('fake Twilio');
+  }
+
   readonly accountSid = `AC${randomBytes(16).toString('hex')}`;
   readonly authToken = randomBytes(16).toString('hex');
   readonly apiKeySid = `SK${randomBytes(16).toString('hex')}`;
@@ -35,23 +39,9 @@ export class FakeTwilio {
   readonly messages: Array<{ sid: string; to: string; from: string; body: string; statusCallback: string }> = [];
   /** Answer the next N message sends 503. */
   failMessagesNext = 0;
-  private readonly http = new LocalServer('fake Twilio');
-
-  get url(): string {
-    return this.http.url;
-  }
 
   settings(): { accountSid: string; authToken: string; apiKeySid: string; apiKeySecret: string; apiBaseUrl: string } {
     return { accountSid: this.accountSid, authToken: this.authToken, apiKeySid: this.apiKeySid, apiKeySecret: this.apiKeySecret, apiBaseUrl: this.url };
-  }
-
-  async start(): Promise<this> {
-    await this.http.start((req, res) => this.handle(req, res));
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
   }
 
   /** A room status callback as Twilio would post it: form parameters and their signature for `url`. */
@@ -59,7 +49,7 @@ export class FakeTwilio {
     return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(this.authToken, url, params) };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = await bodyOf(req);
     const send = (status: number, json: unknown) => {

@@ -33,3 +33,27 @@ export function bodyOf(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(text));
   });
 }
+
+/** A vendor fake: its server started on a free port, its URL, closed; subclasses answer requests. */
+export abstract class LocalFake {
+  private readonly http: LocalServer;
+
+  constructor(name: string) {
+    this.http = new LocalServer(name);
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  async start(): Promise<this> {
+    await this.http.start((req, res) => this.handle(req, res));
+    return this;
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}

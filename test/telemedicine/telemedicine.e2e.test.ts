@@ -17,7 +17,8 @@ const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
  * clash refused) → the fee invoiced by billing → joining refused until it is paid, to anyone but
  * the participants and outside the window → tokens for both participants (their own identity,
  * that room, expiring with the window; ICE servers) → signed room callbacks (forged ones 403,
- * repeats applied once) → completed with its duration; cancelling and extending.
+ * repeats applied once) → completed with its duration → the booking confirmation's SMS delivery
+ * tracked; the report, e-prescriptions and shared records; cancelling and extending.
  */
 let t: TestPlatform;
 let twilioFake: FakeTwilio;
@@ -58,7 +59,12 @@ beforeAll(async () => {
   await stripe.start();
   twilioFake = await new FakeTwilio().start();
   // Joining opens an hour before the start here, so a slot later today can be joined now.
-  t = await startTestPlatform({ stripe: stripe.config, telemedicine: { twilio: twilioFake.settings(), joinEarlyMinutes: 60 } });
+  t = await startTestPlatform({
+    stripe: stripe.config,
+    telemedicine: { twilio: twilioFake.settings(), joinEarlyMinutes: 60 },
+    // The booking confirmation and reminders go by SMS (identity's notifications): their status is tracked.
+    messaging: { twilio: { ...twilioFake.settings(), smsFrom: '+15005550006' } },
+  });
   patient = await t.client('patient');
   clinician = await t.client('clinician');
   nurse = await t.client('nurse');
@@ -182,6 +188,18 @@ describe('room callbacks', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', durationSeconds: 1260 });
     expect(await t.platform.database.prisma.outboxEvent.count({ where: { type: 'tele.session.completed', aggregateId: consultationId } })).toBe(1);
     expect(await refusalCode(join(patient, consultationId))).toBe('CONFLICT');
+  });
+});
+
+describe('the patient is told', () => {
+  it('the booking confirmation went by SMS and its delivery is tracked; the reminder waits for its time', async () => {
+    const confirmation = twilioFake.messages.find((message) => message.body.includes(`/consultations/${consultationId}`));
+    expect(confirmation?.to).toBe(PATIENTS.amaraNorth.phone.replace(/[^\d+]/g, ''));
+    const url = `${t.baseUrl}/webhooks/twilio/messaging`;
+    const signed = twilioFake.signedCallback(url, { MessageSid: confirmation?.sid ?? '', MessageStatus: 'delivered', AccountSid: twilioFake.accountSid });
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signed.signature }, body: signed.body })).status).toBe(200);
+    const { patient: mine } = await patient.request<{ patient: { notifications: Array<{ kind: string; channel: string; status: string }> } }>('query($p: ID!) { patient(id: $p) { notifications { kind channel status } } }', { p: PATIENTS.amaraNorth.id });
+    expect(mine.notifications).toContainEqual({ kind: 'BOOKING_CONFIRMATION', channel: 'SMS', status: 'DELIVERED' });
   });
 });
 
