@@ -1,3 +1,4 @@
+import { publicBaseUrl } from '../kit/context.js';
 import type { Currency, Invoice, Payment, PaymentChannel, PaymentKind, Prisma } from '../../prisma/generated/client/client.js';
 import { badUserInput, conflict } from '../kit/errors.js';
 import { BillingEvents } from '../kit/events/billing.js';
@@ -91,7 +92,7 @@ export async function startCheckout(ctx: Ctx, invoiceId: string, kind: PaymentKi
   const stripe = stripeFor(ctx);
   const payment = await pendingPayment(ctx, invoice, caller, kind, amount, 'CHECKOUT');
   if (payment.stripeCheckoutSessionId && payment.checkoutUrl) return { url: payment.checkoutUrl, sessionId: payment.stripeCheckoutSessionId, payment };
-  const base = ctx.publicUrl ?? 'http://127.0.0.1:4000';
+  const base = publicBaseUrl(ctx);
   const metadata = paymentMetadata(invoice, payment);
   const session = await atStripe(
     stripe.checkout.sessions.create(

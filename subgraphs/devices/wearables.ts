@@ -8,6 +8,7 @@ import { badUserInput, conflict, domainError, forbidden } from '../kit/errors.js
 import { errorResponse } from '../kit/http.js';
 import { requireSignedIn, Role } from '../kit/identity.js';
 import type { TransactionClient } from '../kit/outbox.js';
+import { doublingDelayMs } from '../kit/poller.js';
 import type { Sealer } from '../kit/sealing.js';
 import type { SubgraphRoute, SubgraphWorker } from '../kit/subgraph.js';
 import { GoogleHealthAdapter } from './adapters/google-health.js';
@@ -347,7 +348,8 @@ async function readPage(session: TokenSession, type: WearableDataType, cursor: C
 async function holdAfterFailure(deps: WearableDeps, row: WearableConnection, error: unknown): Promise<void> {
   const settings = settingsOf(deps);
   const failures = row.failures + 1;
-  const backoff = Math.min(settings.retryMaxMs ?? 3_600_000, (settings.retryBaseMs ?? 60_000) * 2 ** Math.min(failures - 1, 16));
+  const base = settings.retryBaseMs ?? 60_000;
+  const backoff = doublingDelayMs(base, failures, Math.min(settings.retryMaxMs ?? 3_600_000, base * 2 ** 16));
   const wait = error instanceof WearableProviderError && error.retryAfterMs !== null ? error.retryAfterMs : backoff;
   const problem = error instanceof WearableProviderError ? `${error.problem}: ${error.message}` : 'internal error';
   await deps.prisma.wearableConnection.update({ where: { id: row.id }, data: { failures, lastError: problem.slice(0, 200), heldUntil: new Date(Date.now() + wait) } });
@@ -478,10 +480,6 @@ export async function applyNotifications(deps: WearableDeps, provider: WearableP
   return { applied, ignored };
 }
 
-export function webhookAdapter(deps: Pick<SubgraphDeps, 'devices'>, provider: WearableProvider): WearableProviderAdapter | null {
-  return adapterOf(deps, provider);
-}
-
 // ---------------------------------------------------------------- the worker
 
 /**
@@ -553,7 +551,7 @@ export const googleHealthWebhookRoute: SubgraphRoute = {
   public: true,
   vendorAuthorization: true,
   async handle(request, deps) {
-    const adapter = webhookAdapter(deps, 'GOOGLE_HEALTH');
+    const adapter = adapterOf(deps, 'GOOGLE_HEALTH');
     if (!adapter) return errorResponse('NOT_FOUND', 'Google Health is not configured on this platform');
     if (!adapter.verifyWebhook(request.headers)) return errorResponse('UNAUTHENTICATED', 'The notification does not carry the subscriber’s secret');
     let message: WebhookMessage;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Notification, NotificationChannel, NotificationStatus, NotificationTemplate, Prisma } from '../../prisma/generated/client/client.js';
 import { audit } from '../kit/audit.js';
 import { twilioAccountFromEnv, type MessagingSettings } from '../kit/config.js';
-import type { SubgraphDeps } from '../kit/context.js';
+import { publicBaseUrl, type SubgraphDeps } from '../kit/context.js';
 import { badUserInput, InputProblems } from '../kit/errors.js';
 import { BillingEvents } from '../kit/events/billing.js';
 import { on, type ConsumedEvent, type EventConsumer } from '../kit/events/consumers.js';
@@ -11,6 +11,7 @@ import { TelemedicineEvents } from '../kit/events/telemedicine.js';
 import { errorResponse } from '../kit/http.js';
 import { requireOwnOrStaff, requireStaffOf, Role, type AuthenticatedIdentity } from '../kit/identity.js';
 import { recordEvent, type TransactionClient } from '../kit/outbox.js';
+import { doublingDelayMs } from '../kit/poller.js';
 import type { SubgraphRoute, SubgraphWorker } from '../kit/subgraph.js';
 import { SendFailed, VendorMessageSender, type MessageSender } from './adapters/messaging.js';
 import type { Ctx } from './context.js';
@@ -68,8 +69,7 @@ function senderOf(deps: Pick<SubgraphDeps, 'messaging'>): MessageSender | null {
   if (!sender) senders.set(settings, (sender = new VendorMessageSender(settings)));
   return sender;
 }
-const base = (deps: Pick<SubgraphDeps, 'publicUrl'>): string => (deps.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
-const appUrl = (deps: Pick<SubgraphDeps, 'publicUrl' | 'messaging'>): string => (settingsOf(deps).appUrl ?? base(deps)).replace(/\/$/, '');
+const appUrl = (deps: Pick<SubgraphDeps, 'publicUrl' | 'messaging'>): string => (settingsOf(deps).appUrl ?? publicBaseUrl(deps)).replace(/\/$/, '');
 /** Numbers and addresses that said STOP are kept only as digests. */
 const addressDigest = (address: string): string => createHash('sha256').update(address.trim().toLowerCase()).digest('hex');
 
@@ -152,7 +152,7 @@ async function deliver(deps: SubgraphDeps, sender: MessageSender, row: Notificat
   const wording = template ?? DEFAULT_WORDING[row.kind as NotificationKind];
   const variables = { ...(row.variables as Record<string, string>), firstName: patient.givenName, organization: patient.organization.name };
   try {
-    const sent = await sender.send({ channel: row.channel, to: address, subject: wording.subject ? render(wording.subject, variables) : null, body: render(wording.body, variables), statusCallback: `${base(deps)}${STATUS_PATH}` });
+    const sent = await sender.send({ channel: row.channel, to: address, subject: wording.subject ? render(wording.subject, variables) : null, body: render(wording.body, variables), statusCallback: `${publicBaseUrl(deps)}${STATUS_PATH}` });
     await finish(deps, row.id, { status: sent.status, providerId: sent.providerId, sentAt: new Date(), lastError: null });
   } catch (error) {
     if (!(error instanceof SendFailed)) throw error;
@@ -168,7 +168,8 @@ async function finish(deps: SubgraphDeps, id: string, data: Prisma.NotificationU
 async function failOrRetry(deps: Pick<SubgraphDeps, 'prisma' | 'messaging'>, row: Pick<Notification, 'id' | 'attempts' | 'patientId' | 'organizationId' | 'kind' | 'channel'>, problem: string, final: boolean, status: NotificationStatus = 'FAILED'): Promise<void> {
   const settings = settingsOf(deps);
   if (!final) {
-    const delay = (settings.retryBaseMs ?? 60_000) * 2 ** Math.max(0, row.attempts - 1);
+    // Attempts are bounded by maxAttempts: the delay needs no cap of its own.
+    const delay = doublingDelayMs(settings.retryBaseMs ?? 60_000, row.attempts, Number.MAX_SAFE_INTEGER);
     await deps.prisma.notification.update({ where: { id: row.id }, data: { status: 'SCHEDULED', heldUntil: new Date(Date.now() + delay), lastError: problem.slice(0, 200) } });
     return;
   }
@@ -211,7 +212,7 @@ function verifiedParams(deps: SubgraphDeps, request: Parameters<SubgraphRoute['h
   const sender = senderOf(deps);
   const params = Object.fromEntries(new URLSearchParams(request.body.toString('utf8')));
   const signature = request.headers['x-twilio-signature'];
-  return sender?.verifyTwilio({ signature: typeof signature === 'string' ? signature : undefined, url: `${base(deps)}${path}`, params }) ? params : null;
+  return sender?.verifyTwilio({ signature: typeof signature === 'string' ? signature : undefined, url: `${publicBaseUrl(deps)}${path}`, params }) ? params : null;
 }
 
 /**

@@ -88,6 +88,11 @@ export function createContext(deps: SubgraphDeps, owner: ContextOwner, identity:
   };
 }
 
+/** The platform's public base URL (the gateway's), without a trailing slash: where links and callbacks point. */
+export function publicBaseUrl(deps: Pick<SubgraphDeps, 'publicUrl'>): string {
+  return (deps.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
+}
+
 /** Runs `task` after the response, tracked when the process tracks background work. */
 export function runInBackground(deps: Pick<SubgraphDeps, 'background' | 'log'>, name: string, task: () => Promise<void>): void {
   if (deps.background) return deps.background.run(name, task);

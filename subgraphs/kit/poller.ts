@@ -49,3 +49,8 @@ export class Poller {
     }
   }
 }
+
+/** How long to wait before attempt `attempt + 1` of background work: `baseMs`, doubling each time, at most `capMs`. */
+export function doublingDelayMs(baseMs: number, attempt: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 30));
+}

@@ -19,6 +19,11 @@ import { assess, type Triage } from './triage.js';
  * `tele.consultation.booked` event and its payment event marks it paid.
  */
 const LENGTHS = [30, 45, 60];
+/** States a consultation does not leave: nothing more is joined, extended or added to it. */
+const CLOSED: ReadonlySet<Consultation['status']> = new Set(['COMPLETED', 'CANCELLED', 'NO_SHOW']);
+export const isClosed = (consultation: Pick<Consultation, 'status'>): boolean => CLOSED.has(consultation.status);
+/** `in progress`, `no show`: a state as a sentence says it. */
+export const statusWords = (consultation: Pick<Consultation, 'status'>): string => consultation.status.toLowerCase().replace('_', ' ');
 const EXTENSION_MINUTES = 15;
 /** The source billing names a teleconsultation fee's invoice with. */
 const TELE_CONSULTATION = 'TELE_CONSULTATION';
@@ -133,7 +138,7 @@ export async function extendConsultation(ctx: Ctx, id: string): Promise<Consulta
   const caller = requireSignedIn(ctx.identity);
   const current = await loadConsultation(ctx, id);
   if (!(caller.role === Role.ADMIN || (caller.role === Role.CLINICIAN && caller.subject === current.clinicianId))) throw forbidden('The consultation’s clinician extends it');
-  if (['COMPLETED', 'CANCELLED', 'NO_SHOW'].includes(current.status)) throw conflict(`The consultation is ${current.status.toLowerCase()}`);
+  if (isClosed(current)) throw conflict(`The consultation is ${statusWords(current)}`);
   return ctx.db.$transaction(async (tx) => {
     await lockSchedule(tx, current.clinicianId);
     const endsAt = new Date(current.endsAt.getTime() + EXTENSION_MINUTES * 60_000);
@@ -151,7 +156,7 @@ export async function cancelConsultation(ctx: Ctx, id: string, reason: string): 
   checkReason(reason, 'reason');
   return ctx.db.$transaction(async (tx) => {
     const { count } = await tx.consultation.updateMany({ where: { id, status: { in: ['SCHEDULED', 'WAITING'] } }, data: { status: 'CANCELLED', cancelledAt: new Date(), cancelReason: reason.trim() } });
-    if (count === 0) throw conflict(`The consultation is ${current.status.toLowerCase().replace('_', ' ')}; it cannot be cancelled`);
+    if (count === 0) throw conflict(`The consultation is ${statusWords(current)}; it cannot be cancelled`);
     await recordEvent(tx, TelemedicineEvents.consultationCancelled, { aggregateId: id, organizationId: current.organizationId, payload: { ...refOf(current), by: caller.role === Role.PATIENT ? 'PATIENT' : 'STAFF' } });
     return tx.consultation.findUniqueOrThrow({ where: { id } });
   });

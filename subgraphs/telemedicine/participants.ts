@@ -1,7 +1,7 @@
 import type { Consultation, ConsultationParticipant } from '../../prisma/generated/client/client.js';
 import { badUserInput, conflict, forbidden } from '../kit/errors.js';
 import { requireSignedIn, Role, type AuthenticatedIdentity } from '../kit/identity.js';
-import { loadConsultation } from './consultations.js';
+import { isClosed, loadConsultation, statusWords } from './consultations.js';
 import type { Ctx } from './service.js';
 
 /**
@@ -14,7 +14,6 @@ export const PARTICIPANT_ROLES = ['INTERPRETER', 'SPECIALIST'] as const;
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 /** Patient, clinician and at most two more. */
 export const MAX_PARTICIPANTS = 4;
-const TERMINAL = ['COMPLETED', 'CANCELLED', 'NO_SHOW'];
 
 function requireClinicianOrAdmin(caller: AuthenticatedIdentity, consultation: Consultation, what: string): void {
   if (!(caller.role === Role.ADMIN || (caller.role === Role.CLINICIAN && caller.subject === consultation.clinicianId))) throw forbidden(`The consultation’s clinician or an administrator ${what}`);
@@ -24,7 +23,7 @@ export async function addParticipant(ctx: Ctx, consultationId: string, userId: s
   const caller = requireSignedIn(ctx.identity);
   const consultation = await loadConsultation(ctx, consultationId);
   requireClinicianOrAdmin(caller, consultation, 'adds participants');
-  if (TERMINAL.includes(consultation.status)) throw conflict(`The consultation is ${consultation.status.toLowerCase().replace('_', ' ')}`);
+  if (isClosed(consultation)) throw conflict(`The consultation is ${statusWords(consultation)}`);
   if (userId === consultation.clinicianId) throw badUserInput('userId', 'the clinician takes part already');
   const current = await ctx.db.consultationParticipant.count({ where: { consultationId } });
   if (current + 2 >= MAX_PARTICIPANTS) throw conflict(`At most ${MAX_PARTICIPANTS} people take part in a consultation`);
@@ -48,7 +47,7 @@ export async function requestRecording(ctx: Ctx, consultationId: string): Promis
   const caller = requireSignedIn(ctx.identity);
   const consultation = await loadConsultation(ctx, consultationId);
   if (caller.role !== Role.CLINICIAN || caller.subject !== consultation.clinicianId) throw forbidden('The consultation’s clinician asks to record it');
-  if (consultation.roomSid || TERMINAL.includes(consultation.status)) throw conflict('Recording is decided before the room opens');
+  if (consultation.roomSid || isClosed(consultation)) throw conflict('Recording is decided before the room opens');
   return ctx.db.consultation.update({ where: { id: consultationId }, data: { recordingRequestedAt: new Date() } });
 }
 
@@ -57,7 +56,7 @@ export async function consentToRecording(ctx: Ctx, consultationId: string): Prom
   const consultation = await loadConsultation(ctx, consultationId);
   if (caller.role !== Role.PATIENT || caller.patientId !== consultation.patientId) throw forbidden('Only the patient consents to recording');
   if (!consultation.recordingRequestedAt) throw conflict('The clinician has not asked to record this consultation');
-  if (consultation.roomSid || TERMINAL.includes(consultation.status)) throw conflict('Recording is decided before the room opens');
+  if (consultation.roomSid || isClosed(consultation)) throw conflict('Recording is decided before the room opens');
   const { count } = await ctx.db.consultation.updateMany({ where: { id: consultationId, roomSid: null }, data: { recordingConsentAt: new Date() } });
   if (count === 0) throw conflict('The room opened meanwhile: recording can no longer be turned on');
   return ctx.db.consultation.findFirstOrThrow({ where: { id: consultationId } });

@@ -1,6 +1,7 @@
 import type { SubgraphDeps } from '../kit/context.js';
 import { badUserInput, forbidden } from '../kit/errors.js';
 import { requireSignedIn, Role } from '../kit/identity.js';
+import { doublingDelayMs } from '../kit/poller.js';
 import type { SubgraphWorker } from '../kit/subgraph.js';
 import { PartnerPlatform, PartnerUnavailable, type PartnerConfig } from './adapters/partners.js';
 import { settingsOf, type Ctx } from './service.js';
@@ -67,7 +68,7 @@ async function push(deps: SubgraphDeps, platform: PartnerPlatform): Promise<numb
     } catch (error) {
       if (!(error instanceof PartnerUnavailable)) throw error;
       const attempts = (previous?.attempts ?? 0) + 1;
-      const retry = { attempts, lastError: error.message.slice(0, 200), nextAttemptAt: new Date(Date.now() + RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10)) };
+      const retry = { attempts, lastError: error.message.slice(0, 200), nextAttemptAt: new Date(Date.now() + doublingDelayMs(RETRY_BASE_MS, attempts, RETRY_BASE_MS * 2 ** 10)) };
       await deps.prisma.partnerAppointment.upsert({ where: { partner_externalId: { partner: platform.code, externalId } }, create: { partner: platform.code, externalId, direction: 'OUT', ...row, ...retry }, update: retry });
     }
   }

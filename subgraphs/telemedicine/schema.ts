@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ClinicianSchedule, RecordShare } from '../../prisma/generated/client/client.js';
 import { createBuilder, extendPatient, patientReference, toSubgraphSchema } from '../kit/builder.js';
+import { publicBaseUrl } from '../kit/context.js';
 import * as availability from './availability.js';
 import * as consultations from './consultations.js';
 import * as participants from './participants.js';
@@ -64,7 +65,7 @@ export function buildTelemedicineSchema(): GraphQLSchema {
       token: t.exposeString('token', { description: 'Compact JWS (ES256, typ rx+jwt).' }),
       qrSvg: t.string({ description: 'The QR code of the token, as SVG.', resolve: (p) => prescriptions.qrSvg(p) }),
       qrPng: t.string({ description: 'The QR code of the token, as a base64 PNG.', resolve: async (p) => (await prescriptions.qrPng(p)).toString('base64') }),
-      verifyUrl: t.string({ description: 'Where anyone checks it.', resolve: (p, _args, ctx) => `${(ctx.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/rx/verify?token=${encodeURIComponent(p.token)}` }),
+      verifyUrl: t.string({ description: 'Where anyone checks it.', resolve: (p, _args, ctx) => `${publicBaseUrl(ctx)}/rx/verify?token=${encodeURIComponent(p.token)}` }),
     }),
   });
   builder.asEntity(PrescriptionRef, { key: builder.selection<{ id: string }>('id'), resolveReference: (ref, ctx) => prescriptions.loadPrescription(ctx, ref.id) });

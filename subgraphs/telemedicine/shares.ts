@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Bundle, BundleEntry, Condition, Encounter, MedicationRequest } from 'fhir/r4.js';
 import type { Consultation, Prescription, RecordShare } from '../../prisma/generated/client/client.js';
 import { audit } from '../kit/audit.js';
-import type { SubgraphDeps } from '../kit/context.js';
+import { publicBaseUrl, type SubgraphDeps } from '../kit/context.js';
 import { badUserInput, conflict, forbidden, notFound } from '../kit/errors.js';
 import { ANONYMOUS, requireSignedIn, Role } from '../kit/identity.js';
 import type { SubgraphRoute } from '../kit/subgraph.js';
@@ -32,7 +32,7 @@ export async function createRecordShare(ctx: Ctx, patientId: string, hours: numb
   const share = await ctx.db.recordShare.create({
     data: { organizationId: caller.organizationId, patientId, createdById: caller.subject, tokenHash: hashOf(secret), expiresAt: new Date(Date.now() + hours * 3_600_000) },
   });
-  return { share, url: `${(ctx.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/share/${secret}` };
+  return { share, url: `${publicBaseUrl(ctx)}/share/${secret}` };
 }
 
 export async function revokeRecordShare(ctx: Ctx, id: string): Promise<RecordShare> {

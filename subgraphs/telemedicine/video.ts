@@ -1,5 +1,5 @@
 import type { Consultation } from '../../prisma/generated/client/client.js';
-import type { SubgraphDeps } from '../kit/context.js';
+import { publicBaseUrl, type SubgraphDeps } from '../kit/context.js';
 import { conflict, domainError, forbidden } from '../kit/errors.js';
 import { TelemedicineEvents } from '../kit/events/telemedicine.js';
 import { errorResponse } from '../kit/http.js';
@@ -8,7 +8,7 @@ import { recordEvent } from '../kit/outbox.js';
 import type { SubgraphRoute } from '../kit/subgraph.js';
 import type { IceServer } from './adapters/video.js';
 import { MeetingProviderError } from './adapters/video.js';
-import { loadConsultation, refOf } from './consultations.js';
+import { isClosed, loadConsultation, refOf, statusWords } from './consultations.js';
 import { extraParticipant, MAX_PARTICIPANTS } from './participants.js';
 import { meetingProvider, settingsOf, type Ctx } from './service.js';
 
@@ -43,7 +43,7 @@ async function iceServersOf(deps: Pick<SubgraphDeps, 'telemedicine'>): Promise<I
   return fresh.servers;
 }
 
-const callbackUrl = (deps: Pick<SubgraphDeps, 'publicUrl'>): string => `${(deps.publicUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}${CALLBACK_PATH}`;
+const callbackUrl = (deps: Pick<SubgraphDeps, 'publicUrl'>): string => `${publicBaseUrl(deps)}${CALLBACK_PATH}`;
 
 export async function joinConsultation(ctx: Ctx, id: string): Promise<VideoAccess> {
   const caller = requireSignedIn(ctx.identity);
@@ -51,7 +51,7 @@ export async function joinConsultation(ctx: Ctx, id: string): Promise<VideoAcces
   const extra = await extraParticipant(ctx, consultation, caller);
   const participant = caller.role === Role.PATIENT ? caller.patientId === consultation.patientId : (caller.role === Role.CLINICIAN && caller.subject === consultation.clinicianId) || extra !== null;
   if (!participant) throw forbidden('Only the consultation’s patient, clinician and invited participants join it');
-  if (['COMPLETED', 'CANCELLED', 'NO_SHOW'].includes(consultation.status)) throw conflict(`The consultation is ${consultation.status.toLowerCase().replace('_', ' ')}`);
+  if (isClosed(consultation)) throw conflict(`The consultation is ${statusWords(consultation)}`);
   const settings = settingsOf(ctx);
   const opens = consultation.startsAt.getTime() - (settings.joinEarlyMinutes ?? 10) * 60_000;
   const closes = consultation.endsAt.getTime() + (settings.graceMinutes ?? 15) * 60_000;

@@ -1,6 +1,6 @@
 import { errorResponse, type RouteResponse } from '../kit/http.js';
 import type { Identity } from '../kit/identity.js';
-import type { SubgraphDeps } from '../kit/context.js';
+import { publicBaseUrl, type SubgraphDeps } from '../kit/context.js';
 import type { SubgraphDefinition } from '../kit/subgraph.js';
 import { trainingPolicies } from './access.js';
 import { learnerStanding } from './enrolment.js';
@@ -32,7 +32,7 @@ function formOrQuery(request: { method: string; url: URL; body: Buffer }): URLSe
 /** The LTI 1.3 tool's endpoints (lti.ts), public at the gateway's address: platforms and browsers call them. */
 const ltiLogin = async (request: { method: string; url: URL; body: Buffer }, deps: SubgraphDeps): Promise<RouteResponse> => {
   const fields = formOrQuery(request);
-  const location = await beginLogin(deps.prisma, Object.fromEntries(fields), `${deps.publicUrl ?? 'http://127.0.0.1:4000'}/lti/launch`);
+  const location = await beginLogin(deps.prisma, Object.fromEntries(fields), `${publicBaseUrl(deps)}/lti/launch`);
   return { status: 302, headers: { location, 'cache-control': 'no-store' }, body: '' };
 };
 const ltiRoutes: SubgraphDefinition['routes'] = [

@@ -1,3 +1,4 @@
+import { doublingDelayMs } from '../kit/poller.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { LtiPlatform, LtiScoreTarget, PrismaClient } from '../../prisma/generated/client/client.js';
@@ -235,7 +236,7 @@ async function agsAccessToken(platform: LtiPlatform): Promise<string> {
 
 /** When a refused or failed score is tried again: 2 s, doubling, at most an hour apart — for as long as it takes. */
 export function nextScoreAttempt(attempts: number, now = Date.now()): Date {
-  return new Date(now + Math.min(2_000 * 2 ** Math.max(0, attempts - 1), 3_600_000));
+  return new Date(now + doublingDelayMs(2_000, attempts, 3_600_000));
 }
 
 /**
