@@ -213,8 +213,9 @@ export function dataTypesOf(deps: Pick<SubgraphDeps, 'devices'>, connection: Wea
 
 /**
  * Stops syncing at once and erases the access token; the refresh token is revoked at the
- * provider (which ends the grant) and then erased. If the provider does not take the
- * revocation now, the worker retries until it does. Readings already synced stay: they are
+ * provider (which ends the grant) and then erased, once: the request holds the connection's
+ * lease while it revokes. If the provider does not take the revocation now, the worker retries
+ * until it does. Readings already synced stay: they are
  * the patient's record.
  */
 export async function disconnectWearable(ctx: Ctx, id: string): Promise<WearableConnection> {
@@ -224,7 +225,8 @@ export async function disconnectWearable(ctx: Ctx, id: string): Promise<Wearable
     where: { id },
     data: {
       status: 'DISCONNECTED', disconnectedAt: new Date(), stateHash: null, stateExpiresAt: null, sealedVerifier: null, sealedAccessToken: null, accessExpiresAt: null,
-      nextSyncAt: null, heldUntil: null, failures: 0, lastError: null, ...(row.sealedRefreshToken ? {} : { sealingKeyId: null }),
+      // Held by this request while it revokes (the worker would otherwise revoke the same token at once); free when there is nothing to revoke.
+      nextSyncAt: null, heldUntil: row.sealedRefreshToken ? new Date(Date.now() + LEASE_MS) : null, failures: 0, lastError: null, ...(row.sealedRefreshToken ? {} : { sealingKeyId: null }),
     },
   });
   await ctx.prisma.wearableSyncRequest.deleteMany({ where: { connectionId: id } });
